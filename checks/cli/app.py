@@ -1,0 +1,34 @@
+"""The `cronchecks` command: every check of the registry and the other verbs, as subcommands."""
+
+from typing import Annotated
+
+import typer
+
+from checks import __version__
+from checks.registry import CHECKS
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cronchecks {__version__}")
+        raise typer.Exit(0)
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        add_completion=False,
+        no_args_is_help=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        help="Nagios-style checks for cron, and a wrapper that turns their failures into alerts.",
+    )
+
+    @app.callback()
+    def cronchecks(
+        version: Annotated[bool, typer.Option(
+            "--version", "-V", is_eager=True, callback=_show_version, help="Show the version and exit.")] = False,
+    ) -> None:
+        """Nagios-style checks for cron, and a wrapper that turns their failures into alerts."""
+
+    for spec in CHECKS.values():
+        app.command(name=spec.name)(spec.load_command())
+    return app

@@ -1,0 +1,96 @@
+"""Command line of check-heartbeat: options in, HeartbeatOptions out."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from checks.cli.standard import check_command
+from checks.errors import UsageError
+from checks.heartbeat import HeartbeatOptions
+from checks.thresholds import ParseError, parse_duration, parse_size
+
+SOURCE = "Heartbeat source (give one)"
+JUDGE = "Judging the age"
+
+
+def _duration(flag: str, text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ParseError as error:
+        raise UsageError(f"invalid {flag}: {error}") from None
+
+
+@check_command("heartbeat")
+def heartbeat(
+    file: Annotated[Optional[str], typer.Option(
+        "--file", "-f", metavar="PATH",
+        help="Heartbeat file: its modification time is the heartbeat. A glob ('/backups/*.tar.gz') means the newest match.",
+        rich_help_panel=SOURCE)] = None,
+    content: Annotated[bool, typer.Option(
+        "--content", help="Read the timestamp inside the file (last line: ISO 8601 or epoch) instead of its mtime.",
+        rich_help_panel=SOURCE)] = False,
+    min_size: Annotated[Optional[str], typer.Option(
+        "--min-size", metavar="SIZE", help="The newest file must be at least this big (1, 10MB, 1GiB): catches empty or truncated backups.",
+        rich_help_panel=SOURCE)] = None,
+    url: Annotated[Optional[str], typer.Option(
+        "--url", metavar="URL", help="HTTP(S) endpoint answering JSON that holds the timestamp.", rich_help_panel=SOURCE)] = None,
+    json_path: Annotated[Optional[str], typer.Option(
+        "--json-path", metavar="JSONPATH", help="RFC 9535 JSONPath of the timestamp in the body, e.g. '$.lastHeartbeatAt'.",
+        rich_help_panel=SOURCE)] = None,
+    header: Annotated[Optional[list[str]], typer.Option(
+        "--header", metavar="'NAME: VALUE'", help="Extra request header for --url (repeatable).", rich_help_panel=SOURCE)] = None,
+    cacert: Annotated[Optional[str], typer.Option(
+        "--cacert", metavar="PATH", help="CA bundle to verify the --url server with.", rich_help_panel=SOURCE)] = None,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="Do not verify the --url server's TLS certificate.", rich_help_panel=SOURCE)] = False,
+    db: Annotated[Optional[str], typer.Option(
+        "--db", metavar="URL", help="SQLAlchemy database URL (visible in ps: prefer --db-env or --db-file when it has a password).",
+        rich_help_panel=SOURCE)] = None,
+    db_env: Annotated[Optional[str], typer.Option(
+        "--db-env", metavar="VAR", help="Environment variable holding the database URL.", rich_help_panel=SOURCE)] = None,
+    db_file: Annotated[Optional[str], typer.Option(
+        "--db-file", metavar="PATH", help="File holding the database URL.", rich_help_panel=SOURCE)] = None,
+    query: Annotated[Optional[str], typer.Option(
+        "--query", metavar="SQL", help="Query whose first value is the newest heartbeat (timestamp, date, text or epoch).",
+        rich_help_panel=SOURCE)] = None,
+    schedule: Annotated[Optional[str], typer.Option(
+        "--schedule", metavar="CRON", help="Cron expression of the job: CRITICAL when no heartbeat came after the latest scheduled run once --grace has passed.",
+        rich_help_panel=JUDGE)] = None,
+    grace: Annotated[Optional[str], typer.Option(
+        "--grace", metavar="DURATION", help="How long after a scheduled time the heartbeat may arrive (with --schedule; default 0).",
+        rich_help_panel=JUDGE)] = None,
+    tz: Annotated[Optional[str], typer.Option(
+        "--tz", metavar="ZONE", help="Time zone for naive timestamps and the schedule (IANA name, UTC; default: local).",
+        rich_help_panel=JUDGE)] = None,
+    max_skew: Annotated[str, typer.Option(
+        "--max-skew", metavar="DURATION", help="A heartbeat further than this in the future is WARNING (clock skew).",
+        rich_help_panel=JUDGE)] = "1m",
+) -> HeartbeatOptions:
+    """Check that a heartbeat is fresh: a file's age, a timestamp in a file, a JSON field, or an SQL value.
+
+    -w/-c are ranges on the age (-w 5m -c 15m); or use --schedule with --grace.
+    """
+    size = None
+    if min_size is not None:
+        try:
+            size = parse_size(min_size)
+        except ParseError as error:
+            raise UsageError(f"invalid --min-size: {error}") from None
+    return HeartbeatOptions(
+        file=file,
+        content=content,
+        min_size=size,
+        url=url,
+        json_path=json_path,
+        headers=tuple(header or ()),
+        cacert=cacert,
+        insecure=insecure,
+        db=db,
+        db_env=db_env,
+        db_file=db_file,
+        query=query,
+        schedule=schedule,
+        grace=_duration("--grace", grace) if grace is not None else 0.0,
+        tz=tz,
+        max_skew=_duration("--max-skew", max_skew),
+    )
