@@ -100,8 +100,8 @@ def _dispatch(command_factory, argv: Sequence[str], program: str, default_label:
         outcome = command.main(args=list(argv), prog_name=program, standalone_mode=False)
         if isinstance(outcome, CheckInvocation):
             return _run_invocation(outcome)
-        if isinstance(outcome, int) and 0 <= outcome <= 3:
-            return outcome  # --help, --version, or a verb that returned its own code
+        if isinstance(outcome, int) and 0 <= outcome <= 255:
+            return outcome  # --help, --version, or a verb's own code (run passes its command's through)
         if outcome is None:
             return 0
         return int(Status.UNKNOWN)

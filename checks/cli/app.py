@@ -31,4 +31,7 @@ def build_app() -> typer.Typer:
 
     for spec in CHECKS.values():
         app.command(name=spec.name)(spec.load_command())
+    from checks.cli.run import run
+
+    app.command(name="run", context_settings={"allow_interspersed_args": False})(run)
     return app

@@ -1,0 +1,1 @@
+"""The wrapper's alerting: store, policy, outbox and one module per channel."""

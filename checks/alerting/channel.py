@@ -1,0 +1,57 @@
+"""What every notification channel is: a secret-free identity and one `send` for events."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+# Events are plain JSON-able dicts, free of secrets, so that they can wait in the outbox:
+#   {"event": "alert", "kind": "problem"|"recovery"|"escalation"|"reminder"|
+#        "flapping_start"|"flapping_stop"|"remediation", "id": uuid, "check": name,
+#    "host": host, "status": "CRITICAL", "previous": "OK", "summary": first line,
+#    "output": output tail, "at": epoch, "since": epoch problem start or None,
+#    "downtime": seconds or None, "consecutive": runs, "remediation": dict or None}
+#   {"event": "run", "id": uuid, "check": name, "host": host, "status": "OK",
+#    "code": 0, "exit_code": 0, "duration": seconds, "at": epoch,
+#    "perfdata": [{"label", "value", "uom"}], "summary": first line}
+ALERT, RUN = "alert", "run"
+
+
+class DeliveryError(Exception):
+    """A send that failed; `retryable` says whether trying again later can help."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def fingerprint(kind: str, address: str) -> str:
+    """A stable, secret-free name for a channel: the outbox files entries under it."""
+    return hashlib.sha256(f"{kind}\0{address}".encode()).hexdigest()[:16]
+
+
+class Channel:
+    """Base of every channel. Subclasses set `kind`, `address` and `shown`, and implement send()."""
+
+    kind: str = "channel"
+    events: frozenset[str] = frozenset({ALERT})
+
+    def __init__(self, address: str, shown: str) -> None:
+        self.address = address  # may hold a secret: never printed, only hashed
+        self.shown = shown  # what may be printed: `slack https://hooks.slack.com/***`
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.kind, self.address)
+
+    def accepts(self, event: dict[str, Any]) -> bool:
+        return event.get("event") in self.events
+
+    def send(self, event: dict[str, Any], timeout: float) -> None:
+        """Deliver one event within `timeout` seconds, or raise DeliveryError."""
+        raise NotImplementedError

@@ -1,0 +1,167 @@
+"""What an alert says in words (headline, facts, output), shared by mail and every webhook format."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from checks.thresholds import format_duration
+
+PROBLEM_KINDS = frozenset({"problem", "escalation", "reminder", "flapping_start", "remediation"})
+CLEAR_KINDS = frozenset({"recovery", "flapping_stop"})
+
+
+class Fact(NamedTuple):
+    name: str
+    value: str
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """`text` within `limit` characters: the head and the tail kept, the middle replaced by a marker.
+
+    The marker says how many characters went, so a reader knows the output is not whole.
+    """
+    limit = max(limit, 0)
+    if len(text) <= limit:
+        return text
+    removed = len(text) - limit
+    while True:  # the marker's own length depends on the count it shows: settle it
+        marker = f"\n[... {removed} characters cut ...]\n"
+        keep = limit - len(marker)
+        if keep < 2:  # no room for a marker: a plain head is all that fits
+            return text[:limit]
+        if len(text) - keep == removed:
+            break
+        removed = len(text) - keep
+    head = keep // 2
+    return text[:head] + marker + text[len(text) - (keep - head):]
+
+
+def fit(text: str, limit: int, measure: Callable[[str], int] = len) -> str:
+    """`text` cut in the middle until `measure` of it (bytes, escaped length, UTF-16 units) is within `limit`."""
+    if measure(text) <= limit:
+        return text
+    budget = min(len(text), limit)
+    while True:
+        cut = cut_middle(text, budget)
+        excess = measure(cut) - limit
+        if excess <= 0 or budget <= 0:
+            return cut
+        budget -= max(1, excess)
+
+
+def utf16_length(text: str) -> int:
+    """Length as JavaScript counts it (Discord's limits): characters beyond the BMP count twice."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def when(epoch: float | None) -> str:
+    """A moment in local time with its UTC offset: cron users think in the machine's time."""
+    if epoch is None:
+        return "unknown"
+    from datetime import datetime
+
+    return datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def iso_time(epoch: float | None) -> str | None:
+    """RFC 3339 in UTC, for receivers that render the time themselves (Discord, PagerDuty)."""
+    if epoch is None:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def is_clear(event: dict[str, Any]) -> bool:
+    """The event says a problem is over (recovery, flapping stopped)."""
+    return event.get("event") == "alert" and event.get("kind") in CLEAR_KINDS
+
+
+def headline(event: dict[str, Any]) -> str:
+    """One line that says what happened, where: `CRITICAL: backup on web1`."""
+    if event.get("event") == "report":
+        return str(event.get("title") or "cronchecks report")
+    check = event.get("check") or "?"
+    host = event.get("host") or "?"
+    status = event.get("status") or "UNKNOWN"
+    where = f"{check} on {host}"
+    kind = event.get("kind") or "problem"
+    downtime = event.get("downtime")
+    if event.get("event") == "run":
+        return f"{status}: {where}"
+    if kind == "recovery":
+        lasted = f" after {format_duration(downtime)}" if downtime is not None else ""
+        return f"RECOVERY: {where} is {status}{lasted}"
+    if kind == "escalation":
+        return f"{status} (was {event.get('previous') or '?'}): {where}"
+    if kind == "reminder":
+        since = event.get("since")
+        at = event.get("at")
+        lasting = f" for {format_duration(at - since)}" if since is not None and at is not None else ""
+        return f"STILL {status}: {where}{lasting}"
+    if kind == "flapping_start":
+        return f"FLAPPING: {where} keeps changing state (now {status})"
+    if kind == "flapping_stop":
+        return f"FLAPPING STOPPED: {where} is {status}"
+    if kind == "remediation":
+        return f"REMEDIATION: {where} ({status}): {_remediation_outcome(event.get('remediation') or {})}"
+    return f"{status}: {where}"
+
+
+def facts(event: dict[str, Any]) -> list[Fact]:
+    """The details a person wants next to the headline, in reading order."""
+    kind = event.get("kind")
+    found = [Fact("Check", str(event.get("check") or "?")), Fact("Host", str(event.get("host") or "?"))]
+    status = str(event.get("status") or "UNKNOWN")
+    previous = event.get("previous")
+    found.append(Fact("Status", f"{status} (was {previous})" if previous and previous != status else status))
+    since, at, downtime = event.get("since"), event.get("at"), event.get("downtime")
+    if kind in CLEAR_KINDS:
+        if since is not None:
+            found.append(Fact("Started", when(since)))
+        found.append(Fact("Ended", when(at)))
+        if downtime is not None:
+            found.append(Fact("Lasted", format_duration(downtime)))
+    else:
+        if since is not None:
+            lasting = f" ({format_duration(at - since)})" if at is not None and at >= since else ""
+            found.append(Fact("Since", when(since) + lasting))
+        found.append(Fact("At", when(at)))
+        if event.get("consecutive"):
+            found.append(Fact("Consecutive failures", str(event["consecutive"])))
+    remediation = event.get("remediation")
+    if isinstance(remediation, dict) and remediation:
+        if remediation.get("command"):
+            found.append(Fact("Remediation", str(remediation["command"])))
+        found.append(Fact("Remediation outcome", _remediation_outcome(remediation)))
+    return found
+
+
+def output_label(event: dict[str, Any]) -> str:
+    return "Output when it failed" if is_clear(event) else "Output"
+
+
+def report_text(event: dict[str, Any]) -> str:
+    """A report event's text, whatever shape the sender gave it."""
+    for key in ("text", "summary", "output"):
+        if isinstance(event.get(key), str) and event[key]:
+            return event[key]
+    import json
+
+    rest = {key: value for key, value in event.items() if key not in ("event", "id", "title")}
+    return json.dumps(rest, indent=2, sort_keys=True, default=str)
+
+
+def _remediation_outcome(remediation: dict[str, Any]) -> str:
+    code = remediation.get("exit_code")
+    parts = []
+    if remediation.get("command"):
+        parts.append(f"ran {remediation['command']}")
+    if code is not None:
+        parts.append(f"exit {code}")
+    helped = remediation.get("helped")
+    if helped is not None:
+        parts.append("it helped" if helped else "it did not help")
+    if remediation.get("skipped"):
+        parts.append(f"skipped: {remediation['skipped']}")
+    return ", ".join(parts) or "attempted"

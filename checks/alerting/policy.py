@@ -1,0 +1,134 @@
+"""When a result becomes a message: hard states, escalation, recovery, reminders, flapping."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+from checks.result import Status
+
+PROBLEM, RECOVERY, ESCALATION, REMINDER = "problem", "recovery", "escalation", "reminder"
+FLAPPING_START, FLAPPING_STOP, REMEDIATION = "flapping_start", "flapping_stop", "remediation"
+NOTICE_KINDS = (PROBLEM, RECOVERY, ESCALATION, REMINDER, "flapping", REMEDIATION)
+
+# How bad a state is, for "did it get worse": the same order as worst-of.
+_SEVERITY = {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}
+
+# Icinga 2's flapping detection: the last 20 results, changes weighted from 0.8 (oldest)
+# to 1.2 (newest), flapping above 30 % and until below 25 % (DESIGN.md section 8).
+FLAP_WINDOW = 20
+FLAP_HIGH = 30.0
+FLAP_LOW = 25.0
+
+
+class Policy(NamedTuple):
+    """The alert settings of one check (`--after`, `--remind`, `--remind-every`, `--notify-on`)."""
+
+    after: int = 1
+    remind: float | None = None  # seconds between reminders while it stays bad
+    remind_every: int | None = None  # or: every N runs while it stays bad
+    notify_on: frozenset[str] = frozenset(NOTICE_KINDS)
+
+
+class CheckState(NamedTuple):
+    """What the store remembers of a check between runs."""
+
+    status: Status = Status.OK  # the latest result
+    since: float = 0.0  # when the latest status began
+    consecutive: int = 0  # non-OK results in a row (0 while OK)
+    announced: Status | None = None  # the problem state last announced; None: nothing open
+    problem_since: float | None = None  # start of the current non-OK streak
+    last_notice: float | None = None  # when the last problem/escalation/reminder went out
+    runs_since_notice: int = 0
+    flapping: bool = False
+
+
+class Decision(NamedTuple):
+    state: CheckState
+    notices: tuple[str, ...]  # kinds to announce, already filtered by --notify-on
+    flap_percent: float
+    downtime: float | None  # for a recovery: how long the problem lasted
+    previous: Status | None  # the problem state announced before this result (None: none was open)
+
+
+def flap_percent(history: Sequence[Status]) -> float:
+    """Weighted share of state changes over the last results (oldest first), in percent."""
+    window = list(history)[-FLAP_WINDOW:]
+    offset = FLAP_WINDOW - len(window)  # a short history sits at the newest end of the window
+    total = 0.0
+    for index in range(1, len(window)):
+        if window[index] != window[index - 1]:
+            position = offset + index
+            total += 0.8 + 0.4 * position / (FLAP_WINDOW - 1)
+    return 100.0 * total / FLAP_WINDOW
+
+
+def decide(previous: CheckState | None, status: Status, now: float, history: Sequence[Status],
+           policy: Policy) -> Decision:
+    """The new state of a check and the notices its latest result calls for.
+
+    `history` is the statuses of the latest results, oldest first, ending with this one.
+    --notify-on filters what is sent, not what is remembered: a problem that was not
+    sent is still open, so its recovery is still announced if recoveries are wanted.
+    """
+    prev = previous or CheckState(since=now)
+    bad = status is not Status.OK
+    consecutive = prev.consecutive + 1 if bad else 0
+    problem_since = (prev.problem_since if prev.consecutive and prev.problem_since else now) if bad else None
+    state = prev._replace(
+        status=status,
+        since=prev.since if (previous is not None and status is prev.status) else now,
+        consecutive=consecutive,
+        problem_since=problem_since,
+        runs_since_notice=prev.runs_since_notice + 1,
+    )
+    notices: list[str] = []
+    downtime = None
+    percent = flap_percent(history)
+    hard = bad and consecutive >= policy.after
+
+    if not prev.flapping and percent > FLAP_HIGH:
+        state = state._replace(flapping=True)
+        notices.append(FLAPPING_START)
+    elif prev.flapping and percent < FLAP_LOW:
+        # The flapping message replaced problem and recovery messages; what is true now
+        # is said in the "stopped" message, and the open problem set to match it quietly.
+        state = state._replace(flapping=False, announced=status if hard else None,
+                               last_notice=now if hard else prev.last_notice,
+                               runs_since_notice=0 if hard else state.runs_since_notice)
+        notices.append(FLAPPING_STOP)
+    elif not prev.flapping:
+        if not bad and prev.announced is not None:
+            notices.append(RECOVERY)
+            downtime = now - prev.problem_since if prev.problem_since is not None else None
+            state = state._replace(announced=None)
+        elif hard and prev.announced is None:
+            notices.append(PROBLEM)
+        elif hard and status is not prev.announced:
+            notices.append(ESCALATION if _SEVERITY[status] > _SEVERITY[prev.announced] else PROBLEM)
+        elif hard and _reminder_due(prev, now, policy):
+            notices.append(REMINDER)
+        if notices and notices[0] != RECOVERY:
+            state = state._replace(announced=status, last_notice=now, runs_since_notice=0)
+
+    wanted = tuple(kind for kind in notices
+                   if kind in policy.notify_on or (kind.startswith("flapping") and "flapping" in policy.notify_on))
+    return Decision(state, wanted, percent, downtime, prev.announced)
+
+
+def _reminder_due(prev: CheckState, now: float, policy: Policy) -> bool:
+    if policy.remind is not None and prev.last_notice is not None and now - prev.last_notice >= policy.remind:
+        return True
+    # runs_since_notice counts the runs after the last notice; this run is one more.
+    return policy.remind_every is not None and prev.runs_since_notice + 1 >= policy.remind_every
+
+
+def parse_notify_on(text: str) -> frozenset[str]:
+    """`problem,recovery` etc.; `all` for everything."""
+    kinds = {part.strip().lower() for part in text.split(",") if part.strip()}
+    if "all" in kinds:
+        return frozenset(NOTICE_KINDS)
+    unknown = kinds - set(NOTICE_KINDS)
+    if unknown or not kinds:
+        raise ValueError(f"unknown --notify-on kind(s): {', '.join(sorted(unknown)) or '(none)'} "
+                         f"(choose from {', '.join(NOTICE_KINDS)}, or all)")
+    return frozenset(kinds)

@@ -1,0 +1,315 @@
+"""`cronchecks run`: run any command, pass its output and exit code through, and alert on failures."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import socket
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, TextIO
+
+from checks.alerting.channels import ChannelOptions
+from checks.alerting.policy import REMEDIATION, Decision, Policy
+from checks.errors import UsageError
+from checks.result import Status
+
+ALERT_EVENT, RUN_EVENT = "alert", "run"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """Everything `cronchecks run` was told, already validated."""
+
+    command: tuple[str, ...]
+    name: str | None = None
+    host: str | None = None
+    timeout: float = 60.0
+    nagios: bool | None = None  # None: yes for commands named check_* / check-*
+    state_dir: str | None = None
+    keep: float = 90 * 86400.0
+    policy: Policy = field(default_factory=Policy)
+    channels: ChannelOptions = field(default_factory=ChannelOptions)
+    ping: str | None = None
+    notify_timeout: float = 10.0
+    outbox_expiry: float = 86400.0
+    on_fail: tuple[str, ...] = ()
+    on_fail_after: int = 1
+    on_fail_when: str | None = None
+    on_fail_limit: tuple[int, float] = (3, 3600.0)
+    lock: bool = False
+    verbosity: int = 0
+
+
+def derive_name(command: tuple[str, ...]) -> str:
+    """A stable name for a command line that shows no argument (arguments may hold secrets)."""
+    program = Path(command[0]).name
+    if program in ("cronchecks", "cronchecks.exe") and len(command) > 1:
+        program = f"cronchecks-{command[1]}"
+    digest = hashlib.sha256("\0".join(command).encode()).hexdigest()[:8]
+    return f"{program}-{digest}"
+
+
+def speaks_nagios(command: tuple[str, ...]) -> bool:
+    """Commands named like plugins are read as plugins: exit 1-3 are WARNING/CRITICAL/UNKNOWN."""
+    program = Path(command[0]).name.lower()
+    if program.startswith(("check_", "check-")):
+        return True
+    if program.removesuffix(".exe") == "cronchecks" and len(command) > 1:
+        from checks.registry import CHECKS
+
+        return command[1] in CHECKS
+    return False
+
+
+def state_folder(given: str | None, env: Mapping[str, str]) -> Path:
+    if given:
+        return Path(given).expanduser()
+    if env.get("CRONCHECKS_STATE_DIR"):
+        return Path(env["CRONCHECKS_STATE_DIR"]).expanduser()
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("cronchecks", appauthor=False))
+
+
+def status_of(exit_code: int, nagios: bool) -> Status:
+    """The state a command's exit code records (DESIGN.md section 8)."""
+    if exit_code == 0:
+        return Status.OK
+    if nagios and exit_code in (1, 2, 3):
+        return Status(exit_code)
+    return Status.CRITICAL
+
+
+def parse_limit(text: str) -> tuple[int, float]:
+    """`3/1h`: at most 3 remediations per hour."""
+    from checks.thresholds import ParseError, parse_duration
+
+    count, sep, window = text.partition("/")
+    try:
+        number = int(count)
+        seconds = parse_duration(window) if sep else 3600.0
+    except (ValueError, ParseError):
+        raise UsageError(f"invalid --on-fail-limit {text!r} (use COUNT/DURATION, e.g. 3/1h)") from None
+    if number < 1 or seconds <= 0:
+        raise UsageError(f"invalid --on-fail-limit {text!r} (count and duration must be above zero)")
+    return number, seconds
+
+
+class Wrapper:
+    """One `cronchecks run`: its options, environment and streams, and the steps around the command."""
+
+    def __init__(self, options: RunOptions, env: Mapping[str, str], stdout: TextIO, stderr: TextIO,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.options = options
+        self.env = env
+        self.stdout, self.stderr = stdout, stderr
+        self.clock = clock
+        self.name = options.name or derive_name(options.command)
+        self.host = options.host or socket.gethostname()
+        self.label = re.sub(r"\s+", "_", self.name).upper()
+        self.nagios = speaks_nagios(options.command) if options.nagios is None else options.nagios
+
+    def say(self, message: str) -> None:
+        """One line on stderr: how the wrapper tells about itself (never on stdout)."""
+        print(f"cronchecks run [{self.name}]: {message}", file=self.stderr, flush=True)
+
+    def print_line(self, text: str) -> None:
+        print(text, file=self.stdout, flush=True)
+
+    # --- the run ------------------------------------------------------------------
+
+    def run(self) -> int:
+        from checks.alerting.channels import build_channels
+        from checks.alerting.store import Store
+
+        options = self.options
+        channels = build_channels(options.channels, self.env, self.host)  # mistakes surface before running
+        pinger = self._pinger()
+        store = Store(state_folder(options.state_dir, self.env))
+        try:
+            lock = None
+            if options.lock:
+                from checks.alerting.lock import LockHeld, RunLock
+
+                lock = RunLock(state_folder(options.state_dir, self.env) / "locks", self.name)
+                try:
+                    lock.acquire()
+                except LockHeld as held:
+                    # Recorded like any result: a job stuck for many runs becomes a problem.
+                    self.print_line(f"{self.label} UNKNOWN - {held}")
+                    self._record(store, channels, Status.UNKNOWN, int(Status.UNKNOWN), 0.0, str(held), (),
+                                 str(held), self.clock())
+                    return int(Status.UNKNOWN)
+            try:
+                return self._run_locked(store, channels, pinger)
+            finally:
+                if lock:
+                    lock.release()
+        finally:
+            self._flush(store, channels)
+            store.close()
+
+    def _run_locked(self, store, channels, pinger) -> int:
+        from checks.pluginoutput import parse_plugin_output
+        from checks.process import run_command
+
+        options = self.options
+        run_id = str(uuid.uuid4())
+        self._ping(pinger, "start", run_id)
+        started = self.clock()
+        finished = run_command(options.command, options.timeout)
+        parsed = parse_plugin_output(finished.stdout)
+        first_line = parsed.summary or next(iter(finished.stderr.strip().splitlines()), "")
+        if finished.start_error:
+            status, exit_code, summary = Status.UNKNOWN, int(Status.UNKNOWN), finished.start_error
+            self.print_line(f"{self.label} UNKNOWN - {summary}")
+        elif finished.timed_out:
+            from checks.thresholds import format_duration
+
+            status, exit_code = Status.CRITICAL, int(Status.CRITICAL)
+            summary = f"timed out after {format_duration(options.timeout)}; the command was ended"
+            self.print_line(f"{self.label} CRITICAL - {summary}")
+        else:
+            exit_code = finished.exit_code if finished.exit_code is not None else int(Status.UNKNOWN)
+            status = status_of(exit_code, self.nagios)
+            if self.nagios or exit_code == 0:
+                summary = first_line or f"exit code {exit_code}"
+            else:
+                summary = f"exit code {exit_code}" + (f": {first_line}" if first_line else "")
+        output = finished.stdout + finished.stderr
+        tail = (f"{summary}\n" if finished.start_error or finished.timed_out else "") + output[-4000:]
+        decision = self._record(store, channels, status, exit_code, finished.duration, summary,
+                                parsed.perfdata, tail, started)
+        if status is not Status.OK and options.on_fail:
+            self._remediate(store, channels, decision, output)
+        self._ping(pinger, "finish", run_id, exit_code, tail)
+        return exit_code
+
+    # --- recording and messages ------------------------------------------------------
+
+    def _record(self, store, channels, status: Status, exit_code: int | None, duration: float, summary: str,
+                perfdata, tail: str, at: float) -> Decision:
+        from checks.alerting.policy import decide
+        from checks.alerting.store import ResultRow
+
+        perf = [{"label": p.label, "value": p.value, "uom": p.uom} for p in perfdata]
+        row = ResultRow(self.name, at, status, exit_code, duration, summary, perf)
+
+        def events_for(decision: Decision) -> list[tuple[str, dict[str, Any]]]:
+            pairs = []
+            for kind in decision.notices:
+                event = self._alert_event(kind, status, summary, tail, at, decision)
+                pairs += [(c.fingerprint, event) for c in channels if c.accepts(event)]
+            run_event = {"event": RUN_EVENT, "id": str(uuid.uuid4()), "check": self.name, "host": self.host,
+                         "status": status.name, "code": int(status), "exit_code": exit_code,
+                         "duration": round(duration, 6), "at": at, "perfdata": perf, "summary": summary}
+            pairs += [(c.fingerprint, run_event) for c in channels if c.accepts(run_event)]
+            return pairs
+
+        decision = store.record(row, lambda previous, history: decide(previous, status, at, history,
+                                                                     self.options.policy),
+                                events_for, output=tail, keep_seconds=self.options.keep)
+        if self.options.verbosity:
+            self.say(f"recorded {status.name} (exit {exit_code}, {decision.state.consecutive} non-OK in a row)"
+                     + "".join(f"; announcing {kind.replace('_', ' ')}" for kind in decision.notices))
+        return decision
+
+    def _alert_event(self, kind: str, status: Status, summary: str, tail: str, at: float,
+                     decision: Decision, remediation: dict | None = None) -> dict[str, Any]:
+        state = decision.state
+        return {
+            "event": ALERT_EVENT, "kind": kind, "id": str(uuid.uuid4()), "check": self.name, "host": self.host,
+            "status": status.name, "previous": decision.previous.name if decision.previous else None,
+            "summary": summary, "output": tail, "at": at,
+            "since": state.problem_since, "downtime": decision.downtime, "consecutive": state.consecutive,
+            "flap_percent": round(decision.flap_percent, 1), "remediation": remediation,
+        }
+
+    # --- remediation ------------------------------------------------------------------
+
+    def _remediate(self, store, channels, decision: Decision, output: str) -> None:
+        from checks.process import run_command
+
+        options = self.options
+        if decision.state.consecutive < options.on_fail_after:
+            return
+        if options.on_fail_when and not re.search(options.on_fail_when, output):
+            return
+        limit, window = options.on_fail_limit
+        now = self.clock()
+        if store.remediations_since(self.name, now - window) >= limit:
+            self.say(f"remediation skipped: already ran {limit} time(s) in the last {window:.0f} s")
+            return
+        shown = shlex.join(options.on_fail)
+        self.say(f"remediation: running {shown}")
+        done = run_command(options.on_fail, options.timeout, passthrough=False)
+        code = done.exit_code
+        outcome_text = (done.start_error or (f"timed out" if done.timed_out else f"exit code {code}"))
+        entry = store.log_remediation(self.name, now, shown, code, (done.stdout + done.stderr)[-2000:])
+        # Re-run the check once to record whether the remediation helped; the caller still
+        # sees the first run's output and exit code, as if there were no wrapper.
+        again = run_command(options.command, options.timeout, passthrough=False)
+        again_code = again.exit_code if again.exit_code is not None else int(Status.UNKNOWN)
+        again_status = status_of(again_code, self.nagios) if not (again.start_error or again.timed_out) \
+            else (Status.UNKNOWN if again.start_error else Status.CRITICAL)
+        store.remediation_outcome(entry, helped=again_status is Status.OK)
+        remediation = {"command": shown, "outcome": outcome_text, "helped": again_status is Status.OK,
+                       "status_after": again_status.name}
+        if REMEDIATION in options.policy.notify_on:
+            event = self._alert_event(REMEDIATION, again_status,
+                                      f"ran {shown} ({outcome_text}); the check is now {again_status.name}",
+                                      (done.stdout + done.stderr)[-2000:], now, decision, remediation)
+            with store.transaction():
+                for channel in channels:
+                    if channel.accepts(event):
+                        store.enqueue(channel.fingerprint, event, now=now)
+        self.say(f"remediation {outcome_text}; the check is now {again_status.name}")
+        from checks.pluginoutput import parse_plugin_output
+
+        parsed = parse_plugin_output(again.stdout)
+        summary = parsed.summary or (again.start_error or f"exit code {again_code}")
+        self._record(store, channels, again_status, again_code, again.duration, summary, parsed.perfdata,
+                     (again.stdout + again.stderr)[-4000:], self.clock())
+
+    # --- lock, ping, delivery -----------------------------------------------------------
+
+    def _pinger(self):
+        if not self.options.ping:
+            return None
+        from checks.alerting.ping import Pinger
+
+        return Pinger(self.options.ping, self.env)
+
+    def _ping(self, pinger, step: str, run_id: str, exit_code: int = 0, output: str = "") -> None:
+        if pinger is None:
+            return
+        from checks.alerting.channel import DeliveryError
+
+        try:
+            if step == "start":
+                pinger.start(run_id, timeout=min(self.options.notify_timeout, 10))
+            else:
+                pinger.finish(run_id, exit_code, output, timeout=min(self.options.notify_timeout, 10))
+        except DeliveryError as error:
+            self.say(f"ping {step} failed: {error}")
+
+    def _flush(self, store, channels) -> None:
+        from checks.alerting.outbox import flush
+
+        try:
+            flush(store, channels, budget=self.options.notify_timeout, expiry=self.options.outbox_expiry,
+                  say=self.say)
+        except Exception as error:  # delivery trouble never changes the exit code
+            self.say(f"delivery failed: {type(error).__name__}: {error}")
+
+
+def run_wrapped(options: RunOptions, env: Mapping[str, str] | None = None, stdout: TextIO | None = None,
+                stderr: TextIO | None = None) -> int:
+    """Run the wrapper with the process's environment and streams; returns the exit code to use."""
+    return Wrapper(options, os.environ if env is None else env, stdout or sys.stdout, stderr or sys.stderr).run()

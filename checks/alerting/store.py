@@ -1,0 +1,293 @@
+"""The wrapper's memory in SQLite: check states, every result, the outbox, the remediation log."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, NamedTuple, Sequence
+
+from checks.alerting.policy import CheckState, Decision
+from checks.result import Status
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS checks (
+    name TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    since REAL NOT NULL,
+    consecutive INTEGER NOT NULL,
+    announced INTEGER,
+    problem_since REAL,
+    last_notice REAL,
+    runs_since_notice INTEGER NOT NULL DEFAULT 0,
+    flapping INTEGER NOT NULL DEFAULT 0,
+    last_run REAL NOT NULL,
+    last_summary TEXT NOT NULL DEFAULT '',
+    last_output TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS results (
+    id INTEGER PRIMARY KEY,
+    check_name TEXT NOT NULL,
+    at REAL NOT NULL,
+    status INTEGER NOT NULL,
+    exit_code INTEGER,
+    duration REAL NOT NULL,
+    summary TEXT NOT NULL,
+    perfdata TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS results_by_check ON results (check_name, at);
+CREATE INDEX IF NOT EXISTS results_by_time ON results (at);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    created REAL NOT NULL,
+    channel TEXT NOT NULL,
+    event TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL DEFAULT 0,
+    claimed_until REAL NOT NULL DEFAULT 0,
+    claimed_by INTEGER,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_by_channel ON outbox (channel, id);
+CREATE TABLE IF NOT EXISTS remediations (
+    id INTEGER PRIMARY KEY,
+    check_name TEXT NOT NULL,
+    at REAL NOT NULL,
+    command TEXT NOT NULL,
+    exit_code INTEGER,
+    output TEXT NOT NULL DEFAULT '',
+    helped INTEGER
+);
+CREATE INDEX IF NOT EXISTS remediations_by_check ON remediations (check_name, at);
+"""
+
+
+class ResultRow(NamedTuple):
+    """One run of a check, as recorded."""
+
+    check_name: str
+    at: float
+    status: Status
+    exit_code: int | None
+    duration: float
+    summary: str
+    perfdata: Sequence[dict[str, Any]] = ()
+
+
+class OutboxEntry(NamedTuple):
+    id: int
+    created: float
+    channel: str
+    event: dict[str, Any]
+    attempts: int
+
+
+class Store:
+    """One SQLite file, safe for concurrent runs (WAL, busy timeout, short IMMEDIATE transactions).
+
+    A run killed at any instant leaves it consistent: a result, the state it leads to
+    and the messages it announces are written in one transaction, so an announced alert
+    is always in the outbox until a channel has taken it.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / "cronchecks.sqlite3"
+        # Delivery threads share the connection; every use goes through a transaction,
+        # and transactions are serialised by a lock of our own.
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        self.guard = threading.RLock()
+        self.db.create_function("pid_alive", 1, _pid_alive, deterministic=False)
+        self.db.execute("PRAGMA busy_timeout = 60000")
+        mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":  # e.g. a network filesystem: still correct, only slower
+            self.db.execute("PRAGMA journal_mode = DELETE")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            with self.transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def transaction(self) -> "_Transaction":
+        return _Transaction(self.db, self.guard)
+
+    # --- states and results ---------------------------------------------------------
+
+    def record(self, row: ResultRow, decide: Callable[[CheckState | None, list[Status]], Decision],
+               events_for: Callable[[Decision], list[tuple[str, dict[str, Any]]]], *,
+               output: str = "", keep_seconds: float | None = None) -> Decision:
+        """Store a result, move the check's state on, and queue what it announces, atomically.
+
+        `decide` gets the previous state and the recent statuses (oldest first, this one
+        last); `events_for` turns the decision into (channel fingerprint, event) pairs.
+        """
+        with self.transaction():
+            previous = self.state(row.check_name)
+            recent = [Status(s) for (s,) in self.db.execute(
+                "SELECT status FROM results WHERE check_name = ? ORDER BY at DESC, id DESC LIMIT 19",
+                (row.check_name,))][::-1]
+            decision = decide(previous, recent + [row.status])
+            self.db.execute(
+                "INSERT INTO results (check_name, at, status, exit_code, duration, summary, perfdata) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row.check_name, row.at, int(row.status), row.exit_code, row.duration, row.summary,
+                 json.dumps(list(row.perfdata))))
+            state = decision.state
+            self.db.execute(
+                "INSERT INTO checks (name, status, since, consecutive, announced, problem_since, last_notice, "
+                "runs_since_notice, flapping, last_run, last_summary, last_output) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "status = excluded.status, since = excluded.since, consecutive = excluded.consecutive, "
+                "announced = excluded.announced, problem_since = excluded.problem_since, "
+                "last_notice = excluded.last_notice, runs_since_notice = excluded.runs_since_notice, "
+                "flapping = excluded.flapping, last_run = excluded.last_run, "
+                "last_summary = excluded.last_summary, last_output = excluded.last_output",
+                (row.check_name, int(state.status), state.since, state.consecutive,
+                 None if state.announced is None else int(state.announced), state.problem_since,
+                 state.last_notice, state.runs_since_notice, int(state.flapping), row.at, row.summary, output))
+            for channel, event in events_for(decision):
+                self.enqueue(channel, event, now=row.at)
+            if keep_seconds is not None:
+                cutoff = row.at - keep_seconds
+                self.db.execute("DELETE FROM results WHERE at < ?", (cutoff,))
+                self.db.execute("DELETE FROM remediations WHERE at < ?", (cutoff,))
+        return decision
+
+    def state(self, name: str) -> CheckState | None:
+        row = self.db.execute(
+            "SELECT status, since, consecutive, announced, problem_since, last_notice, runs_since_notice, flapping "
+            "FROM checks WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        return CheckState(Status(row[0]), row[1], row[2], None if row[3] is None else Status(row[3]),
+                          row[4], row[5], row[6], bool(row[7]))
+
+    def results(self, name: str | None = None, since: float | None = None) -> list[ResultRow]:
+        query = "SELECT check_name, at, status, exit_code, duration, summary, perfdata FROM results WHERE 1 = 1"
+        args: list[Any] = []
+        if name is not None:
+            query += " AND check_name = ?"
+            args.append(name)
+        if since is not None:
+            query += " AND at >= ?"
+            args.append(since)
+        rows = self.db.execute(query + " ORDER BY at, id", args).fetchall()
+        return [ResultRow(r[0], r[1], Status(r[2]), r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+    # --- outbox -------------------------------------------------------------------
+
+    def enqueue(self, channel: str, event: dict[str, Any], now: float | None = None) -> None:
+        self.db.execute("INSERT INTO outbox (created, channel, event) VALUES (?, ?, ?)",
+                        (time.time() if now is None else now, channel, json.dumps(event)))
+
+    def claim(self, channels: Sequence[str], now: float, lease: float, limit: int = 100) -> list[OutboxEntry]:
+        """Take the due entries of these channels, oldest first, for `lease` seconds.
+
+        A claim keeps two concurrent runs from sending the same message. A claim whose
+        run has died (killed mid-delivery) is taken over at once; the lease is the
+        fallback where the process table cannot tell (another machine sharing the folder).
+        """
+        if not channels:
+            return []
+        marks = ",".join("?" * len(channels))
+        with self.transaction():
+            rows = self.db.execute(
+                f"SELECT id, created, channel, event, attempts FROM outbox WHERE channel IN ({marks}) "
+                "AND next_attempt <= ? AND (claimed_until <= ? OR NOT pid_alive(claimed_by)) ORDER BY id LIMIT ?",
+                (*channels, now, now, limit)).fetchall()
+            self.db.executemany("UPDATE outbox SET claimed_until = ?, claimed_by = ? WHERE id = ?",
+                                [(now + lease, os.getpid(), row[0]) for row in rows])
+        return [OutboxEntry(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def delivered(self, entry_id: int) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+
+    def failed(self, entry_id: int, error: str, next_attempt: float) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?, "
+                            "claimed_until = 0 WHERE id = ?", (error, next_attempt, entry_id))
+
+    def expire(self, older_than: float) -> list[OutboxEntry]:
+        """Drop entries created before `older_than`; returns them so the caller can say so."""
+        with self.transaction():
+            rows = self.db.execute("SELECT id, created, channel, event, attempts FROM outbox WHERE created < ? "
+                                   "ORDER BY id", (older_than,)).fetchall()
+            self.db.execute("DELETE FROM outbox WHERE created < ?", (older_than,))
+        return [OutboxEntry(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def outbox(self) -> list[OutboxEntry]:
+        rows = self.db.execute("SELECT id, created, channel, event, attempts FROM outbox ORDER BY id").fetchall()
+        return [OutboxEntry(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    # --- remediation log -------------------------------------------------------------
+
+    def remediations_since(self, name: str, since: float) -> int:
+        return self.db.execute("SELECT count(*) FROM remediations WHERE check_name = ? AND at >= ?",
+                               (name, since)).fetchone()[0]
+
+    def log_remediation(self, name: str, at: float, command: str, exit_code: int | None, output: str) -> int:
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO remediations (check_name, at, command, exit_code, output) VALUES (?, ?, ?, ?, ?)",
+                (name, at, command, exit_code, output))
+        return int(cursor.lastrowid or 0)
+
+    def remediation_outcome(self, entry_id: int, helped: bool) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE remediations SET helped = ? WHERE id = ?", (int(helped), entry_id))
+
+    def remediations(self, name: str) -> list[tuple]:
+        return self.db.execute("SELECT at, command, exit_code, output, helped FROM remediations "
+                               "WHERE check_name = ? ORDER BY at, id", (name,)).fetchall()
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        import psutil
+
+        return psutil.pid_exists(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT: takes the write lock up front, so read-then-write is safe."""
+
+    def __init__(self, db: sqlite3.Connection, guard: threading.RLock) -> None:
+        self.db = db
+        self.guard = guard
+        self.depth = 0
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.guard.acquire()
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.depth = 1
+        return self.db
+
+    def __exit__(self, kind, value, traceback) -> None:
+        try:
+            if self.depth:
+                self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        finally:
+            self.guard.release()
+

@@ -1,0 +1,156 @@
+"""Command line of `cronchecks run`: options in, the wrapped command's exit code out."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from checks.errors import UsageError
+from checks.thresholds import ParseError, parse_duration
+
+RUNNING = "Running the command"
+POLICY = "Alert policy"
+CHANNELS = "Channels"
+FIXING = "Remediation"
+
+
+def _duration(flag: str, text: str, allow_zero: bool = False) -> float:
+    try:
+        value = parse_duration(text)
+    except ParseError as error:
+        raise UsageError(f"invalid {flag}: {error}") from None
+    if value < 0 or (value == 0 and not allow_zero):
+        raise UsageError(f"invalid {flag}: {text!r} (it must be above zero)")
+    return value
+
+
+def run(
+    command: Annotated[list[str], typer.Argument(
+        metavar="-- COMMAND [ARGS]...", help="The command to run, after `--`; run without a shell.")],
+    name: Annotated[Optional[str], typer.Option(
+        "--name", metavar="NAME", help="The check's name in the store and in alerts (default: the program's name and a hash of the command line).",
+        rich_help_panel=RUNNING)] = None,
+    timeout: Annotated[str, typer.Option(
+        "--timeout", "-t", metavar="DURATION", help="End the command (its whole process tree) after this long: CRITICAL.",
+        rich_help_panel=RUNNING)] = "60s",
+    nagios: Annotated[Optional[bool], typer.Option(
+        "--nagios/--no-nagios", help="Read exit codes 1-3 as WARNING/CRITICAL/UNKNOWN (default: yes for check_*/check-* commands); otherwise any non-zero exit is CRITICAL.",
+        rich_help_panel=RUNNING)] = None,
+    state_dir: Annotated[Optional[str], typer.Option(
+        "--state-dir", metavar="DIR", envvar="CRONCHECKS_STATE_DIR",
+        help="Where the SQLite store lives (env CRONCHECKS_STATE_DIR; default: the user state folder).",
+        rich_help_panel=RUNNING)] = None,
+    keep: Annotated[str, typer.Option(
+        "--keep", metavar="DURATION", help="Keep results and the remediation log this long.", rich_help_panel=RUNNING)] = "90d",
+    lock: Annotated[bool, typer.Option(
+        "--lock", help="If a run of the same check is still going, exit at once (UNKNOWN, recorded) instead of overlapping.",
+        rich_help_panel=RUNNING)] = False,
+    verbose: Annotated[int, typer.Option(
+        "--verbose", "-v", count=True, help="Say on stderr what was recorded and announced.",
+        rich_help_panel=RUNNING)] = 0,
+    host: Annotated[Optional[str], typer.Option(
+        "--host", metavar="NAME", help="Host name in alerts and metrics (default: this machine's name).",
+        rich_help_panel=RUNNING)] = None,
+    after: Annotated[int, typer.Option(
+        "--after", metavar="N", help="Alert once the check has been non-OK N runs in a row (a hard state).",
+        rich_help_panel=POLICY)] = 1,
+    remind: Annotated[Optional[str], typer.Option(
+        "--remind", metavar="DURATION", help="Remind this often while it stays bad (e.g. 1h).", rich_help_panel=POLICY)] = None,
+    remind_every: Annotated[Optional[int], typer.Option(
+        "--remind-every", metavar="N", help="Remind every N runs while it stays bad.", rich_help_panel=POLICY)] = None,
+    notify_on: Annotated[str, typer.Option(
+        "--notify-on", metavar="KINDS", help="Which messages go out: problem,recovery,escalation,reminder,flapping,remediation (or all).",
+        rich_help_panel=POLICY)] = "all",
+    mail: Annotated[Optional[list[str]], typer.Option(
+        "--mail", metavar="ADDR", help="Mail alerts to this address (repeatable; SMTP settings from CRONCHECKS_SMTP_*).",
+        rich_help_panel=CHANNELS)] = None,
+    webhook: Annotated[Optional[list[str]], typer.Option(
+        "--webhook", metavar="URL", help="POST alerts to this URL (repeatable; the format is detected from the URL).",
+        rich_help_panel=CHANNELS)] = None,
+    webhook_format: Annotated[Optional[str], typer.Option(
+        "--webhook-format", metavar="FORMAT", help="json, slack, teams, discord or pagerduty, for every --webhook.",
+        rich_help_panel=CHANNELS)] = None,
+    pagerduty: Annotated[bool, typer.Option(
+        "--pagerduty", help="Send to PagerDuty Events v2 (routing key from CRONCHECKS_PAGERDUTY_KEY or --pagerduty-key-file).",
+        rich_help_panel=CHANNELS)] = False,
+    pagerduty_key_file: Annotated[Optional[str], typer.Option(
+        "--pagerduty-key-file", metavar="PATH", help="File holding the PagerDuty routing key.", rich_help_panel=CHANNELS)] = None,
+    cloudwatch: Annotated[Optional[str], typer.Option(
+        "--cloudwatch", metavar="NAMESPACE", help="Put every run's Status, Healthy and perfdata as CloudWatch metrics (the aws extra).",
+        rich_help_panel=CHANNELS)] = None,
+    dimension: Annotated[Optional[list[str]], typer.Option(
+        "--dimension", metavar="K=V", help="Extra CloudWatch dimension (repeatable).", rich_help_panel=CHANNELS)] = None,
+    dogstatsd: Annotated[Optional[str], typer.Option(
+        "--dogstatsd", metavar="HOST:PORT", help="Send every run as a DogStatsD service check over UDP.",
+        rich_help_panel=CHANNELS)] = None,
+    ping: Annotated[Optional[str], typer.Option(
+        "--ping", metavar="URL", help="healthchecks.io-style ping URL: /start before, success or /fail after.",
+        rich_help_panel=CHANNELS)] = None,
+    notify_timeout: Annotated[str, typer.Option(
+        "--notify-timeout", metavar="DURATION", help="Time for all deliveries of this run, retries included; what is left waits in the outbox.",
+        rich_help_panel=CHANNELS)] = "10s",
+    outbox_expiry: Annotated[str, typer.Option(
+        "--outbox-expiry", metavar="DURATION", help="Drop undelivered messages older than this (with a line on stderr).",
+        rich_help_panel=CHANNELS)] = "24h",
+    on_fail: Annotated[Optional[str], typer.Option(
+        "--on-fail", metavar="COMMAND", help="Run this (no shell; split like a shell would) when the check fails, then re-run the check once.",
+        rich_help_panel=FIXING)] = None,
+    on_fail_after: Annotated[int, typer.Option(
+        "--on-fail-after", metavar="N", help="Only after N consecutive failures.", rich_help_panel=FIXING)] = 1,
+    on_fail_when: Annotated[Optional[str], typer.Option(
+        "--on-fail-when", metavar="REGEX", help="Only when the check's output matches (e.g. '403' to reload nginx).",
+        rich_help_panel=FIXING)] = None,
+    on_fail_limit: Annotated[str, typer.Option(
+        "--on-fail-limit", metavar="COUNT/DURATION", help="At most this many remediations per window.",
+        rich_help_panel=FIXING)] = "3/1h",
+) -> int:
+    """Run a command (a check, or any job), pass its output and exit code through, and alert on failures."""
+    import re
+    import shlex
+
+    from checks.alerting.channels import ChannelOptions
+    from checks.alerting.policy import Policy, parse_notify_on
+    from checks.alerting.run import RunOptions, parse_limit, run_wrapped
+
+    if not command:
+        raise UsageError("give the command to run after `--`")
+    if after < 1 or on_fail_after < 1:
+        raise UsageError("--after and --on-fail-after count runs: 1 or more")
+    if remind_every is not None and remind_every < 1:
+        raise UsageError("--remind-every counts runs: 1 or more")
+    try:
+        kinds = parse_notify_on(notify_on)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if on_fail_when:
+        try:
+            re.compile(on_fail_when)
+        except re.error as error:
+            raise UsageError(f"invalid --on-fail-when regex {on_fail_when!r}: {error}") from None
+    try:
+        remedy = tuple(shlex.split(on_fail)) if on_fail else ()
+    except ValueError as error:
+        raise UsageError(f"invalid --on-fail {on_fail!r}: {error}") from None
+    options = RunOptions(
+        command=tuple(command),
+        name=name,
+        host=host,
+        timeout=_duration("-t/--timeout", timeout),
+        nagios=nagios,
+        state_dir=state_dir,
+        keep=_duration("--keep", keep),
+        policy=Policy(after=after, remind=_duration("--remind", remind) if remind else None,
+                      remind_every=remind_every, notify_on=kinds),
+        channels=ChannelOptions(mail=tuple(mail or ()), webhooks=tuple(webhook or ()), webhook_format=webhook_format,
+                                pagerduty=pagerduty, pagerduty_key_file=pagerduty_key_file, cloudwatch=cloudwatch,
+                                dimensions=tuple(dimension or ()), dogstatsd=dogstatsd),
+        ping=ping,
+        notify_timeout=_duration("--notify-timeout", notify_timeout),
+        outbox_expiry=_duration("--outbox-expiry", outbox_expiry),
+        on_fail=remedy,
+        on_fail_after=on_fail_after,
+        on_fail_when=on_fail_when,
+        on_fail_limit=parse_limit(on_fail_limit),
+        lock=lock,
+        verbosity=verbose,
+    )
+    return run_wrapped(options)
