@@ -95,7 +95,17 @@ def test_label_option_renames_the_line(tmp_path):
 
 
 def test_unimplemented_checks_say_so():
-    done = run_console_script("check-integrity", "/etc")
+    # Checks are built one at a time: whichever is still a placeholder must say so honestly.
+    import importlib
+    import inspect
+
+    from checks.registry import CHECKS
+
+    unbuilt = [name for name, spec in CHECKS.items()
+               if "not implemented yet" in inspect.getsource(importlib.import_module(spec.function.partition(":")[0]))]
+    if not unbuilt:
+        pytest.skip("every check is built")
+    done = run_console_script(f"check-{unbuilt[0]}")
     assert done.code == 3 and "not implemented yet" in done.stdout
 
 
