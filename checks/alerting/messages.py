@@ -43,10 +43,11 @@ def fit(text: str, limit: int, measure: Callable[[str], int] = len) -> str:
     budget = min(len(text), limit)
     while True:
         cut = cut_middle(text, budget)
-        excess = measure(cut) - limit
-        if excess <= 0 or budget <= 0:
+        size = measure(cut)
+        if size <= limit or budget <= 0:
             return cut
-        budget -= max(1, excess)
+        # shrink in proportion: one character may weigh several units (bytes, escapes)
+        budget = min(budget - 1, budget * limit // size)
 
 
 def utf16_length(text: str) -> int:
