@@ -141,11 +141,12 @@ def check_main(name: str, argv: Sequence[str] | None = None) -> int:
     return _dispatch(lambda: _single_check_command(name), argv, f"check-{name}", CHECKS[name].label)
 
 
-def _cronchecks_command():
-    from checks.cli.app import build_app
+def _cronchecks_command(only: str | None = None):
     import typer
 
-    return typer.main.get_command(build_app())
+    from checks.cli.app import build_app
+
+    return typer.main.get_command(build_app(only))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,18 +154,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         argv = ["--help"]
-    label = "CRONCHECKS"
-    if argv[0] in _check_names():
-        from checks.registry import CHECKS
-
-        label = CHECKS[argv[0]].label
-    return _dispatch(_cronchecks_command, argv, PROGRAM, label)
-
-
-def _check_names() -> set[str]:
+    from checks.cli.app import VERBS
     from checks.registry import CHECKS
 
-    return set(CHECKS)
+    label = CHECKS[argv[0]].label if argv[0] in CHECKS else "CRONCHECKS"
+    # A known subcommand needs only its own command built; anything else (--help, a
+    # typo) gets the whole app so that help and errors can list every command.
+    only = argv[0] if argv[0] in CHECKS or argv[0] in VERBS else None
+    return _dispatch(lambda: _cronchecks_command(only), argv, PROGRAM, label)
 
 
 def _entry(name: str):
