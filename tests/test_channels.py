@@ -100,7 +100,8 @@ def test_slack_blocks_with_a_text_fallback(receiver):
 
 
 def test_teams_adaptive_card_in_the_message_envelope(receiver):
-    WebhookChannel(hook(receiver, "/workflows/abc"), "teams").send(alert("recovery"), timeout=5)
+    WebhookChannel(hook(receiver, "/workflows/abc"), "teams").send(
+        alert("recovery", problem_output="BACKUP CRITICAL - /srv is full\ndisk"), timeout=5)
     body = posted(receiver)
     assert body["type"] == "message"
     [attachment] = body["attachments"]
@@ -111,6 +112,7 @@ def test_teams_adaptive_card_in_the_message_envelope(receiver):
     assert title["text"] == "RECOVERY: backup on web1 is OK after 1h 05m" and title["color"] == "good"
     assert {"title": "Lasted", "value": "1h 05m"} in facts["facts"]
     assert label["text"] == "Output when it failed" and output["fontType"] == "Monospace"
+    assert output["text"] == "BACKUP CRITICAL - /srv is full\ndisk"
 
 
 def test_discord_embed_that_pings_nobody(receiver):
@@ -223,9 +225,12 @@ def test_a_report_is_a_plain_message(receiver, payload_format):
     assert "backup  99.5% up" in json.dumps(posted(receiver))
 
 
-def test_pagerduty_takes_no_reports_and_no_runs():
+def test_pagerduty_takes_no_reports_runs_or_remediation_notices():
     channel = WebhookChannel("https://events.pagerduty.com/v2/enqueue", "pagerduty", routing_key=ROUTING_KEY)
     assert not channel.accepts({"event": "report", "text": "x"}) and not channel.accepts(run_event())
+    assert not channel.accepts(alert("remediation", status="OK"))
+    assert all(channel.accepts(alert(kind)) for kind in ("problem", "escalation", "reminder", "recovery",
+                                                          "flapping_start", "flapping_stop"))
     with pytest.raises(DeliveryError) as caught:
         channel.send({"event": "report", "text": "x"}, timeout=1)
     assert not caught.value.retryable
@@ -444,3 +449,9 @@ def test_no_secret_in_shown_errors_fingerprints_or_events(receiver, closed_port,
     assert all("://127.0.0.1:" in channel.shown and channel.shown.endswith("/***")
                for channel in channels if channel.kind.startswith("webhook"))
     assert fingerprint("mail", "ops@example.com") == channels[0].fingerprint
+
+
+def test_flapping_says_how_often_the_state_changed():
+    body = render("slack", alert("flapping_start", flap_percent=42.5))
+    assert body["blocks"][0]["text"]["text"].endswith("FLAPPING: backup on web1 keeps changing state (now CRITICAL)")
+    assert {"type": "mrkdwn", "text": "*State changes*\n42.5% of recent results"} in body["blocks"][2]["fields"]

@@ -35,9 +35,11 @@ def test_plain_relay_on_this_machine_gets_the_problem(monkeypatch):
 def test_recovery_says_when_it_started_ended_and_how_long_it_lasted():
     with SMTPServer() as server:
         channel = MailChannel.from_env("ops@example.com", server.env())
-        channel.send(alert("recovery", output="BACKUP CRITICAL - /srv is full\nfirst failure's tail"), timeout=5)
+        channel.send(alert("recovery", output="BACKUP OK - 12 GB in 310 s\nall copied",
+                           problem_output="BACKUP CRITICAL - /srv is full\nfirst failure's tail"), timeout=5)
         channel.send(alert("problem"), timeout=5)
     recovery, problem = (got["message"] for got in server.mailbox.messages)
+    assert "all copied" not in recovery.get_content()  # the problem's output, not the healthy run's
     assert recovery["Subject"] == "[cronchecks] RECOVERY: backup on web1 is OK after 1h 05m"
     body = recovery.get_content()
     for piece in ("Started:", "Ended:", "Lasted:  1h 05m", "Output when it failed:", "first failure's tail"):
@@ -50,8 +52,9 @@ def test_recovery_says_when_it_started_ended_and_how_long_it_lasted():
     ("reminder", {}, "STILL CRITICAL: backup on web1 for 1h 05m"),
     ("flapping_start", {}, "FLAPPING: backup on web1 keeps changing state (now CRITICAL)"),
     ("flapping_stop", {"status": "OK"}, "FLAPPING STOPPED: backup on web1 is OK"),
-    ("remediation", {"remediation": {"command": "systemctl restart app", "exit_code": 0, "helped": True}},
-     "REMEDIATION: backup on web1 (CRITICAL): ran systemctl restart app, exit 0, it helped"),
+    ("remediation", {"status": "OK", "remediation": {"command": "systemctl restart app", "outcome": "exit code 0",
+                                                     "helped": True, "status_after": "OK"}},
+     "REMEDIATION: backup on web1 (OK): ran systemctl restart app, exit code 0, it helped"),
 ])
 def test_every_kind_has_a_clear_subject(kind, fields, subject):
     channel = MailChannel("ops@example.com")

@@ -17,7 +17,7 @@ import time
 from typing import Any, Mapping
 
 from checks.alerting.channel import ALERT, Channel, DeliveryError
-from checks.alerting.messages import cut_middle, facts, headline, output_label, report_text
+from checks.alerting.messages import cut_middle, facts, headline, report_text, shown_output
 from checks.errors import UsageError
 from checks.secrets import read_secret, scrub
 
@@ -126,9 +126,10 @@ class MailChannel(Channel):
             pairs = facts(event)
             width = max(len(fact.name) for fact in pairs) + 1
             lines += [f"{fact.name + ':':<{width}} {fact.value}" for fact in pairs]
-            output = str(event.get("output") or "").rstrip()
+            label, output = shown_output(event)
+            output = output.rstrip()
             if output and output != str(event.get("summary") or "").rstrip():
-                lines += ["", f"{output_label(event)}:", cut_middle(output, MAIL_OUTPUT_LIMIT)]
+                lines += ["", f"{label}:", cut_middle(output, MAIL_OUTPUT_LIMIT)]
         lines += ["", "-- ", f"cronchecks on {self.local_hostname}" + (f", event {event['id']}" if event.get("id")
                                                                         else "")]
         return "\n".join(lines) + "\n"

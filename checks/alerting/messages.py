@@ -130,6 +130,8 @@ def facts(event: dict[str, Any]) -> list[Fact]:
         found.append(Fact("At", when(at)))
         if event.get("consecutive"):
             found.append(Fact("Consecutive failures", str(event["consecutive"])))
+    if kind in ("flapping_start", "flapping_stop") and event.get("flap_percent") is not None:
+        found.append(Fact("State changes", f"{event['flap_percent']}% of recent results"))
     remediation = event.get("remediation")
     if isinstance(remediation, dict) and remediation:
         if remediation.get("command"):
@@ -138,8 +140,11 @@ def facts(event: dict[str, Any]) -> list[Fact]:
     return found
 
 
-def output_label(event: dict[str, Any]) -> str:
-    return "Output when it failed" if is_clear(event) else "Output"
+def shown_output(event: dict[str, Any]) -> tuple[str, str]:
+    """The output to show and its label: a recovery that carries its problem's output shows that."""
+    if is_clear(event) and event.get("problem_output"):
+        return "Output when it failed", str(event["problem_output"])
+    return "Output", str(event.get("output") or "")
 
 
 def report_text(event: dict[str, Any]) -> str:
@@ -158,8 +163,10 @@ def _remediation_outcome(remediation: dict[str, Any]) -> str:
     parts = []
     if remediation.get("command"):
         parts.append(f"ran {remediation['command']}")
-    if code is not None:
-        parts.append(f"exit {code}")
+    if remediation.get("outcome"):
+        parts.append(str(remediation["outcome"]))
+    elif code is not None:
+        parts.append(f"exit code {code}")
     helped = remediation.get("helped")
     if helped is not None:
         parts.append("it helped" if helped else "it did not help")

@@ -27,6 +27,15 @@ class WebhookChannel(Channel):
         if payload_format == "pagerduty":  # a daily report is not an incident
             self.events = frozenset({ALERT})
 
+    def accepts(self, event: dict[str, Any]) -> bool:
+        if self.payload_format == "pagerduty" and event.get("event") == ALERT:
+            # Incidents open and close with problems and recoveries; a remediation notice would
+            # open one for a check that is fine again, and a failing one already has its own.
+            from checks.alerting.webhook_formats import PAGERDUTY_RESOLVE, PAGERDUTY_TRIGGER
+
+            return event.get("kind") in PAGERDUTY_TRIGGER | PAGERDUTY_RESOLVE
+        return super().accepts(event)
+
     def render(self, event: dict[str, Any]) -> dict[str, Any]:
         from checks.alerting.webhook_formats import render
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from checks.alerting.messages import (cut_middle, facts, fit, headline, is_clear, iso_time, output_label,
-                                      report_text, utf16_length)
+from checks.alerting.messages import (cut_middle, facts, fit, headline, is_clear, iso_time, report_text,
+                                      shown_output, utf16_length)
 
 # Slack: a section's text 3000 characters, a header 150, a field 2000; `text` beside blocks is
 # the notification fallback (40 000 allowed, 4000 advised).
@@ -27,7 +27,8 @@ DISCORD_FACT = 256
 # PagerDuty Events v2: summary 1024 characters, dedup_key 255, a whole event 512 KB.
 PAGERDUTY_SUMMARY, PAGERDUTY_DEDUP, PAGERDUTY_OUTPUT = 1024, 255, 16_000
 
-PAGERDUTY_TRIGGER = frozenset({"problem", "escalation", "reminder", "flapping_start", "remediation"})
+PAGERDUTY_TRIGGER = frozenset({"problem", "escalation", "reminder", "flapping_start"})
+PAGERDUTY_RESOLVE = frozenset({"recovery", "flapping_stop"})
 PAGERDUTY_SEVERITY = {"CRITICAL": "critical", "WARNING": "warning", "UNKNOWN": "error", "OK": "info"}
 
 _COLOURS = {"CRITICAL": 0xD0021B, "WARNING": 0xF5A623, "UNKNOWN": 0x9B59B6, "OK": 0x2EB886}
@@ -126,9 +127,9 @@ def _slack(event: dict[str, Any]) -> dict[str, Any]:
     fields = [{"type": "mrkdwn", "text": _slack_fit(f"*{fact.name}*\n{fact.value}", SLACK_FIELD)}
               for fact in facts(event)][:10]  # a section holds at most 10 fields
     blocks.append({"type": "section", "fields": fields})
-    output = str(event.get("output") or "")
+    label, output = shown_output(event)
     if output.strip() and output.strip() != summary.strip():
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{output_label(event)}*"}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{label}*"}})
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _slack_fit_code(output, SLACK_SECTION)}})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"cronchecks · {_event_ref(event)}"}]})
     fallback = f"{title}: {summary}" if summary else title
@@ -147,7 +148,7 @@ def _teams(event: dict[str, Any]) -> dict[str, Any]:
             _teams_text(text, fontType="Monospace")]), report_text(event), TEAMS_BYTES)
     colour = _TEAMS_COLOUR["OK" if is_clear(event) else status] if status in _TEAMS_COLOUR else "default"
     summary = str(event.get("summary") or "")
-    output = str(event.get("output") or "")
+    label, output = shown_output(event)
     show_output = bool(output.strip()) and output.strip() != summary.strip()
 
     def card(text: str) -> dict[str, Any]:
@@ -157,7 +158,7 @@ def _teams(event: dict[str, Any]) -> dict[str, Any]:
         body.append({"type": "FactSet", "facts": [{"title": fact.name, "value": fact.value}
                                                   for fact in facts(event)]})
         if show_output:
-            body.append(_teams_text(output_label(event), weight="Bolder", spacing="Medium"))
+            body.append(_teams_text(label, weight="Bolder", spacing="Medium"))
             body.append(_teams_text(text, fontType="Monospace", spacing="Small"))
         return _teams_card(body)
 
@@ -201,7 +202,7 @@ def _discord(event: dict[str, Any]) -> dict[str, Any]:
         return {"username": "cronchecks", "content": text, "allowed_mentions": quiet}
     status = str(event.get("status") or "UNKNOWN")
     summary = fit(str(event.get("summary") or ""), 1500, utf16_length)
-    output = str(event.get("output") or "")
+    label, output = shown_output(event)
     fields = [{"name": fit(fact.name, DISCORD_FIELD_NAME, utf16_length),
                "value": fit(fact.value, DISCORD_FACT, utf16_length) or "-", "inline": True}
               for fact in facts(event)][:DISCORD_FIELDS]
@@ -211,7 +212,7 @@ def _discord(event: dict[str, Any]) -> dict[str, Any]:
         utf16_length(field["name"]) + utf16_length(field["value"]) for field in fields)
     description = summary
     if output.strip() and output.strip() != summary.strip():
-        prefix = f"{summary}\n\n**{output_label(event)}**\n```\n" if summary else "```\n"
+        prefix = f"{summary}\n\n**{label}**\n```\n" if summary else "```\n"
         room = min(DISCORD_DESCRIPTION, DISCORD_TOTAL - used) - utf16_length(prefix) - 4
         body = fit(output, max(0, room), lambda part: utf16_length(_discord_code(part)))
         description = f"{prefix}{_discord_code(body)}\n```"
@@ -245,8 +246,10 @@ def _pagerduty(event: dict[str, Any], routing_key: str | None) -> dict[str, Any]
     if not routing_key:
         raise UnsupportedEvent("PagerDuty needs a routing key")
     kind = event.get("kind") or "problem"
+    if kind not in PAGERDUTY_TRIGGER | PAGERDUTY_RESOLVE:
+        raise UnsupportedEvent(f"PagerDuty takes problems and recoveries, not {kind!r} notices")
     dedup_key = pagerduty_dedup_key(str(event.get("host") or "?"), str(event.get("check") or "?"))
-    if kind not in PAGERDUTY_TRIGGER:
+    if kind in PAGERDUTY_RESOLVE:
         # A resolve needs nothing but the keys: PagerDuty ignores a payload on it.
         return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": dedup_key}
     status = str(event.get("status") or "UNKNOWN")
@@ -256,6 +259,8 @@ def _pagerduty(event: dict[str, Any], routing_key: str | None) -> dict[str, Any]
     details["summary"] = summary
     if event.get("output"):
         details["output"] = cut_middle(str(event["output"]), PAGERDUTY_OUTPUT)
+    if event.get("flap_percent") is not None:
+        details["flap_percent"] = event["flap_percent"]
     details["event_id"] = event.get("id")
     payload: dict[str, Any] = {
         "summary": fit(f"{title}: {summary}" if summary else title, PAGERDUTY_SUMMARY),
