@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class JsonPathError(ValueError):
@@ -40,3 +40,148 @@ def compile_path(text: str) -> CompiledPath:
         return CompiledPath(text, _environment().compile(text.strip()))
     except JSONPathError as error:
         raise JsonPathError(f"{text!r}: {str(error).splitlines()[0]}") from None
+
+
+# --- expectations: a path with an optional comparison ------------------------------------
+
+COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
+
+
+class ExpressionParts(NamedTuple):
+    """`PATH [OPERATOR LITERAL]` split apart, still as text."""
+
+    path: str
+    operator: str | None
+    literal: str | None
+
+
+def split_expression(text: str) -> ExpressionParts:
+    """Split at the first comparison outside brackets, parentheses and quotes.
+
+    A filter inside the path (`$.workers[?@.type == "mailer"].beat`) has its own
+    comparisons; only one at the top level compares the matched values.
+    """
+    depth = 0
+    quote = ""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\":
+                index += 2
+                continue
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth = max(0, depth - 1)
+        elif depth == 0 and char in "=!<>":
+            pair = text[index:index + 2]
+            operator = pair if pair in COMPARISONS else char if char in "<>" else None
+            if operator is None:
+                raise JsonPathError(f"{text!r}: {char!r} is not a comparison (use ==, !=, <, <=, >, >=)")
+            return ExpressionParts(text[:index].strip(), operator, text[index + len(operator):].strip())
+        index += 1
+    return ExpressionParts(text.strip(), None, None)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_literal(text: str) -> Any:
+    """A JSON literal (`"OK"`, `100`, `true`, `null`, `[1, 2]`); 'single quotes' make a string too."""
+    import json
+
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        inner = text[1:-1].replace("\\'", "'").replace('"', '\\"')
+        text = f'"{inner}"'
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        hint = f" (strings need quotes: \"{text}\")" if text and text[0] not in "\"'[{-0123456789" else ""
+        raise JsonPathError(f"{text!r} is not a JSON literal{hint}") from None
+
+
+class JsonExpectation(NamedTuple):
+    """A condition on a JSON document: every value the path matches must satisfy it."""
+
+    text: str
+    path: CompiledPath
+    operator: str | None  # None: the values must exist and be true-ish
+    expected: Any = None
+
+    def failure(self, document: Any) -> str | None:
+        """None when the document meets the condition, else what was found instead."""
+        values = self.path.values(document)
+        if not values:
+            return f"nothing at {self.path.text}"
+        for value in values:
+            if not holds(value, self.operator, self.expected):
+                verb = "has" if len(values) > 1 else "is"
+                wanted = "a true value" if self.operator is None else f"{self.operator} {show_value(self.expected)}"
+                return f"{self.path.text} {verb} {show_value(value)}, expected {wanted}"
+        return None
+
+
+def parse_expectation(text: str) -> JsonExpectation:
+    """Compile `$.status == "healthy"`, `$.latency_ms < 100` or a bare `$.ok`."""
+    parts = split_expression(text)
+    if parts.operator is not None and not parts.literal:
+        raise JsonPathError(f"{text!r}: nothing after {parts.operator} (e.g. {parts.path} {parts.operator} \"OK\")")
+    expected = parse_literal(parts.literal) if parts.literal is not None else None
+    if parts.operator in ("<", "<=", ">", ">=") and (
+            isinstance(expected, bool) or not isinstance(expected, (int, float, str))):
+        raise JsonPathError(f"{text!r}: {parts.operator} compares numbers or strings, not {show_value(expected)}")
+    try:
+        path = compile_path(parts.path)
+    except JsonPathError as error:
+        raise JsonPathError(f"{text!r}: {error}") from None
+    return JsonExpectation(text, path, parts.operator, expected)
+
+
+def same_value(left: Any, right: Any) -> bool:
+    """JSON equality: `true` is not `1`, `1` is `1.0`, containers compare deeply."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return type(left) is type(right) and left == right
+    if isinstance(left, (int, float)) and isinstance(right, (int, float)):
+        return left == right
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, list):
+        return len(left) == len(right) and all(same_value(a, b) for a, b in zip(left, right))
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(same_value(left[key], right[key]) for key in left)
+    return left == right
+
+
+def holds(value: Any, operator: str | None, expected: Any) -> bool:
+    """Whether one matched value satisfies the comparison (ordering needs like types)."""
+    if operator is None:
+        return bool(value)
+    if operator == "==":
+        return same_value(value, expected)
+    if operator == "!=":
+        return not same_value(value, expected)
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value, expected))
+    strings = isinstance(value, str) and isinstance(expected, str)
+    if not (numbers or strings):
+        return False
+    if operator == "<":
+        return value < expected
+    if operator == "<=":
+        return value <= expected
+    if operator == ">":
+        return value > expected
+    return value >= expected
+
+
+def show_value(value: Any, limit: int = 60) -> str:
+    """A value as JSON, cut short for a summary line."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
