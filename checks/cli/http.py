@@ -1,16 +1,147 @@
-"""Command line of check-http (placeholder until the check is built)."""
+"""Command line of check-http: options in, HttpOptions out."""
 
 from typing import Annotated, Optional
 
 import typer
 
 from checks.cli.standard import check_command
-from checks.http import HttpOptions
+from checks.errors import UsageError
+from checks.http import HttpOptions, parse_status_list
+from checks.thresholds import ParseError, parse_duration
+
+REQUEST = "Request"
+AUTH = "Authentication and TLS (secrets from the environment or files, never the command line)"
+EXPECT = "Expectations"
+RETRY = "Retries"
+
+
+def _duration(flag: str, text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ParseError as error:
+        raise UsageError(f"invalid {flag}: {error}") from None
+
+
+def _days(flag: str, text: str | None) -> float | None:
+    """Seconds of certificate validity; a bare number is days, as check_http's -C reads it."""
+    if text is None:
+        return None
+    try:
+        return float(text) * 86400 if text.strip().replace(".", "", 1).isdigit() else parse_duration(text)
+    except (ParseError, ValueError) as error:
+        raise UsageError(f"invalid {flag}: {error} (e.g. 30d, 7d, or 30 for days)") from None
+
+
+def _statuses(flag: str, text: str | None):
+    if text is None:
+        return None
+    try:
+        return parse_status_list(text)
+    except ParseError as error:
+        raise UsageError(f"invalid {flag}: {error}") from None
 
 
 @check_command("http")
 def http(
-    args: Annotated[Optional[list[str]], typer.Argument(help="Not implemented yet.")] = None,
+    url: Annotated[str, typer.Argument(
+        metavar="URL", help="http:// or https:// URL. User-info (https://user:pass@host/) is used for basic auth "
+                            "and never shown; prefer --auth-env, since the command line is visible in ps.")],
+    method: Annotated[Optional[str], typer.Option(
+        "--method", metavar="METHOD", help="HTTP method (default GET; POST when --data/--data-file is given).",
+        rich_help_panel=REQUEST)] = None,
+    header: Annotated[Optional[list[str]], typer.Option(
+        "--header", metavar="'NAME: VALUE'", help="Extra request header (repeatable).", rich_help_panel=REQUEST)] = None,
+    data: Annotated[Optional[str], typer.Option(
+        "--data", metavar="TEXT", help="Request body (set its type with --header 'Content-Type: ...').",
+        rich_help_panel=REQUEST)] = None,
+    data_file: Annotated[Optional[str], typer.Option(
+        "--data-file", metavar="PATH", help="Request body read from a file, sent as is.", rich_help_panel=REQUEST)] = None,
+    follow: Annotated[bool, typer.Option(
+        "--follow/--no-follow", help="Follow redirects (default) and judge the final answer, or judge the 3xx itself.",
+        rich_help_panel=REQUEST)] = True,
+    max_redirects: Annotated[Optional[int], typer.Option(
+        "--max-redirects", metavar="N", help="Most redirects to follow (default 10); more is CRITICAL.",
+        rich_help_panel=REQUEST)] = None,
+    user_agent: Annotated[Optional[str], typer.Option(
+        "--user-agent", metavar="TEXT", help="User-Agent header (default cronchecks-http/VERSION).",
+        rich_help_panel=REQUEST)] = None,
+    auth_env: Annotated[Optional[str], typer.Option(
+        "--auth-env", metavar="VAR", help="Basic auth: environment variable holding 'user:password'.",
+        rich_help_panel=AUTH)] = None,
+    auth_file: Annotated[Optional[str], typer.Option(
+        "--auth-file", metavar="PATH", help="Basic auth: file holding 'user:password'.", rich_help_panel=AUTH)] = None,
+    bearer_env: Annotated[Optional[str], typer.Option(
+        "--bearer-env", metavar="VAR", help="Bearer token from an environment variable.", rich_help_panel=AUTH)] = None,
+    bearer_file: Annotated[Optional[str], typer.Option(
+        "--bearer-file", metavar="PATH", help="Bearer token from a file.", rich_help_panel=AUTH)] = None,
+    cacert: Annotated[Optional[str], typer.Option(
+        "--cacert", metavar="PATH", help="CA bundle to verify the server with (default: the system's CAs).",
+        rich_help_panel=AUTH)] = None,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="Do not verify the server's certificate (its expiry is still read).",
+        rich_help_panel=AUTH)] = False,
+    cert: Annotated[Optional[str], typer.Option(
+        "--cert", metavar="PATH", help="Client certificate (PEM; may hold the key too).", rich_help_panel=AUTH)] = None,
+    key: Annotated[Optional[str], typer.Option(
+        "--key", metavar="PATH", help="Private key of --cert (PEM, unencrypted).", rich_help_panel=AUTH)] = None,
+    expect_status: Annotated[str, typer.Option(
+        "--expect-status", metavar="LIST", help="Status codes that are OK: 200,204,300-399,2xx (default 200-399). "
+                                                "Other expectations stay on.", rich_help_panel=EXPECT)] = "200-399",
+    warn_status: Annotated[Optional[str], typer.Option(
+        "--warn-status", metavar="LIST", help="Status codes that mean degraded: WARNING (e.g. 503).",
+        rich_help_panel=EXPECT)] = None,
+    expect_body: Annotated[Optional[list[str]], typer.Option(
+        "--expect-body", metavar="REGEX", help="The body must match (Python regex, searched anywhere; repeatable).",
+        rich_help_panel=EXPECT)] = None,
+    reject_body: Annotated[Optional[list[str]], typer.Option(
+        "--reject-body", metavar="REGEX", help="The body must not match (repeatable).", rich_help_panel=EXPECT)] = None,
+    expect_json: Annotated[Optional[list[str]], typer.Option(
+        "--expect-json", metavar="EXPR", help="JSONPath with an optional comparison: '$.status == \"healthy\"', "
+                                              "'$.latency_ms < 100', '$.ok' (exists and true). Repeatable.",
+        rich_help_panel=EXPECT)] = None,
+    cert_warning: Annotated[Optional[str], typer.Option(
+        "--cert-warning", metavar="DAYS", help="WARNING when the TLS certificate expires within this (30d; a bare "
+                                               "number is days).", rich_help_panel=EXPECT)] = None,
+    cert_critical: Annotated[Optional[str], typer.Option(
+        "--cert-critical", metavar="DAYS", help="CRITICAL when the TLS certificate expires within this (7d).",
+        rich_help_panel=EXPECT)] = None,
+    retries: Annotated[int, typer.Option(
+        "--retries", metavar="N", help="Ask again up to N times while the answer is not OK; the last one decides.",
+        rich_help_panel=RETRY)] = 0,
+    retry_delay: Annotated[Optional[str], typer.Option(
+        "--retry-delay", metavar="DURATION", help="Wait before the first retry (default 1s), doubled after each.",
+        rich_help_panel=RETRY)] = None,
 ) -> HttpOptions:
-    """Check a HTTP(S) endpoint (not implemented yet)."""
-    return HttpOptions()
+    """Check an HTTP(S) endpoint: status, body, JSON fields, response time and certificate expiry.
+
+    -w/-c are ranges on the response time (-w 500ms -c 2s).
+    """
+    return HttpOptions(
+        url=url,
+        method=method,
+        headers=tuple(header or ()),
+        data=data,
+        data_file=data_file,
+        auth_env=auth_env,
+        auth_file=auth_file,
+        bearer_env=bearer_env,
+        bearer_file=bearer_file,
+        cacert=cacert,
+        insecure=insecure,
+        cert=cert,
+        key=key,
+        follow=follow,
+        max_redirects=max_redirects,
+        user_agent=user_agent,
+        expect_status=_statuses("--expect-status", expect_status),
+        warn_status=_statuses("--warn-status", warn_status) or (),
+        expect_body=tuple(expect_body or ()),
+        reject_body=tuple(reject_body or ()),
+        expect_json=tuple(expect_json or ()),
+        cert_warning=_days("--cert-warning", cert_warning),
+        cert_critical=_days("--cert-critical", cert_critical),
+        retries=retries,
+        retry_delay=_duration("--retry-delay", retry_delay),
+    )
