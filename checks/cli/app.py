@@ -1,5 +1,6 @@
 """The `cronchecks` command: every check of the registry and the other verbs, as subcommands."""
 
+import importlib
 from typing import Annotated
 
 import typer
@@ -14,7 +15,12 @@ def _show_version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-VERBS = ("run",)
+# The verbs besides the checks: name -> "module:function" of the typer command.
+VERBS = {
+    "run": "checks.cli.run:run",
+    "suite": "checks.cli.suite:suite",
+    "report": "checks.cli.report:report",
+}
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -40,8 +46,10 @@ def build_app(only: str | None = None) -> typer.Typer:
     for spec in CHECKS.values():
         if only in (None, spec.name):
             app.command(name=spec.name)(spec.load_command())
-    if only in (None, "run"):
-        from checks.cli.run import run
-
-        app.command(name="run", context_settings={"allow_interspersed_args": False})(run)
+    for verb, path in VERBS.items():
+        if only in (None, verb):
+            module, _, function = path.partition(":")
+            command = getattr(importlib.import_module(module), function)
+            settings = {"allow_interspersed_args": False} if verb == "run" else {}
+            app.command(name=verb, context_settings=settings)(command)
     return app
