@@ -1,0 +1,57 @@
+"""A progress bar on stderr for a long log scan, shown only on a terminal and only after a second."""
+
+from __future__ import annotations
+
+import time
+from typing import TextIO
+
+DELAY = 1.0
+
+
+class ScanProgress:
+    """Called with bytes done; draws nothing until the scan has run for DELAY seconds."""
+
+    def __init__(self, stream: TextIO, total: int, label: str, enabled: bool) -> None:
+        self.stream = stream
+        self.total = total
+        self.label = label
+        self.enabled = enabled and total > 0 and _is_terminal(stream)
+        self.started = time.monotonic()
+        self.base = 0
+        self.bar = None
+        self.task = None
+
+    def next_file(self, label: str, total: int) -> None:
+        self.label = label
+        self.base = 0
+        self.total = total
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, description=label, total=max(total, 1), completed=0)
+
+    def __call__(self, done: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.started < DELAY:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+            console = Console(file=self.stream, stderr=True)
+            self.bar = Progress("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                                console=console, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=max(self.total, 1))
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,139 @@
+"""Generated logs for check-log's tests: every timestamp format, known contents, real logrotate runs."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from checks.logpattern import LogOptions, check_log
+from checks.runtime import Runtime
+
+NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def runtime(now: datetime = NOW, verbosity: int = 0) -> Runtime:
+    return Runtime(now=lambda: now, env={}, deadline=time.monotonic() + 30, verbosity=verbosity)
+
+
+def run_log(*files, now: datetime = NOW, verbosity: int = 0, **options):
+    """check_log on these files with these options (tuples for the repeatable ones)."""
+    for key in ("patterns", "critical_patterns", "warning_patterns", "excludes"):
+        if isinstance(options.get(key), str):
+            options[key] = (options[key],)
+    return check_log(LogOptions(files=tuple(str(f) for f in files), **options), runtime(now, verbosity))
+
+
+def perf(result, label: str) -> float:
+    return next(p.value for p in result.perfdata if p.label == label)
+
+
+def grep_count(path: Path, pattern: str, *flags: str) -> int:
+    """What the real `grep -c` says (C locale, file read as text)."""
+    done = subprocess.run(["grep", "-c", "-a", *flags, "--", pattern, str(path)], capture_output=True,
+                          env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+    assert done.returncode in (0, 1), done.stderr
+    return int(done.stdout)
+
+
+# --- timestamp layouts -----------------------------------------------------------------------
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond // 1000:03d}Z"
+
+
+def python_logging(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + f",{moment.microsecond // 1000:03d}"
+
+
+def syslog(moment: datetime) -> str:
+    return moment.strftime("%b ") + f"{moment.day:>2}" + moment.strftime(" %H:%M:%S")
+
+
+def apache(moment: datetime) -> str:
+    return moment.strftime("[%d/%b/%Y:%H:%M:%S +0000]")
+
+
+def epoch(moment: datetime) -> str:
+    return f"{moment.timestamp():.3f}"
+
+
+def custom(moment: datetime) -> str:
+    return moment.strftime("%d.%m.%Y %H:%M:%S")
+
+
+# name -> (how a line is written, --time-format to read it with or None for auto-detection)
+LAYOUTS = {
+    "iso8601": (lambda m, rest: f"{iso(m)} {rest}", None),
+    "python": (lambda m, rest: f"{python_logging(m)} {rest}", None),
+    "django": (lambda m, rest: f"{rest.split(' ', 1)[0]} {python_logging(m)} {rest.split(' ', 1)[-1]}", None),
+    "syslog": (lambda m, rest: f"{syslog(m)} host app[42]: {rest}", None),
+    "apache": (lambda m, rest: f'10.0.0.{m.second % 250} - - {apache(m)} "GET /x HTTP/1.1" 500 12 {rest}', None),
+    "epoch": (lambda m, rest: f"{epoch(m)} {rest}", None),
+    "custom": (lambda m, rest: f"<{custom(m)}> {rest}", "%d.%m.%Y %H:%M:%S"),
+}
+
+MESSAGES = [
+    "INFO request served in 12 ms",
+    "INFO cache miss for user 42",
+    "ERROR database query failed: timeout",
+    "CRITICAL: disk full on /var",
+    "WARNING slow query took 5200 ms",
+    "ERROR CRITICAL: both at once",
+    "error lower case message",
+    "INFO Critical section entered",
+    "DEBUG payload \x7f odd bytes",
+]
+
+
+def generate_log(path: Path, layout: str, start: datetime, count: int, step: float = 1.0, seed: int = 7,
+                 continuation_every: int = 0, shuffle_within: int = 0) -> list[tuple[datetime, str]]:
+    """Write `count` lines one `step` apart; return (timestamp, line) of each timestamped line.
+
+    `continuation_every` adds a timestamp-less line after every n-th line (it belongs to the
+    line before); `shuffle_within` swaps neighbouring lines up to that many places (a
+    multi-threaded writer).
+    """
+    rng = random.Random(seed)
+    write, _ = LAYOUTS[layout]
+    entries = []
+    for index in range(count):
+        moment = start + timedelta(seconds=index * step, microseconds=rng.randrange(0, 1000) * 1000)
+        entries.append((moment, write(moment, rng.choice(MESSAGES))))
+    if shuffle_within:
+        for index in range(len(entries) - 1):
+            other = min(len(entries) - 1, index + rng.randrange(0, shuffle_within + 1))
+            entries[index], entries[other] = entries[other], entries[index]
+    lines = []
+    for index, (moment, line) in enumerate(entries):
+        lines.append(line)
+        if continuation_every and index % continuation_every == continuation_every - 1:
+            lines.append("    at continuation CRITICAL: in a stack frame")
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    return entries
+
+
+# --- real logrotate ----------------------------------------------------------------------------
+
+LOGROTATE = "/usr/sbin/logrotate"
+
+
+class Rotator:
+    """Debian's logrotate with a config and a state file this test writes, forced on each call."""
+
+    def __init__(self, folder: Path, log: Path, directives: str) -> None:
+        if not Path(LOGROTATE).exists():
+            pytest.skip("logrotate is not installed (apt-get install logrotate)")
+        self.config = folder / "logrotate.conf"
+        self.status = folder / "logrotate.status"
+        self.config.write_text(f"{log} {{\n    rotate 10\n    missingok\n    {directives}\n}}\n")
+        self.config.chmod(0o644)
+
+    def rotate(self) -> None:
+        done = subprocess.run([LOGROTATE, "-f", "-s", str(self.status), str(self.config)], capture_output=True,
+                              text=True)
+        assert done.returncode == 0, done.stderr
