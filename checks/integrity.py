@@ -594,7 +594,8 @@ def verify_manifest(options: IntegrityOptions, runtime: Runtime) -> Result:
         status = Status.OK
     where = f"{_count(len(entries), 'file')} in {manifest}"
     if status is Status.OK:
-        summary = f"{_count(len(entries), 'file')} match {manifest} ({format_size(total)}, {', '.join(algorithms)})"
+        verb = "matches" if len(entries) == 1 else "match"
+        summary = f"{_count(len(entries), 'file')} {verb} {manifest} ({format_size(total)}, {', '.join(algorithms)})"
         if options.watch:
             summary += f", nothing new under {', '.join(options.watch)}"
         if options.track_perms:
