@@ -12,15 +12,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, TextIO
+from typing import Callable, Mapping, TextIO
 
 from checks.alerting.channels import ChannelOptions
 from checks.alerting.policy import REMEDIATION, Decision, Policy
 from checks.errors import UsageError
 from checks.result import Status
-
-ALERT_EVENT, RUN_EVENT = "alert", "run"
-
 
 @dataclass(frozen=True, kw_only=True)
 class RunOptions:
@@ -195,41 +192,15 @@ class Wrapper:
 
     def _record(self, store, channels, status: Status, exit_code: int | None, duration: float, summary: str,
                 perfdata, tail: str, at: float) -> Decision:
-        from checks.alerting.policy import decide
-        from checks.alerting.store import ResultRow
+        from checks.alerting.recorder import record_result
 
-        perf = [{"label": p.label, "value": p.value, "uom": p.uom} for p in perfdata]
-        row = ResultRow(self.name, at, status, exit_code, duration, summary, perf)
-
-        def events_for(decision: Decision) -> list[tuple[str, dict[str, Any]]]:
-            pairs = []
-            for kind in decision.notices:
-                event = self._alert_event(kind, status, summary, tail, at, decision)
-                pairs += [(c.fingerprint, event) for c in channels if c.accepts(event)]
-            run_event = {"event": RUN_EVENT, "id": str(uuid.uuid4()), "check": self.name, "host": self.host,
-                         "status": status.name, "code": int(status), "exit_code": exit_code,
-                         "duration": round(duration, 6), "at": at, "perfdata": perf, "summary": summary}
-            pairs += [(c.fingerprint, run_event) for c in channels if c.accepts(run_event)]
-            return pairs
-
-        decision = store.record(row, lambda previous, history: decide(previous, status, at, history,
-                                                                     self.options.policy),
-                                events_for, output=tail, keep_seconds=self.options.keep)
+        decision = record_result(store, check=self.name, host=self.host, status=status, exit_code=exit_code,
+                                 duration=duration, summary=summary, perfdata=perfdata, output=tail, at=at,
+                                 policy=self.options.policy, channels=channels, keep=self.options.keep)
         if self.options.verbosity:
             self.say(f"recorded {status.name} (exit {exit_code}, {decision.state.consecutive} non-OK in a row)"
                      + "".join(f"; announcing {kind.replace('_', ' ')}" for kind in decision.notices))
         return decision
-
-    def _alert_event(self, kind: str, status: Status, summary: str, tail: str, at: float,
-                     decision: Decision, remediation: dict | None = None) -> dict[str, Any]:
-        state = decision.state
-        return {
-            "event": ALERT_EVENT, "kind": kind, "id": str(uuid.uuid4()), "check": self.name, "host": self.host,
-            "status": status.name, "previous": decision.previous.name if decision.previous else None,
-            "summary": summary, "output": tail, "at": at,
-            "since": state.problem_since, "downtime": decision.downtime, "consecutive": state.consecutive,
-            "flap_percent": round(decision.flap_percent, 1), "remediation": remediation,
-        }
 
     # --- remediation ------------------------------------------------------------------
 
@@ -262,9 +233,12 @@ class Wrapper:
         remediation = {"command": shown, "outcome": outcome_text, "helped": again_status is Status.OK,
                        "status_after": again_status.name}
         if REMEDIATION in options.policy.notify_on:
-            event = self._alert_event(REMEDIATION, again_status,
-                                      f"ran {shown} ({outcome_text}); the check is now {again_status.name}",
-                                      (done.stdout + done.stderr)[-2000:], now, decision, remediation)
+            from checks.alerting.recorder import alert_event
+
+            event = alert_event(REMEDIATION, check=self.name, host=self.host, status=again_status,
+                                summary=f"ran {shown} ({outcome_text}); the check is now {again_status.name}",
+                                output=(done.stdout + done.stderr)[-2000:], at=now, decision=decision,
+                                remediation=remediation)
             with store.transaction():
                 for channel in channels:
                     if channel.accepts(event):

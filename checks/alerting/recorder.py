@@ -1,0 +1,53 @@
+"""Record one result of a check and queue what it announces: shared by `run` and `suite`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterable, Sequence
+
+from checks.alerting.channel import Channel
+from checks.alerting.policy import Decision, Policy, decide
+from checks.alerting.store import ResultRow, Store
+from checks.result import Perfdata, Status
+
+ALERT_EVENT, RUN_EVENT = "alert", "run"
+
+
+def perfdata_records(perfdata: Iterable[Perfdata]) -> list[dict[str, Any]]:
+    return [{"label": p.label, "value": p.value, "uom": p.uom} for p in perfdata]
+
+
+def alert_event(kind: str, *, check: str, host: str, status: Status, summary: str, output: str, at: float,
+                decision: Decision, remediation: dict | None = None) -> dict[str, Any]:
+    """The event a notice becomes: everything a channel needs, and no secret."""
+    state = decision.state
+    return {
+        "event": ALERT_EVENT, "kind": kind, "id": str(uuid.uuid4()), "check": check, "host": host,
+        "status": status.name, "previous": decision.previous.name if decision.previous else None,
+        "summary": summary, "output": output, "at": at,
+        "since": state.problem_since, "downtime": decision.downtime, "consecutive": state.consecutive,
+        "flap_percent": round(decision.flap_percent, 1), "remediation": remediation,
+    }
+
+
+def record_result(store: Store, *, check: str, host: str, status: Status, exit_code: int | None, duration: float,
+                  summary: str, perfdata: Sequence[Perfdata], output: str, at: float, policy: Policy,
+                  channels: Sequence[Channel], keep: float | None) -> Decision:
+    """Store the result, move the state on by the policy, queue alerts and run records: one transaction."""
+    perf = perfdata_records(perfdata)
+    row = ResultRow(check, at, status, exit_code, duration, summary, perf)
+
+    def events_for(decision: Decision) -> list[tuple[str, dict[str, Any]]]:
+        pairs = []
+        for kind in decision.notices:
+            event = alert_event(kind, check=check, host=host, status=status, summary=summary, output=output,
+                                at=at, decision=decision)
+            pairs += [(c.fingerprint, event) for c in channels if c.accepts(event)]
+        run_event = {"event": RUN_EVENT, "id": str(uuid.uuid4()), "check": check, "host": host,
+                     "status": status.name, "code": int(status), "exit_code": exit_code,
+                     "duration": round(duration, 6), "at": at, "perfdata": perf, "summary": summary}
+        pairs += [(c.fingerprint, run_event) for c in channels if c.accepts(run_event)]
+        return pairs
+
+    return store.record(row, lambda previous, history: decide(previous, status, at, history, policy),
+                        events_for, output=output, keep_seconds=keep)
