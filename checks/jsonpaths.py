@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -21,21 +22,77 @@ def _environment() -> Any:
 
 @dataclass(frozen=True)
 class CompiledPath:
-    """A compiled query; `values` returns the matched values in document order."""
+    """A compiled query; `values` returns the matched values in document order.
+
+    `query` is python-jsonpath's compiled query, or for a plain singular path a tuple of
+    member names and indices walked here (see simple_segments).
+    """
 
     text: str
     query: Any
 
     def values(self, document: Any) -> list[Any]:
+        if isinstance(self.query, tuple):
+            return _walk(self.query, document)
         return [match.obj for match in self.query.finditer(document)]
+
+
+# Names, quoted names without escapes, and indices: what `$.checks.database`,
+# `$['odd key']` and `$.items[0]` are made of. Anything else goes to python-jsonpath.
+_SIMPLE_SEGMENT = re.compile(
+    r"\.([A-Za-z_][A-Za-z0-9_]*)"
+    r"|\[[ \t\n\r]*(?:'([^'\\\x00-\x1f]*)'|\"([^\"\\\x00-\x1f]*)\"|(0|-?[1-9][0-9]{0,14}))[ \t\n\r]*\]"
+)
+
+
+def simple_segments(text: str) -> tuple[str | int, ...] | None:
+    """The names and indices of a plain singular path, or None when it needs the full library.
+
+    python-jsonpath costs ~150 ms to import, more than the rest of a check; the paths
+    health checks use most (`$.status`, `$.checks.database`) need none of it.
+    """
+    if not text.startswith("$"):
+        return None
+    segments: list[str | int] = []
+    pos = 1
+    while pos < len(text):
+        match = _SIMPLE_SEGMENT.match(text, pos)
+        if match is None:
+            return None
+        name, single, double, index = match.groups()
+        if index is not None:
+            segments.append(int(index))
+        else:
+            segments.append(next(part for part in (name, single, double) if part is not None))
+        pos = match.end()
+    return tuple(segments)
+
+
+def _walk(segments: tuple[str | int, ...], document: Any) -> list[Any]:
+    # RFC 9535: a name selects only from an object, an index only from an array
+    # (negative from its end); anything else selects nothing.
+    node = document
+    for segment in segments:
+        if isinstance(segment, str):
+            if not isinstance(node, dict) or segment not in node:
+                return []
+            node = node[segment]
+        else:
+            if not isinstance(node, list) or not -len(node) <= segment < len(node):
+                return []
+            node = node[segment]
+    return [node]
 
 
 def compile_path(text: str) -> CompiledPath:
     """Compile a JSONPath such as `$.checks.database`; errors become JsonPathError."""
-    from jsonpath import JSONPathError
-
     if not text.strip():
         raise JsonPathError("empty JSONPath (e.g. '$.status')")
+    segments = simple_segments(text.strip())
+    if segments is not None:
+        return CompiledPath(text, segments)
+    from jsonpath import JSONPathError
+
     try:
         return CompiledPath(text, _environment().compile(text.strip()))
     except JSONPathError as error:

@@ -580,7 +580,8 @@ def test_only_what_the_path_needs_is_imported(http_server):
     plain = loaded(http_server.url + "/h")
     assert "requests" in plain
     assert not plain & {"jsonpath", "rich", "psutil", "sqlalchemy", "pydantic", "cryptography"}
-    assert "jsonpath" in loaded(http_server.url + "/h", "--expect-json", "$.ok")
+    assert "jsonpath" not in loaded(http_server.url + "/h", "--expect-json", '$.checks.database == "OK"')
+    assert "jsonpath" in loaded(http_server.url + "/h", "--expect-json", "$.checks.*")
 
 
 # --- property tests: the status-list and expression parsers -------------------------------------
@@ -675,3 +676,37 @@ def test_not_after_rejects_garbage_with_its_own_error(data):
         not_after(data)
     except CertificateError:
         pass
+
+
+# --- the plain-path walker agrees with python-jsonpath ---------------------------------------------
+
+
+keys = st.sampled_from(["a", "b", "status", "odd key", "x_1"])
+documents = st.recursive(json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                               st.dictionaries(keys, inner, max_size=3)),
+                         max_leaves=12)
+segments = st.lists(st.one_of(keys, st.integers(-4, 4)), max_size=4)
+
+
+def _spell(parts, style: int) -> str:
+    text = "$"
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif style == 0 and part.replace("_", "").isalnum():
+            text += f".{part}"
+        else:
+            text += f"['{part}']" if style < 2 else f'[ "{part}" ]'
+    return text
+
+
+@settings(max_examples=300)
+@given(documents, segments, st.integers(0, 2))
+def test_plain_paths_are_walked_exactly_as_python_jsonpath_does(document, parts, style):
+    from checks.jsonpaths import CompiledPath, _environment, compile_path
+
+    text = _spell(parts, style)
+    fast = compile_path(text)
+    assert isinstance(fast.query, tuple)  # walked here, without the library
+    library = CompiledPath(text, _environment().compile(text))
+    assert fast.values(document) == library.values(document)
