@@ -8,7 +8,7 @@ import re
 import uuid
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.alerting.channel import DeliveryError, fingerprint

@@ -176,7 +176,6 @@ class CloudWatchChannel(Channel):
     def _classify(self, error: Exception) -> DeliveryError:
         import botocore.exceptions as aws
 
-        retry_after = None
         if isinstance(error, aws.ClientError):
             details = error.response.get("Error", {})
             code = str(details.get("Code") or "")
@@ -202,7 +201,7 @@ class CloudWatchChannel(Channel):
             reason, retryable = type(error).__name__, False
         settings = self.settings
         reason = scrub(reason, settings.secret_key, settings.session_token, settings.access_key)
-        return DeliveryError(f"{self.shown}: {reason}", retryable=retryable, retry_after=retry_after)
+        return DeliveryError(f"{self.shown}: {reason}", retryable=retryable)
 
 
 # The awsquery form encoding is the largest of the protocols botocore may pick (CBOR and JSON
