@@ -52,7 +52,7 @@ def fit(text: str, limit: int, measure: Callable[[str], int] = len) -> str:
 
 def utf16_length(text: str) -> int:
     """Length as JavaScript counts it (Discord's limits): characters beyond the BMP count twice."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def when(epoch: float | None) -> str:
