@@ -10,9 +10,10 @@ from checks.thresholds import Range, plain_number
 
 
 def _quote_label(label: str) -> str:
-    # The guidelines: quote labels with spaces, '=' or quotes; a quote inside is doubled.
+    # The guidelines: quote labels with spaces (any white space), '=' or quotes; a quote
+    # inside is doubled.
     label = label.replace("|", "/").replace("\n", " ")
-    if any(ch in label for ch in " ='\t"):
+    if any(ch.isspace() or ch in "='" for ch in label):
         return "'" + label.replace("'", "''") + "'"
     return label
 
@@ -22,6 +23,8 @@ def _threshold_field(value: object | None) -> str:
         return ""
     if isinstance(value, Range):
         return value.render()
+    if isinstance(value, str):  # another plugin's threshold, passed on as it wrote it
+        return value
     return plain_number(float(value))  # type: ignore[arg-type]
 
 

@@ -40,6 +40,13 @@ def parse_plugin_output(text: str) -> PluginOutput:
     return PluginOutput(summary.strip(), tuple(parse_perfdata(perf_text)), "\n".join(long_lines).strip("\n"))
 
 
+def _number(text: str) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
 def parse_perfdata(text: str) -> list[Perfdata]:
     """Every well-formed datum in a perfdata string, in order."""
     data: list[Perfdata] = []
@@ -53,7 +60,7 @@ def parse_perfdata(text: str) -> list[Perfdata]:
             position = next_space
             continue
         position = match.end()
-        label, raw, uom = match.group(1), match.group(2), match.group(3)
+        label, raw, uom, rest = match.group(1), match.group(2), match.group(3), match.group(4)
         if label.startswith("'"):
             label = label[1:-1].replace("''", "'")
         try:
@@ -62,5 +69,7 @@ def parse_perfdata(text: str) -> list[Perfdata]:
             continue
         if uom not in PERFDATA_UNITS:
             uom = ""
-        data.append(Perfdata(label, value, uom))
+        fields = (rest[1:].split(";") if rest else []) + ["", "", "", ""]
+        warning, critical = fields[0] or None, fields[1] or None
+        data.append(Perfdata(label, value, uom, warning, critical, _number(fields[2]), _number(fields[3])))
     return data

@@ -1,0 +1,340 @@
+"""cronchecks suite: one TOML file, many checks, one process; its mistakes, outputs and exports."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sqlite3
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from checks.suitefile import SuiteError, load_suite
+from tests.conftest import LoopbackHTTP, Reply, run_console_script
+
+PY = sys.executable
+
+
+def write(tmp_path: Path, text: str, name: str = "suite.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def plugin(tmp_path: Path, name: str, code: int, line: str, sleep: float = 0) -> str:
+    path = tmp_path / name
+    path.write_text(f"#!{PY}\nimport sys, time\ntime.sleep({sleep})\nprint({line!r})\nsys.exit({code})\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def suite(tmp_path: Path, *args: str, env: dict | None = None, timeout: float = 60):
+    return run_console_script("cronchecks", "suite", *args, "--state-dir", str(tmp_path / "state"),
+                              env=env, timeout=timeout)
+
+
+@pytest.fixture
+def beat(tmp_path) -> Path:
+    path = tmp_path / "job.beat"
+    path.write_text("")
+    return path
+
+
+def test_a_suite_runs_every_check_and_exits_with_the_worst(tmp_path, beat):
+    stale = tmp_path / "stale.beat"
+    stale.write_text("")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    path = write(tmp_path, f"""
+        [defaults]
+        timeout = "5s"
+
+        [[check]]
+        name = "job"
+        type = "heartbeat"
+        file = "{beat}"
+        warning = "5m"
+        critical = "15m"
+
+        [[check]]
+        name = "nightly"
+        type = "heartbeat"
+        file = "{stale}"
+        critical = "${{NIGHTLY_LIMIT:-30m}}"
+
+        [[check]]
+        name = "disk"
+        type = "command"
+        argv = ["{plugin(tmp_path, 'check_disk_like', 1, 'DISK WARNING - 91% used | used=91%;90;95;0;100')}"]
+    """)
+    done = suite(tmp_path, str(path))
+    assert done.code == 2
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("SUITE CRITICAL - 1 critical, 1 warning, 1 ok | ")
+    assert "job::age=" in lines[0] and "disk::used=91%;90;95;0;100" in lines[0]
+    assert lines[1].startswith("job: HEARTBEAT OK - ")
+    assert lines[2].startswith("nightly: HEARTBEAT CRITICAL - ") and "critical > 30m 00s" in lines[2]
+    assert lines[3] == "disk: DISK WARNING - 91% used"  # the plugin's own label, its state said once
+    assert all("|" not in line for line in lines[1:])
+    db = sqlite3.connect(tmp_path / "state" / "cronchecks.sqlite3")
+    assert sorted(db.execute("select name, status from checks")) == [("disk", 1), ("job", 0), ("nightly", 2)]
+    # the variable overrides the default
+    again = suite(tmp_path, str(path), env={"NIGHTLY_LIMIT": "2h"})
+    assert again.code == 1
+
+
+def test_hanging_and_crashing_checks_are_alone_in_their_trouble(tmp_path, beat):
+    fifo = tmp_path / "never"
+    os.mkfifo(fifo)
+    path = write(tmp_path, f"""
+        [[check]]
+        name = "good"
+        type = "heartbeat"
+        file = "{beat}"
+        critical = "5m"
+
+        [[check]]
+        name = "hangs-in-process"
+        type = "heartbeat"
+        file = "{fifo}"
+        content = true
+        critical = "5m"
+        timeout = "1s"
+
+        [[check]]
+        name = "hangs-outside"
+        type = "command"
+        argv = ["{plugin(tmp_path, 'check_slow', 0, 'SLOW OK', sleep=60)}"]
+        timeout = "1s"
+        timeout-result = "unknown"
+
+        [[check]]
+        name = "broken-driver"
+        type = "heartbeat"
+        db = "nosuchdialect://x"
+        query = "select 1"
+        critical = "5m"
+
+        [[check]]
+        name = "segfaults"
+        type = "command"
+        argv = ["sh", "-c", "kill -SEGV $$"]
+    """)
+    started = time.monotonic()
+    done = suite(tmp_path, str(path), "--no-record")
+    assert time.monotonic() - started < 20
+    lines = dict(line.split(": ", 1) for line in done.stdout.splitlines()[1:])
+    assert lines["good"].startswith("HEARTBEAT OK")
+    assert lines["hangs-in-process"] == "HEARTBEAT CRITICAL - timed out after 1.0 s"
+    assert lines["hangs-outside"] == "HANGS-OUTSIDE UNKNOWN - timed out after 1.0 s"
+    assert lines["broken-driver"].startswith("HEARTBEAT UNKNOWN - ")
+    assert lines["segfaults"].startswith("SEGFAULTS CRITICAL - ")
+    assert done.code == 2
+
+
+@pytest.mark.parametrize("body, where", [
+    ("[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '/x'\ncritical = '5m'\ncolour = 'red'\n", ":6: check #1, key 'colour'"),
+    ("[[check]]\nname = 'a'\ntype = 'ftp'\n", ":3: check #1, key 'type': unknown check type 'ftp'"),
+    ("[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '${NO_SUCH_VAR}'\ncritical = '5m'\n",
+     ":4: check #1, key 'file': environment variable NO_SUCH_VAR is not set"),
+    ("[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '/x'\ncritical = 5\nmin-size = ['1', '2']\n",
+     ":6: check #1, key 'min-size': takes one value"),
+    ("[[check]]\nname = 'a'\ntype = 'command'\nargv = 'check_x'\n", ":4: check #1, key 'argv'"),
+    ("[defaults]\nafter = 0\n[[check]]\nname = 'a'\ntype = 'command'\nargv = ['x']\n", ":2: [defaults], key 'after'"),
+    ("[defaults]\nretries = 3\n", ":2: [defaults], key 'retries': unknown key"),
+    ("[[check]]\nname = 'a'\ntype = 'command'\nargv = ['x']\n[[check]]\nname = 'a'\ntype = 'command'\nargv = ['y']\n",
+     ":6: check #2, key 'name': the name 'a' is used twice"),
+    ("[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '/x'\ncritical = 'soon'\n", ":1: check #1"),
+    ("[[check]\nname = 'a'\n", "not valid TOML"),
+    ("", "no [[check]] tables"),
+    ("[[check]]\nname = 'a'\ntype = 'command'\nargv = ['x']\nafter = 'two'\n", ":5: check #1, key 'after'"),
+])
+def test_every_mistake_names_file_line_and_key_before_anything_runs(tmp_path, body, where):
+    path = write(tmp_path, body)
+    done = suite(tmp_path, "--check", str(path))
+    assert done.code == 3
+    assert done.stdout.startswith("CRONCHECKS UNKNOWN - ")
+    assert str(path) in done.stdout and where in done.stdout, done.stdout
+    assert not (tmp_path / "state").exists()  # nothing ran, nothing was recorded
+
+
+def test_check_validates_only(tmp_path, beat):
+    path = write(tmp_path, f"[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '{beat}'\ncritical = '5m'\n")
+    done = suite(tmp_path, "--check", str(path))
+    assert done.code == 0 and done.stdout == f"SUITE OK - {path}: 1 checks, valid\n"
+
+
+def test_json_output(tmp_path, beat):
+    path = write(tmp_path, f"[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '{beat}'\ncritical = '5m'\n")
+    data = json.loads(suite(tmp_path, str(path), "--format", "json", "--no-record").stdout)
+    assert data["status"] == "OK" and data["code"] == 0 and data["summary"] == "1 ok"
+    assert data["checks"][0]["name"] == "a" and data["checks"][0]["perfdata"][0]["label"] == "age"
+
+
+def test_prometheus_textfile_parses_and_has_no_duplicates(tmp_path, beat):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    path = write(tmp_path, f"""
+        [[check]]
+        name = "a"
+        type = "heartbeat"
+        file = "{beat}"
+        critical = "5m"
+
+        [[check]]
+        name = 'quote"d'
+        type = "command"
+        argv = ["{plugin(tmp_path, 'check_x', 2, "X CRITICAL - bad | 'resp time'=250ms;;;0 size=2KB")}"]
+    """)
+    out = tmp_path / "metrics" / "cronchecks.prom"
+    out.parent.mkdir()
+    suite(tmp_path, str(path), "--no-record", "--prometheus", str(out))
+    text = out.read_text()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    assert set(families) == {"cronchecks_check_status", "cronchecks_check_duration_seconds", "cronchecks_perfdata"}
+    status = {s.labels["check"]: s.value for s in families["cronchecks_check_status"].samples}
+    assert status == {"a": 0, 'quote"d': 2}
+    perf = {(s.labels["check"], s.labels["label"]): (s.value, s.labels["unit"])
+            for s in families["cronchecks_perfdata"].samples}
+    assert perf[('quote"d', "resp time")] == (0.25, "seconds")
+    assert perf[('quote"d', "size")] == (2000.0, "bytes")
+    assert text.count("# TYPE") == 3 and text.count("# HELP") == 3
+    assert len(text.splitlines()) == len(set(text.splitlines()))
+    assert not list(out.parent.glob(".*.tmp"))  # the temporary file was renamed, not left
+
+
+def test_icinga2_passive_results_have_the_documented_shape(tmp_path, beat):
+    received = []
+    with LoopbackHTTP() as icinga:
+        def accept(handler):
+            received.append(icinga.requests[-1])
+            return Reply(200, {"results": [{"code": 200.0, "status": "Successfully processed check result"}]})
+
+        icinga.routes["/v1/actions/process-check-result"] = accept
+        path = write(tmp_path, f"[[check]]\nname = 'nightly-backup'\ntype = 'heartbeat'\nfile = '{beat}'\n"
+                               "warning = '1m'\ncritical = '5m'\n")
+        done = suite(tmp_path, str(path), "--no-record", "--icinga2", icinga.url, "--host", "web01", "--ttl", "10m",
+                     env={"CRONCHECKS_ICINGA2_USER": "monitor", "CRONCHECKS_ICINGA2_PASSWORD": "pa55word"})
+    assert done.code == 0 and "pa55word" not in done.stdout + done.stderr
+    assert len(received) == 1
+    request = received[0]
+    assert request["method"] == "POST"
+    assert request["headers"]["Accept"] == "application/json"
+    assert request["headers"]["Authorization"] == "Basic " + base64.b64encode(b"monitor:pa55word").decode()
+    body = json.loads(request["body"])
+    assert body["type"] == "Service"
+    assert body["filter"] == 'host.name=="web01" && service.name=="nightly-backup"'
+    assert body["exit_status"] == 0 and body["ttl"] == 600 and body["check_source"] == "web01"
+    assert body["plugin_output"].startswith("HEARTBEAT OK - ")
+    assert isinstance(body["performance_data"], list) and body["performance_data"][0].startswith("age=")
+
+
+def test_nagios_external_command_file_is_a_real_fifo(tmp_path, beat):
+    fifo = tmp_path / "nagios.cmd"
+    os.mkfifo(fifo)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(open(fifo).read().splitlines()), daemon=True)
+    reader.start()
+    time.sleep(0.1)
+    path = write(tmp_path, f"""
+        [[check]]
+        name = "job"
+        type = "heartbeat"
+        file = "{beat}"
+        critical = "5m"
+
+        [[check]]
+        name = "dummy"
+        type = "command"
+        argv = ["{plugin(tmp_path, 'check_d', 1, 'D WARNING - half | x=1;2')}"]
+    """)
+    done = suite(tmp_path, str(path), "--no-record", "--nagios-cmd", str(fifo), "--host", "web01")
+    reader.join(timeout=10)
+    assert done.code == 1
+    assert len(lines) == 2
+    assert lines[0].split("] ", 1)[1].startswith("PROCESS_SERVICE_CHECK_RESULT;web01;job;0;HEARTBEAT OK - ")
+    assert lines[1].endswith("PROCESS_SERVICE_CHECK_RESULT;web01;dummy;1;D WARNING - half|x=1;2")
+
+
+def test_nagios_command_file_without_reader_is_a_line_not_a_hang(tmp_path, beat):
+    fifo = tmp_path / "nagios.cmd"
+    os.mkfifo(fifo)
+    path = write(tmp_path, f"[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '{beat}'\ncritical = '5m'\n")
+    done = suite(tmp_path, str(path), "--no-record", "--nagios-cmd", str(fifo), timeout=20)
+    assert done.code == 0
+    assert "cannot open for writing" in done.stderr
+
+
+def test_alerts_go_through_the_same_policy_and_channels_as_run(tmp_path, beat):
+    received = []
+    with LoopbackHTTP() as hooks:
+        def accept(handler):
+            received.append(json.loads(hooks.requests[-1]["body"]))
+            return Reply(200, "ok")
+
+        hooks.routes["/hook"] = accept
+        state = tmp_path / "flag"
+        checker = tmp_path / "check_flag"
+        checker.write_text(f"#!{PY}\nimport sys\nc = int(open({str(state)!r}).read())\nprint('F', c)\nsys.exit(c)\n")
+        checker.chmod(0o755)
+        path = write(tmp_path, f"""
+            [defaults]
+            webhook-env = "HOOK_URL"
+            after = 2
+
+            [[check]]
+            name = "flag"
+            type = "command"
+            argv = ["{checker}"]
+
+            [[check]]
+            name = "quiet"
+            type = "command"
+            argv = ["{checker}"]
+            notify-on = "recovery"
+        """)
+        env = {"HOOK_URL": hooks.url + "/hook"}
+        for code in (2, 2, 2, 0):
+            state.write_text(str(code))
+            suite(tmp_path, str(path), env=env)
+    kinds = sorted((event["check"], event["kind"]) for event in received)
+    assert kinds == [("flag", "problem"), ("flag", "recovery"), ("quiet", "recovery")]
+
+
+# --- property: the loader never fails with anything but SuiteError -------------------------
+
+_keys = st.sampled_from(["name", "type", "file", "critical", "warning", "argv", "after", "timeout", "webhook",
+                         "content", "schedule", "bogus", "notify-on", "min-size", "db-env"])
+_values = st.one_of(st.text(max_size=12), st.integers(-5, 100), st.booleans(),
+                    st.lists(st.text(max_size=8), max_size=3))
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.dictionaries(_keys, _values, max_size=6), max_size=3))
+def test_loader_raises_only_suite_errors(tmp_path, tables):
+    text = "".join("[[check]]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in t.items()) for t in tables)
+    path = tmp_path / "generated.toml"
+    path.write_text(text)
+    try:
+        suite_file = load_suite(path, {})
+    except SuiteError as error:
+        assert str(path) in str(error)
+        return
+    assert suite_file.checks
