@@ -455,3 +455,20 @@ def test_flapping_says_how_often_the_state_changed():
     body = render("slack", alert("flapping_start", flap_percent=42.5))
     assert body["blocks"][0]["text"]["text"].endswith("FLAPPING: backup on web1 keeps changing state (now CRITICAL)")
     assert {"type": "mrkdwn", "text": "*State changes*\n42.5% of recent results"} in body["blocks"][2]["fields"]
+
+
+@pytest.mark.parametrize("url, payload_format", [
+    ("https://hooks.slack.com/services/T0/B0/x", "slack"),
+    ("https://acme.webhook.office.com/webhookb2/x", "teams"),
+    ("https://prod-12.westeurope.logic.azure.com:443/workflows/x/triggers/manual/paths/invoke?sig=x", "teams"),
+    ("https://default1234.ab.environment.api.powerplatform.com:443/powerautomate/automations/direct/x", "teams"),
+    ("https://discord.com/api/webhooks/1/x", "discord"),
+    ("https://events.pagerduty.com/v2/enqueue", "pagerduty"),
+    ("https://events.eu.pagerduty.com/v2/enqueue", "pagerduty"),
+    ("https://example.com/hooks.slack.com", "json"),
+    ("https://user:pw@hooks.slack.com.evil.example/x", "json"),
+])
+def test_webhook_format_detected_from_the_url(url, payload_format):
+    from checks.alerting.channels import detect_webhook_format
+
+    assert detect_webhook_format(url) == payload_format

@@ -27,14 +27,21 @@ class ChannelOptions(NamedTuple):
 
 def detect_webhook_format(url: str) -> str:
     """The payload format a webhook URL obviously wants; plain JSON otherwise."""
-    host = (redact_url(url).split("://", 1)[-1].split("/", 1)[0]).lower()
-    if host == "hooks.slack.com":
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url).hostname or "").lower()  # without user-info or port (Power Automate's :443)
+    except ValueError:
+        return "json"
+    if host in ("hooks.slack.com", "hooks.slack-gov.com"):
         return "slack"
-    if host.endswith(".webhook.office.com") or host == "outlook.office.com" or host.endswith(".logic.azure.com"):
+    # Teams: Office 365 connectors, and Power Automate workflows (Logic Apps, Power Platform)
+    if host.endswith((".webhook.office.com", ".logic.azure.com", ".environment.api.powerplatform.com")) \
+            or host == "outlook.office.com":
         return "teams"
     if host in ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com"):
         return "discord"
-    if host == "events.pagerduty.com" or host.endswith(".events.pagerduty.com"):
+    if host in ("events.pagerduty.com", "events.eu.pagerduty.com"):
         return "pagerduty"
     return "json"
 
