@@ -1,0 +1,107 @@
+"""A report's view of the wrapper's SQLite store: read-only queries over checks and results."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from checks.alerting.store import ResultRow
+from checks.errors import CheckError
+from checks.report import Streak
+from checks.result import Status
+
+STORE_FILE = "cronchecks.sqlite3"  # the name checks.alerting.store.Store gives its file
+
+
+class StoreUnreadable(CheckError):
+    """No store where we looked, or not one we can read: the report cannot say anything."""
+
+
+class History:
+    """The store opened read-only: a report never creates, migrates or locks it for writing."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / STORE_FILE
+        if not self.path.is_file():
+            raise StoreUnreadable(f"no store at {self.path} (cronchecks run records there; "
+                                  f"give --state-dir or CRONCHECKS_STATE_DIR)")
+        try:
+            self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.execute("SELECT name, status, since, problem_since FROM checks LIMIT 1").fetchall()
+            self.db.execute("SELECT check_name, at, status, duration, summary, perfdata FROM results LIMIT 1")
+        except sqlite3.Error as error:
+            raise StoreUnreadable(f"cannot read the store {self.path}: {error}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "History":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.Error as error:
+            raise StoreUnreadable(f"cannot read the store {self.path}: {error}") from None
+
+    def names(self) -> list[str]:
+        """Every check the store knows, by name."""
+        return [name for (name,) in self._query("SELECT name FROM checks ORDER BY name")]
+
+    def rows(self, name: str, start: float, end: float, perf_label: str | None = None) -> list[ResultRow]:
+        """The check's results in [start, end], after the last one before `start` (the state in force then).
+
+        Perfdata is parsed only where it holds `perf_label` (none without it): a week of a
+        few hundred checks is a lot of JSON to parse for values nobody asked for.
+        """
+        columns = "check_name, at, status, exit_code, duration, summary, perfdata"
+        before = self._query(f"SELECT {columns} FROM results WHERE check_name = ? AND at < ? "
+                             "ORDER BY at DESC, id DESC LIMIT 1", (name, start))
+        inside = self._query(f"SELECT {columns} FROM results WHERE check_name = ? AND at >= ? AND at <= ? "
+                             "ORDER BY at, id", (name, start, end))
+        marker = json.dumps(perf_label) if perf_label else None
+        return [ResultRow(r[0], r[1], Status(r[2]), r[3], r[4], r[5],
+                          json.loads(r[6]) if marker and marker in r[6] else ())
+                for r in before + inside]
+
+    def streak(self, name: str, end: float) -> Streak:
+        """The check's status at `end`, since when, what it was before, and when its current problem began."""
+        last = self._query("SELECT id, at, status, summary FROM results WHERE check_name = ? AND at <= ? "
+                           "ORDER BY at DESC, id DESC LIMIT 1", (name, end))
+        if not last:
+            return Streak(None, None, None, None)
+        _, last_at, code, summary = last[0]
+        status = Status(code)
+        kept = self._query("SELECT status, since, problem_since FROM checks WHERE name = ?", (name,))
+        state = kept[0] if kept else None
+        different = self._query("SELECT id, at, status FROM results WHERE check_name = ? AND at <= ? AND status != ? "
+                                "ORDER BY at DESC, id DESC LIMIT 1", (name, end, int(status)))
+        since = self._first_after(name, end, different[0][:2] if different else None)
+        previous = Status(different[0][2]) if different else None
+        if not different and state and state[0] == int(status):
+            since = min(since, state[1])  # the run began before the oldest result kept (--keep)
+        problem_since = None
+        if status is not Status.OK:
+            last_ok = self._query("SELECT id, at FROM results WHERE check_name = ? AND at <= ? AND status = ? "
+                                  "ORDER BY at DESC, id DESC LIMIT 1", (name, end, int(Status.OK)))
+            problem_since = self._first_after(name, end, last_ok[0] if last_ok else None)
+            if not last_ok and state and state[2] is not None:
+                problem_since = min(problem_since, state[2])
+        return Streak(status, since, previous, problem_since, last_at, summary)
+
+    def _first_after(self, name: str, end: float, mark: tuple[int, float] | None) -> float:
+        """The time of the first result after `mark` (an id and time), or of the first result at all."""
+        if mark is None:
+            found = self._query("SELECT min(at) FROM results WHERE check_name = ? AND at <= ?", (name, end))
+        else:
+            mark_id, mark_at = mark
+            found = self._query("SELECT at FROM results WHERE check_name = ? AND at <= ? "
+                                "AND (at > ? OR (at = ? AND id > ?)) ORDER BY at, id LIMIT 1",
+                                (name, end, mark_at, mark_at, mark_id))
+        return found[0][0]
