@@ -323,7 +323,7 @@ def _judge(options: LogOptions, compiled: dict, tally: Tally, critical: Range | 
     details: list[str] = []
     if runtime.verbosity >= 1:
         details.extend(notes)
-        details.extend(list(tally.recent)[-options.show:] if options.show else [])
+        details.extend(tally.recent[-options.show:] if options.show else [])
     return Result(status, summary, perfdata, details)
 
 

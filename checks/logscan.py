@@ -23,8 +23,8 @@ def trim_line(raw: bytes) -> str:
 class Tally:
     """What a scan found; tallies of several files add up."""
 
-    __slots__ = ("lines", "bytes", "total", "per_pattern", "critical", "warning", "newest", "newest_source",
-                 "recent")
+    __slots__ = ("lines", "bytes", "total", "per_pattern", "critical", "warning", "newest_line", "newest_source",
+                 "recent_lines")
 
     def __init__(self, patterns: int, keep: int) -> None:
         self.lines = 0
@@ -33,9 +33,9 @@ class Tally:
         self.per_pattern = [0] * patterns
         self.critical = 0
         self.warning = 0
-        self.newest: str | None = None
+        self.newest_line: bytes | None = None  # raw: decoded only for the summary, at the end
         self.newest_source = ""
-        self.recent: deque[str] = deque(maxlen=max(keep, 1))
+        self.recent_lines: deque[bytes] = deque(maxlen=max(keep, 1))
 
     def add(self, other: "Tally") -> None:
         self.lines += other.lines
@@ -44,9 +44,18 @@ class Tally:
         self.per_pattern = [a + b for a, b in zip(self.per_pattern, other.per_pattern)]
         self.critical += other.critical
         self.warning += other.warning
-        if other.newest is not None:
-            self.newest, self.newest_source = other.newest, other.newest_source
-        self.recent.extend(other.recent)
+        if other.newest_line is not None:
+            self.newest_line, self.newest_source = other.newest_line, other.newest_source
+        self.recent_lines.extend(other.recent_lines)
+
+    @property
+    def newest(self) -> str | None:
+        """The newest matching line (a record's first line), as the summary shows it."""
+        return None if self.newest_line is None else trim_line(self.newest_line)
+
+    @property
+    def recent(self) -> list[str]:
+        return [trim_line(line) for line in self.recent_lines]
 
 
 class LogScanner:
@@ -170,10 +179,10 @@ class LogScanner:
         tally.critical += critical
         tally.warning += warning
         line_end = buf.find(b"\n", start, stop)
-        shown = trim_line(bytes(buf[start:line_end if line_end >= 0 else stop]))
-        tally.newest = shown
+        shown = bytes(buf[start:min(line_end if line_end >= 0 else stop, start + 4 * SHOWN_LINE)])
+        tally.newest_line = shown
         tally.newest_source = source
-        tally.recent.append(shown)
+        tally.recent_lines.append(shown)
 
     # --- records and timestamps -----------------------------------------------------------
 

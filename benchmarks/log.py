@@ -1,0 +1,149 @@
+"""check-log on a generated 1 GiB log, side by side with grep and with the start-up floor.
+
+Run: python3 benchmarks/log.py [--size-mib 1024] [--runs 5] [--small-runs 20]
+
+The log is made in /tmp (never committed) and kept between runs when its size matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# A venv of its own: other benchmarks reinstall the shared one while this one runs for minutes.
+os.environ.setdefault("CRONCHECKS_BENCH_VENV", "/tmp/cronchecks-bench-log/venv")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import Timing, bench_venv, report  # noqa: E402
+
+LEVELS = ["INFO"] * 900 + ["DEBUG"] * 80 + ["WARNING"] * 14 + ["ERROR"] * 5 + ["CRITICAL:"] * 1
+WORDS = "user request served cache miss database query took ms worker started job finished connection pool".split()
+
+
+def generate(path: Path, size: int) -> None:
+    """Python-logging lines, ~110 bytes each, ten days long, ending now (UTC)."""
+    rng = random.Random(1)
+    messages = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 14))) for _ in range(4096)]
+    lines_wanted = size // 110
+    end = time.time()
+    step = 10 * 86400 / lines_wanted
+    start = end - lines_wanted * step
+    written = 0
+    with open(path, "wb") as handle:
+        index = 0
+        while written < size:
+            batch = []
+            for _ in range(20000):
+                moment = start + index * step
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(moment))
+                batch.append(f"{stamp},{int(moment * 1000) % 1000:03d} {rng.choice(LEVELS)} app.module: "
+                             f"{messages[index % 4096]} id={index}\n")
+                index += 1
+            data = "".join(batch).encode()
+            handle.write(data)
+            written += len(data)
+
+
+def measure_all(commands: list[tuple[str, list[str]]], runs: int, warmup: int = 1,
+                env: dict | None = None) -> list[Timing]:
+    """harness.measure_all, but with stdout a pipe: GNU grep stops at the first match when its
+    stdout is /dev/null (it acts as -q), which would measure nothing."""
+    merged = {**os.environ, **(env or {})}
+    samples: dict[str, list[float]] = {name: [] for name, _ in commands}
+    codes: dict[str, int] = {}
+    for round_number in range(warmup + runs):
+        for name, command in commands:
+            started = time.perf_counter()
+            done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=merged)
+            elapsed = time.perf_counter() - started
+            codes[name] = done.returncode
+            if round_number >= warmup:
+                samples[name].append(elapsed)
+    return [Timing(name, command, statistics.median(samples[name]), runs, codes[name]) for name, command in commands]
+
+
+def state_runs(check_log: str, floor: list[str], log: Path, runs: int) -> list[Timing]:
+    """--state runs that each find 1 MB appended since the last one, taking turns with the floor."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from checks.logstate import mark_for
+
+    state = Path(tempfile.gettempdir()) / "cronchecks-bench-log.state"
+    size = log.stat().st_size
+    with open(log, "rb") as handle:
+        handle.seek(size - 1_000_000)
+        handle.readline()
+        offset = handle.tell()
+    mark = mark_for(str(log), offset)
+    payload = json.dumps({"version": 1, "files": {str(log): mark.as_json()}})
+    command = [check_log, str(log), "-e", "CRITICAL:", "--state", str(state), "-w", "1000000", "-c", "1000000"]
+    samples: dict[str, list[float]] = {"state": [], "floor": []}
+    code = 0
+    for round_number in range(runs + 2):
+        state.write_text(payload)
+        started = time.perf_counter()
+        code = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).returncode
+        elapsed = time.perf_counter() - started
+        started = time.perf_counter()
+        subprocess.run(floor, stdout=subprocess.PIPE)
+        floor_elapsed = time.perf_counter() - started
+        if round_number >= 2:
+            samples["state"].append(elapsed)
+            samples["floor"].append(floor_elapsed)
+    state.unlink()
+    return [
+        Timing("python -c 'import typer' (floor)", floor, statistics.median(samples["floor"]), runs, 0),
+        Timing("check-log --state (1 MB appended)", command, statistics.median(samples["state"]), runs, code),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--runs", type=int, default=5, help="runs of the full scans")
+    parser.add_argument("--small-runs", type=int, default=20, help="runs of --since and --state")
+    args = parser.parse_args()
+
+    venv = bench_venv("hyperscan")
+    check_log = str(venv / "check-log")
+    python = str(venv / "python")
+    log = Path(tempfile.gettempdir()) / f"cronchecks-bench-{args.size_mib}MiB.log"
+    size = args.size_mib * 1024 * 1024
+    if not log.exists() or abs(log.stat().st_size - size) > 1024 * 1024:
+        print(f"generating {log} ({args.size_mib} MiB)...", flush=True)
+        generate(log, size)
+    print(f"log: {log}, {log.stat().st_size} bytes; CPU cores: {os.cpu_count()}")
+    env = {"LC_ALL": "C"}
+    never = ["-w", "100000000", "-c", "100000000"]  # judge nothing: measure the scan
+    literal = measure_all([
+        ("LC_ALL=C grep -c 'CRITICAL:'", ["grep", "-c", "CRITICAL:", str(log)]),
+        ("check-log -e 'CRITICAL:'", [check_log, str(log), "-e", "CRITICAL:", *never]),
+    ], args.runs, warmup=1, env=env)
+    report("literal, full scan", literal, "LC_ALL=C grep -c 'CRITICAL:'")
+    regex = measure_all([
+        ("LC_ALL=C grep -cE 'ERROR|CRITICAL:'", ["grep", "-cE", "ERROR|CRITICAL:", str(log)]),
+        ("check-log -e 'ERROR|CRITICAL:' (hyperscan)", [check_log, str(log), "-e", "ERROR|CRITICAL:", *never]),
+        ("check-log -e 'ERROR|CRITICAL:' --engine re", [check_log, str(log), "-e", "ERROR|CRITICAL:",
+                                                        "--engine", "re", *never]),
+    ], args.runs, warmup=1, env=env)
+    report("two-pattern regex, full scan", regex, "LC_ALL=C grep -cE 'ERROR|CRITICAL:'")
+    floor = [python, "-c", "import typer"]
+    since = measure_all([
+        ("python -c 'import typer' (floor)", floor),
+        ("check-log -e 'CRITICAL:' --since 1h", [check_log, str(log), "-e", "CRITICAL:", "--since", "1h", "--tz",
+                                                 "UTC", *never]),
+        ("LC_ALL=C grep -c 'CRITICAL:' (whole file)", ["grep", "-c", "CRITICAL:", str(log)]),
+    ], args.small_runs, warmup=2, env=env)
+    report("--since 1h on the same file", since, "python -c 'import typer' (floor)")
+    report("--state after 1 MB appended", state_runs(check_log, floor, log, args.small_runs),
+           "python -c 'import typer' (floor)")
+
+
+if __name__ == "__main__":
+    main()
