@@ -11,7 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+# The script's folder goes last: benchmarks/http.py must not hide the standard library's http.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
 from harness import bench_venv, measure_all, plugin, report  # noqa: E402
 
 

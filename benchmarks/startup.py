@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+# The script's folder goes last: benchmarks/http.py must not hide the standard library's http.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
 from harness import bench_venv, measure_all, plugin, report  # noqa: E402
 
 HEAVY = ("requests", "rich", "psutil", "sqlalchemy", "jsonpath", "pydantic")
@@ -48,7 +51,22 @@ def main() -> None:
         commands.append(("check_file_age -w 300 -c 900 -f F (Perl)", [file_age, "-w", "300", "-c", "900", "-f", str(beat)]))
     else:
         print("check_file_age not installed (apt-get install monitoring-plugins-basic): left out")
-    timings = measure_all(commands, args.runs)
+    # check-service --process X vs check_procs -C X: a process of a known name, started here.
+    sleeper = Path(tempfile.gettempdir()) / "ccbenchproc"
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", sleeper)
+    sleeper.chmod(0o755)
+    running = subprocess.Popen([str(sleeper), "600"])
+    commands.append(("check-service --process X", [str(venv / "check-service"), "--process", sleeper.name]))
+    procs = plugin("check_procs")
+    if procs:
+        commands.append(("check_procs -C X -c 1: (C)", [procs, "-C", sleeper.name, "-c", "1:"]))
+    else:
+        print("check_procs not installed (apt-get install monitoring-plugins-basic): left out")
+    try:
+        timings = measure_all(commands, args.runs)
+    finally:
+        running.kill()
+        running.wait()
     report(f"start-up, {os.uname().machine if hasattr(os, 'uname') else ''}", timings,
            "python -c 'import typer' (floor)")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
@@ -269,17 +270,24 @@ def _alert_settings(index: int, table: dict, alerts: dict[str, Any], fail):
     return policy, channels
 
 
+@lru_cache(maxsize=None)
+def _command_for(kind: str):
+    """The check's click command, built once per type: a suite of 200 heartbeats parses 200 times."""
+    from checks.cli import _single_check_command
+
+    return _single_check_command(kind)
+
+
 def _parse_check_options(index: int, kind: str, table: dict, options: dict[str, Any], env: Mapping[str, str],
                          fail):
     """Turn the table's keys into the check's own command line and parse it with the CLI's parser.
 
     The same parser as the command line, so a key means exactly what its option means.
     """
-    from checks.cli import _single_check_command
     from checks.cli.standard import CheckInvocation
     from checks.errors import UsageError
 
-    command = _single_check_command(kind)
+    command = _command_for(kind)
     by_name: dict[str, Any] = {}
     positional = None
     for param in command.params:
