@@ -414,3 +414,32 @@ def test_undelivered_summary_waits_in_the_outbox(store, http_server, capsys):
     delivered = [json.loads(r["body"])["id"] for r in http_server.requests if r["path"] == "/hook"]
     assert delivered[-2] == waiting.event["id"] and len(set(delivered[-2:])) == 2  # the older one first
     assert Store(store).outbox() == []
+
+
+def test_daily_summary_by_mail(store, capsys, monkeypatch):
+    from tests.alerting_fixtures import SMTPServer
+
+    with SMTPServer() as server:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        code, out, err = run_report(capsys, "--state-dir", str(store), "--until", str(int(T)), "--mail",
+                                    "ops@example.com", "--host", "web1", "-q")
+    assert (code, out, err) == (0, "", "")
+    [got] = server.mailbox.messages
+    assert got["message"]["Subject"] == "[cronchecks] cronchecks report on web1: 1 CRITICAL, 2 OK (last 24h)"
+    body = got["message"].get_content()
+    assert "CHECK " in body and "db " in body and "CRITICAL for 6h 00m" in body and "93.75%" in body
+
+
+def test_every_option_is_in_the_readme():
+    import typer
+
+    from checks.cli.report import report
+
+    app = typer.Typer(add_completion=False)
+    app.command()(report)
+    command = typer.main.get_command(app)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## cronchecks report"):readme.index("## Decisions")]
+    flags = [flag for param in command.params for flag in param.opts if flag.startswith("--")]
+    assert flags and [flag for flag in flags if f"`{flag}" not in section and f" {flag}" not in section] == []
