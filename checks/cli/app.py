@@ -20,6 +20,7 @@ VERBS = {
     "run": "checks.cli.run:run",
     "suite": "checks.cli.suite:suite",
     "report": "checks.cli.report:report",
+    "demo": "checks.cli.demo:demo",
 }
 
 
