@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 from checks.errors import CheckError, UsageError
 from checks.result import Perfdata, Result, Status
 from checks.runtime import Runtime
-from checks.thresholds import Range, judge, plain_number
+from checks.thresholds import Range, format_size, judge, plain_number
 
 CHUNK = 1 << 20  # 1 MiB reads: large enough that hashing, not the syscalls, is the cost
 ALGORITHMS = ("sha256", "sha512", "blake2b")
@@ -306,15 +306,6 @@ def _size_of(path: str) -> int:
 
 
 # --- shared helpers -----------------------------------------------------------------------
-
-
-def format_size(value: float) -> str:
-    """Bytes for a person: `812 B`, `3.2 KiB`, `1.5 GiB`."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(value) < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 def shown(name: bytes | str) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Iterable, NamedTuple
 from checks.errors import CheckError, UsageError
 from checks.result import Perfdata, Result, Status, worst
 from checks.runtime import Runtime
-from checks.thresholds import Range, judge
+from checks.thresholds import Range, format_size, judge
 
 # What `systemctl show` is asked for: key=value output is stable across systemd
 # versions, unlike the table of `systemctl status`/`list-units` (whose parsing broke
@@ -402,15 +402,6 @@ def _pidfile_finding(path: str, options: ServiceOptions, inspected: list[Any]) -
 def _has_resource_limits(options: ServiceOptions) -> bool:
     return any(limit is not None for limit in (options.memory_warning, options.memory_critical,
                                                options.cpu_warning, options.cpu_critical))
-
-
-def format_size(value: float) -> str:
-    """Bytes for a person: `812 B`, `3.2 KiB`, `512.0 MiB`, `1.5 GiB`."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 class Usage(NamedTuple):

@@ -78,6 +78,16 @@ def format_duration(seconds: float) -> str:
 
 # --- sizes -----------------------------------------------------------------------
 
+
+def format_size(value: float) -> str:
+    """Bytes for a person: `812 B`, `3.2 KiB`, `512.0 MiB`, `1.5 GiB`."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
 # GNU coreutils' convention (head -c, du, sort -S): K/M/G are binary, KB/MB/GB decimal,
 # KiB/MiB/GiB binary. It is what operators already type on these machines.
 _SIZE_UNITS = {"": 1, "b": 1}
