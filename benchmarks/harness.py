@@ -49,8 +49,10 @@ class Timing:
 
 
 def _timed(command: list[str], env: dict) -> tuple[float, int]:
+    # Output goes to a pipe that is read and dropped, not to /dev/null: GNU grep notices
+    # /dev/null and stops at the first match (as with -q), which would time nothing.
     started = time.perf_counter()
-    code = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env).returncode
+    code = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env).returncode
     return time.perf_counter() - started, code
 
 
