@@ -286,8 +286,11 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
         import base64
 
         secrets.append(base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode())
-    if parts.query:
-        secrets.append(parts.query)  # tokens travel in query strings; redact_url hides them too
+    # Tokens travel in query strings too: URLs are shown without them (redact_url), and a
+    # long value is scrubbed wherever else it turns up (a server echoing the path, say).
+    from urllib.parse import parse_qsl
+
+    secrets += [value for _, value in parse_qsl(parts.query) if len(value) >= 6]
 
     if options.insecure and options.cacert:
         raise UsageError("--insecure and --cacert contradict each other: give one")

@@ -710,3 +710,30 @@ def test_plain_paths_are_walked_exactly_as_python_jsonpath_does(document, parts,
     assert isinstance(fast.query, tuple)  # walked here, without the library
     library = CompiledPath(text, _environment().compile(text))
     assert fast.values(document) == library.values(document)
+
+
+# --- the README documents every option ---------------------------------------------------------
+
+
+def test_readme_documents_every_option():
+    import inspect
+
+    import typer
+
+    from checks.cli.http import http
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## check-http\n", 1)[1].split("\n## ", 1)[0]
+    flags = []
+    for parameter in inspect.signature(http).parameters.values():
+        for meta in getattr(parameter.annotation, "__metadata__", ()):
+            if isinstance(meta, typer.models.OptionInfo):
+                # With Annotated, typer reads the first positional (`default`) as a declaration.
+                declared = [meta.default, *meta.param_decls] if isinstance(meta.default, str) else meta.param_decls
+                flags += [f for decl in declared for f in decl.split("/") if f.startswith("--")]
+    own = [f for f in flags if f not in ("--warning", "--critical", "--timeout", "--timeout-result", "--verbose",
+                                         "--label", "--format", "--version", "--help")]
+    assert len(own) >= 25
+    missing = [flag for flag in own if f"`{flag}" not in section]
+    assert not missing, f"README's check-http section lacks {missing}"
