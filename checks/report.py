@@ -11,7 +11,9 @@ last result before it. Time before a check's first result is not counted at all.
 
 from __future__ import annotations
 
+import bisect
 import math
+from operator import attrgetter
 from typing import Any, Iterable, NamedTuple, Sequence
 
 from checks.result import Status
@@ -20,6 +22,9 @@ from checks.result import Status
 _SEVERITY = {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}
 # Time perfdata is reported in seconds, whatever unit each run wrote it in.
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+
+_STATUSES = tuple(Status)
+_at = attrgetter("at")
 
 STRIP_SPAN = 86400.0
 STRIP_BUCKETS = 48
@@ -104,11 +109,15 @@ def time_in_states(rows: Sequence[Any], window: Window) -> dict[Status, float]:
     `rows` are ordered by time; any before the window only set the state at its start.
     """
     spent = {status: 0.0 for status in Status}
-    for index, row in enumerate(rows):
+    first = max(0, bisect.bisect_right(rows, window.start, key=_at) - 1)  # earlier rows are overtaken
+    for index in range(first, len(rows)):
+        row = rows[index]
+        if row.at >= window.end:
+            break
         begin = max(row.at, window.start)
         finish = min(rows[index + 1].at if index + 1 < len(rows) else window.end, window.end)
         if finish > begin:
-            spent[Status(row.status)] += finish - begin
+            spent[row.status] += finish - begin  # a Status, or its int: the same key
     return spent
 
 
@@ -176,16 +185,19 @@ def status_strip(rows: Sequence[Any], end: float, span: float = STRIP_SPAN,
     def index(moment: float) -> int:
         return min(buckets - 1, max(0, int((moment - start) // width)))
 
-    for position, row in enumerate(rows):
-        status = Status(row.status)
-        if start <= row.at <= end:
-            counts[index(row.at)] += 1
-            seen[index(row.at)].add(status)
-        begin = max(row.at, start)
+    for position in range(max(0, bisect.bisect_right(rows, start, key=_at) - 1), len(rows)):
+        row = rows[position]
+        status = _STATUSES[row.status]
+        if row.at > end:
+            break
+        first = index(row.at)
+        if start <= row.at:
+            counts[first] += 1
+            seen[first].add(status)
         finish = min(rows[position + 1].at if position + 1 < len(rows) else end, end)
-        if finish > begin:
+        if finish > max(row.at, start):
             last = min(buckets - 1, math.ceil((finish - start) / width) - 1)
-            for bucket in range(index(begin), last + 1):
+            for bucket in range(first + 1 if start <= row.at else 0, last + 1):
                 seen[bucket].add(status)
     return tuple(Bucket(start + i * width, start + (i + 1) * width,
                         max(seen[i], key=_SEVERITY.__getitem__) if seen[i] else None, counts[i])
@@ -212,7 +224,7 @@ def check_report(name: str, rows: Sequence[Any], streak: Streak, window: Window,
     return CheckReport(
         name=name, status=streak.status, since=streak.since, last_run=streak.last_run,
         last_summary=streak.last_summary, seconds=spent, uptime=uptime_percent(spent),
-        results=len(inside), failures=sum(1 for row in inside if Status(row.status) is not Status.OK),
+        results=len(inside), failures=sum(1 for row in inside if row.status != Status.OK),
         duration=spread([row.duration for row in inside]), perf_label=perf_label, perf_uom=uom,
         perf=spread(values), incident=incident, last_change=change,
         strip=status_strip(rows, window.end),

@@ -183,6 +183,21 @@ def test_time_in_states_is_additive_over_a_split_window(rows, start, first, seco
 
 
 @settings(max_examples=100, deadline=None)
+@given(rows=histories, end=st.integers(0, 12_000))
+def test_strip_agrees_with_the_time_in_each_state(rows, end):
+    from checks.result import worst
+
+    strip = status_strip(rows, float(end), span=2400.0, buckets=12)
+    for bucket in strip:
+        spent = time_in_states(rows, Window(bucket.start, bucket.end))
+        recorded = [run.status for run in rows if bucket.start <= run.at < bucket.end
+                    or (bucket is strip[-1] and run.at == bucket.end)]
+        present = [status for status, seconds in spent.items() if seconds > 0] + recorded
+        assert bucket.status == (worst(present) if present else None)
+        assert bucket.results == len(recorded)
+
+
+@settings(max_examples=100, deadline=None)
 @given(values=st.lists(st.floats(0, 1e6), min_size=1, max_size=50), q=st.floats(0, 1))
 def test_quantile_lies_between_the_extremes(values, q):
     assert min(values) <= quantile(values, q) <= max(values)
