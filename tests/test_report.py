@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -225,7 +226,7 @@ def test_plain_table_when_not_a_terminal(store, capsys):
                                 "--check", "web")
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0] == f"cronchecks report on {os.uname().nodename}: 1 CRITICAL, 1 OK (last 24h)"
+    assert lines[0] == f"cronchecks report on {socket.gethostname()}: 1 CRITICAL, 1 OK (last 24h)"
     assert lines[3].split() == ["CHECK", "STATUS", "SINCE", "UPTIME", "FAILED", "DURATION", "p50/p95", "TIME",
                                 "p50/p95", "OPEN", "INCIDENT", "LAST", "CHANGE"]
     assert lines[4].startswith("db ") and " CRITICAL " in lines[4] and "50.00%" in lines[4] and "2/3" in lines[4]

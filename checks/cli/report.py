@@ -102,7 +102,7 @@ def report(
         "--check", metavar="NAME", help="Only this check (repeatable; shell-style patterns such as 'web-*' too).",
         rich_help_panel=WHAT)] = None,
     perf: Annotated[str, typer.Option(
-        "--perf", metavar="LABEL", help="The perfdata value to give median and p95 of (default: time, the response time).",
+        "--perf", metavar="LABEL", help="The perfdata value to give median and p95 of (time: check-http's response time).",
         rich_help_panel=WHAT)] = "time",
     state_dir: Annotated[Optional[str], typer.Option(
         "--state-dir", metavar="DIR", envvar="CRONCHECKS_STATE_DIR",
@@ -141,8 +141,8 @@ def report(
 ) -> int:
     """Uptime, failures, durations and incidents per check, from what cronchecks run recorded.
 
-    Exit code 0 whatever the checks' states (a report is not a check); 3 for a usage error or
-    a store that cannot be read.
+    Exit code 0 whatever the checks' states (a report is not a check); 3 for a usage error, a
+    store that cannot be read, or an --html file that cannot be written.
     """
     import os
     import socket
