@@ -158,13 +158,14 @@ def test_problem_and_recovery_reach_the_webhook_once(tmp_path, receiver):
     plugin = script(tmp_path, "check_flag", f"""
         import os, sys
         if os.path.exists({str(flag)!r}):
-            print("FLAG CRITICAL - broken"); sys.exit(2)
+            print("FLAG CRITICAL - broken", open({str(flag)!r}).read()); sys.exit(2)
         print("FLAG OK - fine"); sys.exit(0)
     """)
     run = lambda: wrap(tmp_path / "state", "--name", "flag", "--webhook", receiver.hook, "--", plugin)
     assert run().code == 0
-    flag.touch()
+    flag.write_text("first")
     assert run().code == 2
+    flag.write_text("second")
     assert run().code == 2
     flag.unlink()
     assert run().code == 0
@@ -172,7 +173,9 @@ def test_problem_and_recovery_reach_the_webhook_once(tmp_path, receiver):
     assert kinds == [("problem", "CRITICAL"), ("recovery", "OK")]
     recovery = receiver.accepted[1]
     assert recovery["check"] == "flag" and recovery["previous"] == "CRITICAL" and recovery["downtime"] > 0
-    assert receiver.accepted[0]["summary"] == "FLAG CRITICAL - broken"
+    assert recovery["output"].startswith("FLAG OK - fine")
+    assert recovery["problem_output"].startswith("FLAG CRITICAL - broken first")  # the first failure's output
+    assert receiver.accepted[0]["summary"] == "FLAG CRITICAL - broken first"
 
 
 def test_receiver_down_for_several_runs_then_up_every_alert_arrives_once_in_order(tmp_path, receiver):

@@ -18,8 +18,13 @@ def perfdata_records(perfdata: Iterable[Perfdata]) -> list[dict[str, Any]]:
 
 
 def alert_event(kind: str, *, check: str, host: str, status: Status, summary: str, output: str, at: float,
-                decision: Decision, remediation: dict | None = None) -> dict[str, Any]:
-    """The event a notice becomes: everything a channel needs, and no secret."""
+                decision: Decision, remediation: dict | None = None,
+                problem_output: str | None = None) -> dict[str, Any]:
+    """The event a notice becomes: everything a channel needs, and no secret.
+
+    A recovery also carries `problem_output`, what the check said while it was failing
+    (the last failing run's output): what the people reading it want to see again.
+    """
     state = decision.state
     return {
         "event": ALERT_EVENT, "kind": kind, "id": str(uuid.uuid4()), "check": check, "host": host,
@@ -27,6 +32,7 @@ def alert_event(kind: str, *, check: str, host: str, status: Status, summary: st
         "summary": summary, "output": output, "at": at,
         "since": state.problem_since, "downtime": decision.downtime, "consecutive": state.consecutive,
         "flap_percent": round(decision.flap_percent, 1), "remediation": remediation,
+        **({"problem_output": problem_output} if problem_output else {}),
     }
 
 
@@ -37,11 +43,12 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
     perf = perfdata_records(perfdata)
     row = ResultRow(check, at, status, exit_code, duration, summary, perf)
 
-    def events_for(decision: Decision) -> list[tuple[str, dict[str, Any]]]:
+    def events_for(decision: Decision, previous_output: str) -> list[tuple[str, dict[str, Any]]]:
         pairs = []
         for kind in decision.notices:
             event = alert_event(kind, check=check, host=host, status=status, summary=summary, output=output,
-                                at=at, decision=decision)
+                                at=at, decision=decision,
+                                problem_output=previous_output if kind == "recovery" else None)
             pairs += [(c.fingerprint, event) for c in channels if c.accepts(event)]
         run_event = {"event": RUN_EVENT, "id": str(uuid.uuid4()), "check": check, "host": host,
                      "status": status.name, "code": int(status), "exit_code": exit_code,

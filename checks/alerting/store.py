@@ -13,7 +13,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 from checks.alerting.policy import CheckState, Decision
 from checks.result import Status
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS checks (
     name TEXT PRIMARY KEY,
@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS checks (
     flapping INTEGER NOT NULL DEFAULT 0,
     last_run REAL NOT NULL,
     last_summary TEXT NOT NULL DEFAULT '',
-    last_output TEXT NOT NULL DEFAULT ''
+    last_output TEXT NOT NULL DEFAULT '',
+    problem_output TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS results (
     id INTEGER PRIMARY KEY,
@@ -109,9 +110,12 @@ class Store:
         self.db.execute("PRAGMA synchronous = NORMAL")
         if self.db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             with self.transaction():
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self.db.execute(statement)
+                if 0 < version < 2:  # a store from before the first failure's output was kept
+                    self.db.execute("ALTER TABLE checks ADD COLUMN problem_output TEXT NOT NULL DEFAULT ''")
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -123,15 +127,25 @@ class Store:
     # --- states and results ---------------------------------------------------------
 
     def record(self, row: ResultRow, decide: Callable[[CheckState | None, list[Status]], Decision],
-               events_for: Callable[[Decision], list[tuple[str, dict[str, Any]]]], *,
+               events_for: Callable[[Decision, str], list[tuple[str, dict[str, Any]]]], *,
                output: str = "", keep_seconds: float | None = None) -> Decision:
         """Store a result, move the check's state on, and queue what it announces, atomically.
 
         `decide` gets the previous state and the recent statuses (oldest first, this one
-        last); `events_for` turns the decision into (channel fingerprint, event) pairs.
+        last); `events_for` turns the decision, with the output of the first failure of
+        the problem it may end, into (channel fingerprint, event) pairs.
         """
         with self.transaction():
             previous = self.state(row.check_name)
+            before = self.db.execute("SELECT problem_output FROM checks WHERE name = ?",
+                                     (row.check_name,)).fetchone()
+            first_failure = before[0] if before else ""
+            if row.status is Status.OK:
+                kept = ""
+            elif previous is None or previous.consecutive == 0:
+                kept = output  # this run starts a problem: its output is the one to recall
+            else:
+                kept = first_failure
             recent = [Status(s) for (s,) in self.db.execute(
                 "SELECT status FROM results WHERE check_name = ? ORDER BY at DESC, id DESC LIMIT 19",
                 (row.check_name,))][::-1]
@@ -144,17 +158,18 @@ class Store:
             state = decision.state
             self.db.execute(
                 "INSERT INTO checks (name, status, since, consecutive, announced, problem_since, last_notice, "
-                "runs_since_notice, flapping, last_run, last_summary, last_output) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "runs_since_notice, flapping, last_run, last_summary, last_output, problem_output) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                 "status = excluded.status, since = excluded.since, consecutive = excluded.consecutive, "
                 "announced = excluded.announced, problem_since = excluded.problem_since, "
                 "last_notice = excluded.last_notice, runs_since_notice = excluded.runs_since_notice, "
                 "flapping = excluded.flapping, last_run = excluded.last_run, "
-                "last_summary = excluded.last_summary, last_output = excluded.last_output",
+                "last_summary = excluded.last_summary, last_output = excluded.last_output, "
+                "problem_output = excluded.problem_output",
                 (row.check_name, int(state.status), state.since, state.consecutive,
                  None if state.announced is None else int(state.announced), state.problem_since,
-                 state.last_notice, state.runs_since_notice, int(state.flapping), row.at, row.summary, output))
-            for channel, event in events_for(decision):
+                 state.last_notice, state.runs_since_notice, int(state.flapping), row.at, row.summary, output, kept))
+            for channel, event in events_for(decision, first_failure):
                 self.enqueue(channel, event, now=row.at)
             if keep_seconds is not None:
                 cutoff = row.at - keep_seconds
