@@ -34,6 +34,10 @@ class CompiledPath:
     def values(self, document: Any) -> list[Any]:
         if isinstance(self.query, tuple):
             return _walk(self.query, document)
+        if not isinstance(document, (dict, list)):
+            # python-jsonpath would parse a str document as JSON text again (the body
+            # "0" as the number 0); on a scalar root these queries select nothing anyway.
+            return []
         return [match.obj for match in self.query.finditer(document)]
 
 

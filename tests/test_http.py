@@ -708,8 +708,20 @@ def test_plain_paths_are_walked_exactly_as_python_jsonpath_does(document, parts,
     text = _spell(parts, style)
     fast = compile_path(text)
     assert isinstance(fast.query, tuple)  # walked here, without the library
+    if not parts and not isinstance(document, (dict, list)):
+        assert fast.values(document) == [document]  # the library would parse a str root as JSON text
+        return
     library = CompiledPath(text, _environment().compile(text))
     assert fast.values(document) == library.values(document)
+
+
+@pytest.mark.parametrize("document", ["0", "[1]", '{"a": 1}', 5, None, True, ""])
+def test_a_scalar_document_is_not_parsed_again(document):
+    from checks.jsonpaths import compile_path
+
+    assert compile_path("$").values(document) == [document]
+    assert compile_path("$.*").values(document) == []
+    assert compile_path("$..a").values(document) == []
 
 
 # --- the README documents every option ---------------------------------------------------------
