@@ -301,6 +301,8 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
         raise UsageError("--key goes with --cert (the client certificate)")
     verify: bool | str = False if options.insecure else (options.cacert or _default_ca_bundle(env))
     client_cert = (options.cert, options.key) if options.key else options.cert
+    if options.cert:
+        _load_client_certificate(options.cert, options.key)
 
     if options.max_redirects is not None and not options.follow:
         raise UsageError("--max-redirects goes with following redirects: drop --no-follow")
@@ -374,6 +376,18 @@ def _without_userinfo(url: str) -> str:
         cut = min(i for i in (authority.find("?"), authority.find("#")) if i >= 0)
         authority, tail, slash = authority[:cut], authority[cut:] + slash + tail, ""
     return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
+
+
+def _load_client_certificate(cert: str, key: str | None) -> None:
+    # Loaded once here so that a wrong file is our UNKNOWN, not a "TLS failure" of the target.
+    import ssl
+
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as error:
+        reason = getattr(error, "reason", None) or getattr(error, "strerror", None) or error
+        hint = "" if key else " (give its private key with --key, unless the file holds both)"
+        raise UsageError(f"cannot use --cert {cert}{f' with --key {key}' if key else ''}: {reason}{hint}") from None
 
 
 def _request_body(options: HttpOptions) -> bytes | None:
@@ -495,6 +509,8 @@ def _request(session: Any, plan: Plan, runtime: Runtime, say: Any) -> Exchange |
         failed_url = getattr(getattr(error, "request", None), "url", None) or plan.url
         return Refusal(describe_failure(error, _redact(failed_url), plan))
     except OSError as error:
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return Refusal(describe_failure(error, plan.shown_url, plan))
         # requests raises plain OSError for unreadable certificate or CA files.
         raise UsageError(f"cannot use the TLS files: {error.strerror or error}") from None
     elapsed = time.perf_counter() - started

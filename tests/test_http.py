@@ -511,6 +511,8 @@ USAGE = [
     ({"expect_json": ("$.status == healthy",)}, 'strings need quotes: "healthy"'),
     ({"expect_json": ("status == 1",)}, "invalid --expect-json 'status == 1'"),
     ({"url": "http://h/", "follow": False, "cert_critical": 86400.0}, "need an https:// URL"),
+    ({"cert": __file__}, "cannot use --cert"),
+    ({"env_ca": "/nonexistent/bundle.pem"}, "cannot use the TLS files"),
 ]
 
 
@@ -518,6 +520,10 @@ USAGE = [
 def test_usage_mistakes(extra, words, closed_port):
     options = HttpOptions(url=f"http://127.0.0.1:{closed_port}/")
     env = {"A": "u:p", "B": "tok", "NOCOLON": "justapassword"}
+    extra = dict(extra)
+    if "env_ca" in extra:  # a CA bundle variable naming a missing file: our configuration, UNKNOWN
+        env["REQUESTS_CA_BUNDLE"] = extra.pop("env_ca")
+        extra = {**extra, "url": options.url.replace("http://", "https://")}
     with pytest.raises(UsageError) as caught:
         check_http(replace(options, **extra), runtime(env))
     assert words in str(caught.value)
