@@ -30,7 +30,7 @@ def record(store: Store, name: str, runs) -> None:
     for at, status, duration, summary, perf in runs:
         row = ResultRow(name, at, status, int(status), duration, summary, perf)
         store.record(row, lambda previous, history, status=status, at=at: decide(previous, status, at, history,
-                                                                                 Policy()), lambda decision: [])
+                                                                                 Policy()), lambda *decision: [])
 
 
 def every(start: float, end: float, step: float):

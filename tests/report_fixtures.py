@@ -41,7 +41,7 @@ def record(folder: Path, name: str, runs: Iterable[Run]) -> None:
                             f"{name.upper()} {run.status.name} - at {run.at:.0f}", perf)
             store.record(row, lambda previous, history, run=run: decide(previous, run.status, run.at, history,
                                                                           Policy()),
-                         lambda decision: [])
+                         lambda *decision: [])
     finally:
         store.close()
 
