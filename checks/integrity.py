@@ -9,9 +9,9 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
+from checks.atomicfile import write_atomically
 from checks.errors import CheckError, UsageError
 from checks.result import Perfdata, Result, Status
 from checks.runtime import Runtime
@@ -325,28 +325,6 @@ def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
-def _atomic_write(path: str, chunks: Iterable[bytes]) -> None:
-    """Write next to the target, flush to disk, then rename over it: never a half manifest."""
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(path))
-    handle = tempfile.NamedTemporaryFile("wb", dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                                         delete=False)
-    try:
-        with handle:
-            for chunk in chunks:
-                handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        try:
-            os.unlink(handle.name)
-        except OSError:
-            pass
-        raise
-
-
 # --- permissions sidecar ---------------------------------------------------------------------
 
 _PERMS_LINE = re.compile(rb"([0-7]{3,4}) (\d+) (\d+)  (.+)", re.DOTALL)
@@ -633,9 +611,9 @@ def create_manifest(options: IntegrityOptions, runtime: Runtime) -> Result:
                          + "; no manifest written")
     names = [_manifest_name(item.path, options.root) for item in hashed]
     try:
-        _atomic_write(manifest, (format_line(item.digest or "", name) for item, name in zip(hashed, names)))
+        write_atomically(manifest, (format_line(item.digest or "", name) for item, name in zip(hashed, names)))
         if options.track_perms:
-            _atomic_write(perms_path(manifest),
+            write_atomically(perms_path(manifest),
                           (format_perms_line(perms_of(item.path), name) for item, name in zip(hashed, names)))
     except OSError as error:
         raise CheckError(f"cannot write {manifest}: {error.strerror or error}") from None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from checks.errors import CheckError
@@ -88,21 +87,13 @@ def load(path: str) -> dict[str, Mark]:
 
 def save(path: str, marks: dict[str, Mark]) -> None:
     """Write the state atomically: a crash leaves the old state or the new one, never half of one."""
-    target = Path(path)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    from checks.atomicfile import write_atomically
+
     payload = json.dumps({"version": STATE_VERSION, "files": {k: v.as_json() for k, v in sorted(marks.items())}},
                          indent=1).encode()
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        write_atomically(path, payload)
     except OSError as error:
-        try:
-            temporary.unlink()
-        except OSError:
-            pass
         raise CheckError(f"cannot write --state {path}: {error.strerror or error}") from None
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
@@ -59,13 +57,6 @@ def render(runs: Iterable) -> str:
 
 def write_textfile(path: Path, text: str) -> None:
     """Write beside the target, then rename: node_exporter never reads a half-written file."""
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    from checks.atomicfile import write_atomically
+
+    write_atomically(path, text.encode("utf-8"))

@@ -215,8 +215,8 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
         label = options.pop("label", name.upper())
         if options:
             key = sorted(options)[0]
-            raise fail(index, key, f"unknown key for a command (allowed: argv, nagios, label, timeout, "
-                                   f"timeout-result and the alert settings)")
+            raise fail(index, key, "unknown key for a command (allowed: argv, nagios, label, timeout, "
+                                   "timeout-result and the alert settings)")
         policy, channels = _alert_settings(index, table, alerts, fail)
         return CheckEntry(name, kind, 0, None, tuple(argv), timeout, timeout_status, bool(nagios), str(label),
                           label_given, policy, channels)

@@ -221,7 +221,7 @@ class Wrapper:
         self.say(f"remediation: running {shown}")
         done = run_command(options.on_fail, options.timeout, passthrough=False)
         code = done.exit_code
-        outcome_text = (done.start_error or (f"timed out" if done.timed_out else f"exit code {code}"))
+        outcome_text = (done.start_error or ("timed out" if done.timed_out else f"exit code {code}"))
         entry = store.log_remediation(self.name, now, shown, code, (done.stdout + done.stderr)[-2000:])
         # Re-run the check once to record whether the remediation helped; the caller still
         # sees the first run's output and exit code, as if there were no wrapper.
