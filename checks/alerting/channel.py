@@ -30,6 +30,19 @@ class DeliveryError(Exception):
         return self.message
 
 
+def request_failure(error: Exception) -> str:
+    """Why an HTTP request failed, in words fit for a line (and free of the URL and its token)."""
+    import requests
+
+    if isinstance(error, requests.exceptions.Timeout):
+        return "timed out"
+    if isinstance(error, requests.exceptions.SSLError):
+        return "TLS failure"
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return "connection failed"
+    return type(error).__name__
+
+
 def fingerprint(kind: str, address: str) -> str:
     """A stable, secret-free name for a channel: the outbox files entries under it."""
     return hashlib.sha256(f"{kind}\0{address}".encode()).hexdigest()[:16]

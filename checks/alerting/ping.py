@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from checks.alerting.channel import DeliveryError
+from checks.alerting.channel import DeliveryError, request_failure
 from checks.errors import UsageError
 
 # Sent when the server has not said its limit (no start ping answered yet): self-hosted
@@ -94,7 +94,7 @@ class Pinger:
             response = requests.post(self.ping_url(suffix, rid), data=body, timeout=max(timeout, 0.1),
                                      headers={"User-Agent": "cronchecks", "Content-Type": "text/plain; charset=utf-8"})
         except requests.exceptions.RequestException as error:
-            raise DeliveryError(f"{self.shown} ({what}): {_reason(error)}", retryable=True) from None
+            raise DeliveryError(f"{self.shown} ({what}): {request_failure(error)}", retryable=True) from None
         limit = response.headers.get("Ping-Body-Limit")
         if limit and limit.strip().isdigit():
             self.body_limit = int(limit.strip())
@@ -117,13 +117,3 @@ def tail_bytes(text: str, limit: int) -> bytes:
     return tail[start:]
 
 
-def _reason(error: Exception) -> str:
-    import requests
-
-    if isinstance(error, requests.exceptions.Timeout):
-        return "timed out"
-    if isinstance(error, requests.exceptions.SSLError):
-        return "TLS failure"
-    if isinstance(error, requests.exceptions.ConnectionError):
-        return "connection failed"
-    return type(error).__name__

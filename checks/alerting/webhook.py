@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.alerting.channel import ALERT, Channel, DeliveryError
+from checks.alerting.channel import ALERT, Channel, DeliveryError, request_failure
 from checks.secrets import redact_url
 
 # 408 and 429 say "later"; 5xx is the receiver's trouble; other 4xx will fail again.
@@ -54,7 +54,7 @@ class WebhookChannel(Channel):
             response = requests.post(self.url, json=body, timeout=max(timeout, 0.1),
                                      headers={"User-Agent": "cronchecks"})
         except requests.exceptions.RequestException as error:
-            raise DeliveryError(f"{self.shown}: {_reason(error)}", retryable=True) from None
+            raise DeliveryError(f"{self.shown}: {request_failure(error)}", retryable=True) from None
         if response.status_code < 300:
             from checks.alerting.webhook_formats import rejected_in_body
 
@@ -71,18 +71,6 @@ class WebhookChannel(Channel):
             reason = f" ({token})" if token else ""
         raise DeliveryError(f"{self.shown}: HTTP {response.status_code}{reason}", retryable=retryable,
                             retry_after=_retry_after(response.headers.get("Retry-After")))
-
-
-def _reason(error: Exception) -> str:
-    import requests
-
-    if isinstance(error, requests.exceptions.Timeout):
-        return "timed out"
-    if isinstance(error, requests.exceptions.SSLError):
-        return "TLS failure"
-    if isinstance(error, requests.exceptions.ConnectionError):
-        return "connection failed"
-    return type(error).__name__
 
 
 def _retry_after(value: str | None) -> float | None:
