@@ -225,16 +225,13 @@ def _request_failure(error: Exception) -> str:
 
 
 def _from_database(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sighting:
-    from checks.sql import DatabaseUnreachable, query_scalar, resolve_db_url, shown_url
+    from checks.sql import DatabaseUnreachable, fetch_scalar
 
-    url = resolve_db_url(options.db, options.db_env, options.db_file, runtime.env)
-    assert url is not None  # validate() made sure one of the three was given
-    where = shown_url(url)
-    runtime.log(1, f"query on {where}: {options.query}")
     try:
-        answer = query_scalar(url, options.query or "", runtime.remaining())
+        answer, where = fetch_scalar(db=options.db, db_env=options.db_env, db_file=options.db_file,
+                                     query=options.query or "", runtime=runtime)
     except DatabaseUnreachable as error:
-        raise NoHeartbeat(f"cannot reach the database {where}: {error}") from None
+        raise NoHeartbeat(str(error)) from None
     if not answer.found:
         raise NoHeartbeat(f"the query returned no row ({where})")
     if answer.value is None:

@@ -641,16 +641,13 @@ def _as_number(value: Any) -> float:
 
 
 def _check_query(options: IntegrityOptions, runtime: Runtime) -> Result:
-    from checks.sql import DatabaseUnreachable, query_scalar, resolve_db_url, shown_url
+    from checks.sql import DatabaseUnreachable, fetch_scalar
 
-    url = resolve_db_url(options.db, options.db_env, options.db_file, runtime.env)
-    assert url is not None  # validate() made sure one of the three was given
-    where = shown_url(url)
-    runtime.log(1, f"query on {where}: {options.query}")
     try:
-        answer = query_scalar(url, options.query or "", runtime.remaining())
+        answer, where = fetch_scalar(db=options.db, db_env=options.db_env, db_file=options.db_file,
+                                     query=options.query or "", runtime=runtime)
     except DatabaseUnreachable as error:
-        return Result(Status.CRITICAL, f"cannot reach the database {where}: {error}")
+        return Result(Status.CRITICAL, str(error))
     if not answer.found:
         raise CheckError(f"the query returned no row ({where}); count the problems, e.g. select count(*) ...")
     if answer.value is None:

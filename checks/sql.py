@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from checks.errors import CheckError, MissingExtra, UsageError
 from checks.secrets import read_secret, scrub
@@ -46,6 +46,27 @@ def _password(url: str) -> str | None:
         return make_url(url).password
     except Exception:
         return None
+
+
+class Fetched(NamedTuple):
+    answer: QueryAnswer
+    where: str  # the database URL with its password hidden
+
+
+def fetch_scalar(*, db: str | None, db_env: str | None, db_file: str | None, query: str, runtime: Any) -> Fetched:
+    """The first value of `query` on the database named by --db/--db-env/--db-file.
+
+    Raises DatabaseUnreachable with the (password-free) database named in its message.
+    """
+    url = resolve_db_url(db, db_env, db_file, runtime.env)
+    if url is None:
+        raise UsageError("give the database: --db, --db-env or --db-file")
+    where = shown_url(url)
+    runtime.log(1, f"query on {where}: {query}")
+    try:
+        return Fetched(query_scalar(url, query, runtime.remaining()), where)
+    except DatabaseUnreachable as error:
+        raise DatabaseUnreachable(f"cannot reach the database {where}: {error}") from None
 
 
 def query_scalar(url: str, query: str, timeout: float | None) -> QueryAnswer:

@@ -115,5 +115,3 @@ def tail_bytes(text: str, limit: int) -> bytes:
     while start < len(tail) and start < 4 and (tail[start] & 0xC0) == 0x80:  # skip continuation bytes
         start += 1
     return tail[start:]
-
-
