@@ -47,7 +47,8 @@ def heartbeat_options(instance: dict) -> HeartbeatOptions:
 
 
 def datadog_submissions(result: Result, name: str, tags: list[str]) -> list[tuple]:
-    """What one Result becomes in Datadog: ("service_check", name, state, tags, message) and ("gauge", name, value, tags)."""
+    """What one Result becomes in Datadog, as tuples the check hands to the Agent:
+    ("service_check", name, state, tags, message) and ("gauge", name, value, tags)."""
     tags = [f"check:{name}", *tags]
     submissions: list[tuple] = [
         ("service_check", "cronchecks.heartbeat", SERVICE_CHECK_STATES[result.status], tags, result.summary),
