@@ -177,15 +177,22 @@ def _from_url(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sigh
         if not sep or not name.strip():
             raise UsageError(f"invalid --header {header!r} (use 'Name: value')")
         headers[name.strip()] = value.strip()
-    verify: bool | str = False if options.insecure else (options.cacert or True)
+    from checks.http import default_ca_bundle, describe_failure, proxies_for
+
+    # The same trust and proxy rules as check-http: CAs and proxies from the environment
+    # handed in, never requests' own reading of os.environ and ~/.netrc.
+    session = requests.Session()
+    session.trust_env = False
+    verify: bool | str = False if options.insecure else (options.cacert or default_ca_bundle(runtime.env))
     try:
-        response = requests.get(options.url or "", headers=headers, timeout=runtime.remaining(), verify=verify)
+        response = session.get(options.url or "", headers=headers, timeout=runtime.remaining(), verify=verify,
+                               proxies=proxies_for(options.url or "", runtime.env))
     except requests.exceptions.InvalidURL as error:
         raise UsageError(f"invalid --url {shown}: {error}") from None
     except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
         raise UsageError(f"invalid --url {shown} (http:// or https:// expected)") from None
     except requests.exceptions.RequestException as error:
-        raise NoHeartbeat(f"{shown} did not answer: {_request_failure(error)}") from None
+        raise NoHeartbeat(describe_failure(error, shown)) from None
     runtime.log(1, f"GET {shown}: {response.status_code}, {len(response.content)} bytes")
     if not 200 <= response.status_code < 300:
         raise NoHeartbeat(f"{shown} answered {response.status_code} {response.reason}")
@@ -203,25 +210,6 @@ def _from_url(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sigh
         return Sighting(to_timestamp(value, zone), f"{shown} {options.json_path}", "says")
     except TimestampError as error:
         raise NoHeartbeat(f"{options.json_path} at {shown}: {error}") from None
-
-
-def _request_failure(error: Exception) -> str:
-    import requests
-
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return "connection timed out"
-    if isinstance(error, requests.exceptions.Timeout):
-        return "timed out"
-    if isinstance(error, requests.exceptions.SSLError):
-        return "TLS failure"
-    text = str(error)
-    for marker, reason in (("Connection refused", "connection refused"),
-                           ("Name or service not known", "host not found"),
-                           ("nodename nor servname", "host not found"),
-                           ("getaddrinfo failed", "host not found")):
-        if marker in text:
-            return reason
-    return type(error).__name__
 
 
 def _from_database(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sighting:

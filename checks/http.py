@@ -299,7 +299,7 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
             raise UsageError(f"{flag}: {path} is not a readable file")
     if options.key and not options.cert:
         raise UsageError("--key goes with --cert (the client certificate)")
-    verify: bool | str = False if options.insecure else (options.cacert or _default_ca_bundle(env))
+    verify: bool | str = False if options.insecure else (options.cacert or default_ca_bundle(env))
     client_cert = (options.cert, options.key) if options.key else options.cert
     if options.cert:
         _load_client_certificate(options.cert, options.key)
@@ -424,7 +424,7 @@ def _expectations(texts: tuple[str, ...]) -> list[Any]:
     return compiled
 
 
-def _default_ca_bundle(env: Mapping[str, str]) -> bool | str:
+def default_ca_bundle(env: Mapping[str, str]) -> bool | str:
     """Which CAs to trust: requests' variables, else the system's store, else certifi's.
 
     The system store is where operators install their internal CAs (update-ca-certificates),
@@ -437,6 +437,11 @@ def _default_ca_bundle(env: Mapping[str, str]) -> bool | str:
 
     cafile = ssl.get_default_verify_paths().cafile
     return cafile if cafile and Path(cafile).is_file() else True
+
+
+def proxies_for(url: str, env: Mapping[str, str]) -> dict[str, str]:
+    """The proxy settings for a URL, from the environment passed in (never os.environ)."""
+    return _proxies(_split_url(url), env)
 
 
 def _proxies(parts: Any, env: Mapping[str, str]) -> dict[str, str]:
