@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from html import escape
 from pathlib import Path
 from typing import Sequence
@@ -145,28 +143,8 @@ in the window. Made by cronchecks {escape(__version__)}.</p>
 """
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` whole or not at all: a temporary file in the same folder, then a rename.
+def write_page(path: Path, text: str) -> None:
+    """Replace the page whole (a web server reading it sees the old or the new page), readable by others."""
+    from checks.atomicfile import write_atomically
 
-    A web server reading the page while it is rewritten sees the old page or the new one,
-    never half of one. The file gets the mode a plain `open()` would give it (0666 less
-    the umask), not mkstemp's 0600, so a web server running as another user can read it.
-    """
-    folder = path.parent
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(handle.name, 0o666 & ~umask)
-        os.replace(handle.name, path)
-    except BaseException:
-        try:
-            os.unlink(handle.name)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, text.encode("utf-8"))

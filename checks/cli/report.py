@@ -186,12 +186,12 @@ def report(
     reports = order(reports)
 
     if html:
-        from checks.report_html import status_page, write_atomically
+        from checks.report_html import status_page, write_page
 
         page = status_page(reports, window, host=host_name, generated=generated, title=title)
         target = Path(html).expanduser()
         try:
-            write_atomically(target, page)
+            write_page(target, page)
         except OSError as error:
             raise CheckError(f"cannot write --html {target}: {error.strerror or error}") from None
 
