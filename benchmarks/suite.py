@@ -16,12 +16,13 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # The script's folder goes last: benchmarks/http.py must not hide the standard library's http.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+
 from harness import bench_venv, plugin  # noqa: E402
 
 FILES, URLS = 200, 50
