@@ -5,19 +5,13 @@ from typing import Annotated, Optional
 import typer
 
 from checks.cli.standard import check_command
-from checks.errors import UsageError
+from checks.cli.values import option_value
 from checks.heartbeat import HeartbeatOptions
-from checks.thresholds import ParseError, parse_duration, parse_size
+from checks.thresholds import parse_size
 
 SOURCE = "Heartbeat source (give one)"
 JUDGE = "Judging the age"
 
-
-def _duration(flag: str, text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ParseError as error:
-        raise UsageError(f"invalid {flag}: {error}") from None
 
 
 @check_command("heartbeat")
@@ -70,12 +64,7 @@ def heartbeat(
 
     -w/-c are ranges on the age (-w 5m -c 15m); or use --schedule with --grace.
     """
-    size = None
-    if min_size is not None:
-        try:
-            size = parse_size(min_size)
-        except ParseError as error:
-            raise UsageError(f"invalid --min-size: {error}") from None
+    size = option_value("--min-size", min_size, parse_size)
     return HeartbeatOptions(
         file=file,
         content=content,
@@ -90,7 +79,7 @@ def heartbeat(
         db_file=db_file,
         query=query,
         schedule=schedule,
-        grace=_duration("--grace", grace) if grace is not None else 0.0,
+        grace=option_value("--grace", grace) if grace is not None else 0.0,
         tz=tz,
-        max_skew=_duration("--max-skew", max_skew),
+        max_skew=option_value("--max-skew", max_skew),
     )

@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from checks.cli.standard import check_command
+from checks.cli.values import option_value
 from checks.errors import UsageError
 from checks.http import HttpOptions, parse_status_list
 from checks.thresholds import ParseError, parse_duration
@@ -14,14 +15,6 @@ AUTH = "Authentication and TLS (secrets from the environment or files, never the
 EXPECT = "Expectations"
 RETRY = "Retries"
 
-
-def _duration(flag: str, text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return parse_duration(text)
-    except ParseError as error:
-        raise UsageError(f"invalid {flag}: {error}") from None
 
 
 def _days(flag: str, text: str | None) -> float | None:
@@ -143,5 +136,5 @@ def http(
         cert_warning=_days("--cert-warning", cert_warning),
         cert_critical=_days("--cert-critical", cert_critical),
         retries=retries,
-        retry_delay=_duration("--retry-delay", retry_delay),
+        retry_delay=option_value("--retry-delay", retry_delay),
     )

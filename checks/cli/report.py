@@ -7,23 +7,13 @@ from typing import Annotated, Optional, Sequence
 
 import typer
 
+from checks.cli.values import option_value
 from checks.errors import CheckError, UsageError
 
 WHAT = "What to report"
 OUTPUT = "Output"
 SUMMARY = "Daily summary (through the channels of cronchecks run)"
 
-
-def _duration(flag: str, text: str) -> float:
-    from checks.thresholds import ParseError, parse_duration
-
-    try:
-        value = parse_duration(text)
-    except ParseError as error:
-        raise UsageError(f"invalid {flag}: {error}") from None
-    if value <= 0:
-        raise UsageError(f"invalid {flag}: {text!r} (it must be above zero)")
-    return value
 
 
 def _moment(flag: str, text: str) -> float:
@@ -149,9 +139,9 @@ def report(
     import time
     from pathlib import Path
 
-    window_length = _duration("--since", since)
-    budget = _duration("--notify-timeout", notify_timeout)
-    expiry = _duration("--outbox-expiry", outbox_expiry)
+    window_length = option_value("--since", since, positive=True)
+    budget = option_value("--notify-timeout", notify_timeout, positive=True)
+    expiry = option_value("--outbox-expiry", outbox_expiry, positive=True)
     fmt = output_format.lower()
     if fmt not in ("table", "json"):
         raise UsageError(f"invalid --format {output_format!r} (table or json)")

@@ -4,23 +4,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from checks.cli.values import option_value
 from checks.errors import UsageError
-from checks.thresholds import ParseError, parse_duration
 
 RUNNING = "Running the command"
 POLICY = "Alert policy"
 CHANNELS = "Channels"
 FIXING = "Remediation"
 
-
-def _duration(flag: str, text: str, allow_zero: bool = False) -> float:
-    try:
-        value = parse_duration(text)
-    except ParseError as error:
-        raise UsageError(f"invalid {flag}: {error}") from None
-    if value < 0 or (value == 0 and not allow_zero):
-        raise UsageError(f"invalid {flag}: {text!r} (it must be above zero)")
-    return value
 
 
 def run(
@@ -134,18 +125,18 @@ def run(
         command=tuple(command),
         name=name,
         host=host,
-        timeout=_duration("-t/--timeout", timeout),
+        timeout=option_value("-t/--timeout", timeout, positive=True),
         nagios=nagios,
         state_dir=state_dir,
-        keep=_duration("--keep", keep),
-        policy=Policy(after=after, remind=_duration("--remind", remind) if remind else None,
+        keep=option_value("--keep", keep, positive=True),
+        policy=Policy(after=after, remind=option_value("--remind", remind, positive=True) if remind else None,
                       remind_every=remind_every, notify_on=kinds),
         channels=ChannelOptions(mail=tuple(mail or ()), webhooks=tuple(webhook or ()), webhook_format=webhook_format,
                                 pagerduty=pagerduty, pagerduty_key_file=pagerduty_key_file, cloudwatch=cloudwatch,
                                 dimensions=tuple(dimension or ()), dogstatsd=dogstatsd),
         ping=ping,
-        notify_timeout=_duration("--notify-timeout", notify_timeout),
-        outbox_expiry=_duration("--outbox-expiry", outbox_expiry),
+        notify_timeout=option_value("--notify-timeout", notify_timeout, positive=True),
+        outbox_expiry=option_value("--outbox-expiry", outbox_expiry, positive=True),
         on_fail=remedy,
         on_fail_after=on_fail_after,
         on_fail_when=on_fail_when,

@@ -5,23 +5,15 @@ from typing import Annotated, Optional
 import typer
 
 from checks.cli.standard import check_command
-from checks.errors import UsageError
+from checks.cli.values import option_value
 from checks.service import ServiceOptions
-from checks.thresholds import ParseError, parse_duration, parse_percent, parse_size
+from checks.thresholds import parse_duration, parse_percent, parse_size
 
 SYSTEMD = "systemd units"
 PROCESSES = "Processes (-w/-c: ranges on the count; default -c 1:, at least one)"
 RESOURCES = "Limits per process (each matching one and the --pidfile's)"
 OTHER = "Ports and Windows services"
 
-
-def _parsed(flag: str, text: Optional[str], parse) -> Optional[float]:
-    if text is None:
-        return None
-    try:
-        return parse(text)
-    except ParseError as error:
-        raise UsageError(f"invalid {flag}: {error}") from None
 
 
 @check_command("service")
@@ -85,11 +77,11 @@ def service(
         cmdline=cmdline,
         user=user,
         pidfiles=tuple(pidfile or ()),
-        memory_warning=_parsed("--memory-warning", memory_warning, parse_size),
-        memory_critical=_parsed("--memory-critical", memory_critical, parse_size),
-        cpu_warning=_parsed("--cpu-warning", cpu_warning, parse_percent),
-        cpu_critical=_parsed("--cpu-critical", cpu_critical, parse_percent),
-        cpu_interval=_parsed("--cpu-interval", cpu_interval, parse_duration) or 0.0,
+        memory_warning=option_value("--memory-warning", memory_warning, parse_size),
+        memory_critical=option_value("--memory-critical", memory_critical, parse_size),
+        cpu_warning=option_value("--cpu-warning", cpu_warning, parse_percent),
+        cpu_critical=option_value("--cpu-critical", cpu_critical, parse_percent),
+        cpu_interval=option_value("--cpu-interval", cpu_interval, parse_duration) or 0.0,
         ports=tuple(port or ()),
         windows_services=tuple(windows_service or ()),
     )

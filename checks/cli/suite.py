@@ -53,7 +53,7 @@ def suite(
     import os
     from pathlib import Path
 
-    from checks.cli.run import _duration
+    from checks.cli.values import option_value
     from checks.suite_command import SuiteOptions, run_suite_command
 
     if jobs < 1:
@@ -63,7 +63,7 @@ def suite(
         raise UsageError(f"invalid --format {output_format!r} (nagios, table or json)")
     options = SuiteOptions(
         path=Path(file), validate_only=check, jobs=jobs, output_format=output_format, prometheus=prometheus,
-        icinga2=icinga2, nagios_cmd=nagios_cmd, host=host, ttl=_duration("--ttl", ttl), state_dir=state_dir,
-        record=not no_record, keep=_duration("--keep", keep), notify_timeout=_duration("--notify-timeout", notify_timeout),
-        outbox_expiry=_duration("--outbox-expiry", outbox_expiry))
+        icinga2=icinga2, nagios_cmd=nagios_cmd, host=host, ttl=option_value("--ttl", ttl, positive=True), state_dir=state_dir,
+        record=not no_record, keep=option_value("--keep", keep, positive=True), notify_timeout=option_value("--notify-timeout", notify_timeout, positive=True),
+        outbox_expiry=option_value("--outbox-expiry", outbox_expiry, positive=True))
     return run_suite_command(options, os.environ)
