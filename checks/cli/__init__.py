@@ -61,8 +61,10 @@ def _is_click_error(error: BaseException) -> bool:
 
 def _usage_message(error: BaseException, program: str) -> str:
     message = error.format_message() if hasattr(error, "format_message") else str(error)
-    message = " ".join(message.split())
-    return f"{message[:1].lower()}{message[1:]} (see {program} --help)"
+    message = " ".join(message.split()).rstrip(".")
+    context = getattr(error, "ctx", None)
+    command = getattr(context, "command_path", None) or program  # `cronchecks run`, not just `cronchecks`
+    return f"{message[:1].lower()}{message[1:]} (see {command} --help)"
 
 
 def _run_invocation(invocation: CheckInvocation) -> int:
