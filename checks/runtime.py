@@ -9,6 +9,15 @@ from datetime import datetime, timezone
 from typing import Callable, Mapping, TextIO
 
 
+def host_name() -> str:
+    """This machine's name, as `hostname` prints it (uname on POSIX: no socket import at start-up)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
+
+
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 from pathlib import Path
 from typing import Mapping, NamedTuple
 
 from checks.result import Status
+from checks.runtime import host_name
 
 
 class SuiteOptions(NamedTuple):
@@ -29,6 +29,13 @@ class SuiteOptions(NamedTuple):
     outbox_expiry: float = 86400.0
 
 
+def _fqdn() -> str:
+    # The fully qualified name, as Icinga 2 and Nagios name hosts; it may take a DNS lookup.
+    import socket
+
+    return socket.getfqdn()
+
+
 def _say(message: str) -> None:
     print(f"cronchecks suite: {message}", file=sys.stderr, flush=True)
 
@@ -38,7 +45,7 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> int:
     from checks.suitefile import load_suite
 
     suite = load_suite(options.path, env)
-    host = options.host or (socket.getfqdn() if (options.icinga2 or options.nagios_cmd) else socket.gethostname())
+    host = options.host or (_fqdn() if (options.icinga2 or options.nagios_cmd) else host_name())
     channels_by_check = _channels(suite, env, host) if options.record else {}
     if options.validate_only:
         print(f"SUITE OK - {options.path}: {len(suite.checks)} checks, valid")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 # Events are plain JSON-able dicts, free of secrets, so that they can wait in the outbox:
@@ -45,6 +44,8 @@ def request_failure(error: Exception) -> str:
 
 def fingerprint(kind: str, address: str) -> str:
     """A stable, secret-free name for a channel: the outbox files entries under it."""
+    import hashlib
+
     return hashlib.sha256(f"{kind}\0{address}".encode()).hexdigest()[:16]
 
 

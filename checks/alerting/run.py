@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shlex
-import socket
 import sys
 import time
 import uuid
@@ -17,6 +15,7 @@ from typing import Callable, Mapping, TextIO
 from checks.alerting.channels import ChannelOptions
 from checks.alerting.policy import REMEDIATION, Decision, Policy
 from checks.errors import UsageError
+from checks.runtime import host_name
 from checks.result import Status
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +47,8 @@ def derive_name(command: tuple[str, ...]) -> str:
     program = Path(command[0]).name
     if program in ("cronchecks", "cronchecks.exe") and len(command) > 1:
         program = f"cronchecks-{command[1]}"
+    import hashlib
+
     digest = hashlib.sha256("\0".join(command).encode()).hexdigest()[:8]
     return f"{program}-{digest}"
 
@@ -108,7 +109,7 @@ class Wrapper:
         self.stdout, self.stderr = stdout, stderr
         self.clock = clock
         self.name = options.name or derive_name(options.command)
-        self.host = options.host or socket.gethostname()
+        self.host = options.host or host_name()
         self.label = re.sub(r"\s+", "_", self.name).upper()
         self.nagios = speaks_nagios(options.command) if options.nagios is None else options.nagios
 
