@@ -33,6 +33,33 @@ def bench_venv(extras: str = "") -> Path:
     return BENCH_VENV / "bin"
 
 
+def serve_health(body: bytes):
+    """A JSON health endpoint on 127.0.0.1 (any path), served from threads of this process.
+
+    Returns the server (call shutdown() when done) and its port.
+    """
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Health(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
 def plugin(name: str) -> str | None:
     """A Monitoring Plugins binary (Debian's monitoring-plugins-*), or None when not installed."""
     path = PLUGINS / name

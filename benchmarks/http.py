@@ -14,34 +14,16 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path and its name would hide the
-# standard library's http package: take the folder off while importing it.
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-
-sys.path.insert(0, str(HERE))
-from harness import bench_venv, measure_all, plugin, report  # noqa: E402
+# Run as a script, this file's folder comes first on sys.path and its name would hide the
+# standard library's http package: the folder goes last.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
+from harness import bench_venv, measure_all, plugin, report, serve_health  # noqa: E402
 
 BODY = json.dumps({"status": "healthy", "checks": {"database": "OK", "cache": "OK"}, "latency_ms": 3}).encode()
 FLOOR = "python -c 'import typer, requests' (floor)"
-
-
-class Health(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(BODY)))
-        self.end_headers()
-        self.wfile.write(BODY)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 def main() -> None:
@@ -51,10 +33,7 @@ def main() -> None:
 
     venv = bench_venv()
     python = str(venv / "python")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
+    server, port = serve_health(BODY)
     url = f"http://127.0.0.1:{port}/health"
 
     check = str(venv / "check-http")

@@ -14,33 +14,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # The script's folder goes last: benchmarks/http.py must not hide the standard library's http.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-
-from harness import bench_venv, plugin  # noqa: E402
+from harness import bench_venv, plugin, serve_health  # noqa: E402
 
 FILES, URLS = 200, 50
-
-
-class Health(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        body = b'{"status": "healthy"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 def timed(commands: list[list[str]]) -> float:
@@ -56,10 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     venv = bench_venv()
     work = Path(tempfile.mkdtemp(prefix="cronchecks-bench-suite-"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
+    server, port = serve_health(b'{"status": "healthy"}')
     url = f"http://127.0.0.1:{port}/health"
     files = []
     for index in range(FILES):
