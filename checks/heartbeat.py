@@ -171,13 +171,10 @@ def _from_url(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sigh
     shown = redact_url(options.url or "")
     import requests
 
+    from checks.http import default_ca_bundle, describe_failure, parse_header, proxies_for
+
     headers = {"User-Agent": "cronchecks-heartbeat", "Accept": "application/json"}
-    for header in options.headers:
-        name, sep, value = header.partition(":")
-        if not sep or not name.strip():
-            raise UsageError(f"invalid --header {header!r} (use 'Name: value')")
-        headers[name.strip()] = value.strip()
-    from checks.http import default_ca_bundle, describe_failure, proxies_for
+    headers.update(parse_header(header) for header in options.headers)
 
     # The same trust and proxy rules as check-http: CAs and proxies from the environment
     # handed in, never requests' own reading of os.environ and ~/.netrc.

@@ -239,14 +239,9 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
         headers["Accept"] = "application/json"
     given: dict[str, str] = {}
     for header in options.headers:
-        name, sep, value = header.partition(":")
-        name = name.strip()
-        if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
-            raise UsageError(f"invalid --header {header.split(':')[0]!r}... (use 'Name: value')")
-        if "\n" in value or "\r" in value:
-            raise UsageError(f"invalid --header {name!r}: the value has a line break")
+        name, value = parse_header(header)
         given[name.lower()] = name
-        headers[name] = value.strip()
+        headers[name] = value
     # A header given twice with different case would be sent twice; the user's one wins.
     for default in ("User-Agent", "Accept"):
         if default.lower() in given and given[default.lower()] != default:
@@ -422,6 +417,17 @@ def _expectations(texts: tuple[str, ...]) -> list[Any]:
         except JsonPathError as error:
             raise UsageError(f"invalid --expect-json {error}") from None
     return compiled
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """`Name: value` from --header; a mistake names the header, never its value (it may be a token)."""
+    name, sep, value = text.partition(":")
+    name = name.strip()
+    if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+        raise UsageError(f"invalid --header {text.split(':')[0]!r}... (use 'Name: value')")
+    if "\n" in value or "\r" in value:
+        raise UsageError(f"invalid --header {name!r}: the value has a line break")
+    return name, value.strip()
 
 
 def default_ca_bundle(env: Mapping[str, str]) -> bool | str:

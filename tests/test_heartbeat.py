@@ -390,3 +390,10 @@ def test_a_fifo_that_never_answers_hits_the_timeout(tmp_path):
     unknown = run_console_script("check-heartbeat", "--file", str(fifo), "--content", "-c", "5m", "-t", "500ms",
                                  "--timeout-result", "unknown")
     assert unknown.code == 3 and "timed out" in unknown.first_line
+
+
+def test_a_bad_header_is_named_without_its_value(http_server):
+    options = judged(url=http_server.url + "/h", json_path="$.t", headers=("Bad Header: Bearer s3cr3t-token",))
+    with pytest.raises(UsageError) as caught:
+        check_heartbeat(options, runtime())
+    assert "invalid --header" in str(caught.value) and "s3cr3t-token" not in str(caught.value)

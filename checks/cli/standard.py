@@ -7,9 +7,10 @@ from typing import Annotated, Any, Callable, NamedTuple, Optional
 import typer
 
 from checks import __version__
+from checks.cli.values import option_value
 from checks.errors import UsageError
 from checks.result import Status
-from checks.thresholds import ParseError, Range, parse_duration, parse_range
+from checks.thresholds import Range, parse_range
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -66,22 +67,12 @@ _STANDARD_PARAMETERS = {
 
 def parse_standard(raw: dict[str, Any], threshold_unit: str) -> StandardOptions:
     """Validate the standard options; every mistake names the option and the text."""
-    ranges = {}
-    for name, flag in (("warning", "-w/--warning"), ("critical", "-c/--critical")):
-        text = raw[name]
-        if text is None:
-            ranges[name] = None
-            continue
-        try:
-            ranges[name] = parse_range(text, threshold_unit)
-        except ParseError as error:
-            raise UsageError(f"invalid {flag}: {error}") from None
-    try:
-        timeout = parse_duration(raw["timeout"])
-    except ParseError as error:
-        raise UsageError(f"invalid -t/--timeout: {error}") from None
-    if timeout <= 0:
-        raise UsageError(f"invalid -t/--timeout: {raw['timeout']!r} (it must be above zero)")
+    def as_range(text: str) -> Range:
+        return parse_range(text, threshold_unit)
+
+    ranges = {name: option_value(flag, raw[name], as_range)
+              for name, flag in (("warning", "-w/--warning"), ("critical", "-c/--critical"))}
+    timeout = option_value("-t/--timeout", raw["timeout"], positive=True)
     try:
         timeout_result = Status.parse(raw["timeout_result"])
     except ValueError as error:

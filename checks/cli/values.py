@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, TypeVar
 
 from checks.errors import UsageError
 from checks.thresholds import ParseError, parse_duration
 
 
-def option_value(flag: str, text: str | None, parse: Callable[[str], float] = parse_duration, *,
-                 positive: bool = False) -> float | None:
+Value = TypeVar("Value")
+
+
+def option_value(flag: str, text: str | None, parse: Callable[[str], Value] = parse_duration, *,  # type: ignore[assignment]
+                 positive: bool = False) -> Value | None:
     """`text` read by `parse` (a duration unless said otherwise); None stays None.
 
     `positive` refuses zero and below, as time limits and windows must be.
@@ -20,6 +23,6 @@ def option_value(flag: str, text: str | None, parse: Callable[[str], float] = pa
         value = parse(text)
     except ParseError as error:
         raise UsageError(f"invalid {flag}: {error}") from None
-    if positive and value <= 0:
+    if positive and value <= 0:  # type: ignore[operator]
         raise UsageError(f"invalid {flag}: {text!r} (it must be above zero)")
     return value
