@@ -85,22 +85,22 @@ class Tour:
         verb = name.removeprefix("check-") if name.startswith("check-") else None
         return [sys.executable, "-m", "checks", *([verb] if verb else [])]
 
-    def run(self, shown: list[str], expect: int | None = None, quiet: bool = False) -> subprocess.CompletedProcess:
-        """Run one of our commands as a user would, printing the line and its output."""
-        name, args = shown[0], shown[1:]
-        argv = self.program(name) + args
+    def run(self, shown: list[str], expect: int | None = None, argv: list[str] | None = None) -> None:
+        """Run one of our commands as a user would, printing the line as shown and the real output.
+
+        `argv` is what actually runs when it differs from what is shown (the program's path).
+        """
+        argv = argv or self.program(shown[0]) + shown[1:]
         self.say(f"$ {shlex.join(shown)}")
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60,
                               env={**os.environ, "NO_COLOR": "1", "CRONCHECKS_STATE_DIR": str(self.state_dir)})
-        if not quiet:
-            for line in (done.stdout.rstrip("\n").splitlines() or ["(no output)"]):
-                self.say(f"  {line}")
+        for line in (done.stdout.rstrip("\n").splitlines() or ["(no output)"]):
+            self.say(f"  {line}")
         for line in done.stderr.rstrip("\n").splitlines():
             self.say(f"  stderr: {line}")
         self.say(f"  (exit {done.returncode})")
         if expect is not None and done.returncode != expect:
             self.unexpected.append(f"{shlex.join(shown)} exited {done.returncode}, expected {expect}")
-        return done
 
     # --- the demo service -------------------------------------------------------------
 
@@ -173,7 +173,7 @@ class Tour:
                    *self.program("check-http"), f"{self.base}/health", "--expect-json", '$.status == "healthy"']
         shown = ["cronchecks", "run", "--name", "web-health", "--webhook", self.receiver.url, "--",
                  "check-http", f"{self.base}/health", "--expect-json", '$.status == "healthy"']
-        self.run_wrapped(shown, wrapped, expect=0)
+        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=0)
 
         self.step(4, "Breaking it: /health answers 503, the worker's heartbeat stops, the log fills with errors, "
                      "a watched file changes")
@@ -182,15 +182,15 @@ class Tour:
         self.checks(broken=True)
 
         self.step(5, "cronchecks run records the problem and sends the alert (once)")
-        self.run_wrapped(shown, wrapped, expect=2)
+        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=2)
         self.show_alerts()
-        self.run_wrapped(shown, wrapped, expect=2)
+        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=2)
         self.say("  (still critical: already announced, so no second alert)")
         self.show_alerts()
 
         self.step(6, "Fixing it: the next run records the recovery and announces it with the downtime")
         self.control("fix")
-        self.run_wrapped(shown, wrapped, expect=0)
+        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=0)
         self.show_alerts()
 
         self.step(7, "The report from the store: status, uptime, failures, durations, incidents")
@@ -204,20 +204,6 @@ class Tour:
         self.say("Every step answered as expected. Try the commands above on your own services; "
                  "`cronchecks demo --keep-running` leaves the demo service up to experiment with.")
         return 0
-
-    def run_wrapped(self, shown: list[str], wrapped: list[str], expect: int) -> None:
-        """`cronchecks run` around check-http: shown short, run with the real program path."""
-        self.say(f"$ {shlex.join(shown)}")
-        argv = self.program("cronchecks") + ["run", *wrapped]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "NO_COLOR": "1", "CRONCHECKS_STATE_DIR": str(self.state_dir)})
-        for line in done.stdout.rstrip("\n").splitlines():
-            self.say(f"  {line}")
-        for line in done.stderr.rstrip("\n").splitlines():
-            self.say(f"  stderr: {line}")
-        self.say(f"  (exit {done.returncode})")
-        if done.returncode != expect:
-            self.unexpected.append(f"{shlex.join(shown)} exited {done.returncode}, expected {expect}")
 
     def show_alerts(self) -> None:
         assert self.receiver is not None
