@@ -72,7 +72,7 @@ def measure_all(commands: list[tuple[str, list[str]]], runs: int, warmup: int = 
 def state_runs(check_log: str, floor: list[str], log: Path, runs: int) -> list[Timing]:
     """--state runs that each find 1 MB appended since the last one, taking turns with the floor."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from checks.logstate import mark_for
+    from cronchecks.log.state import mark_for
 
     state = Path(tempfile.gettempdir()) / "cronchecks-bench-log.state"
     size = log.stat().st_size

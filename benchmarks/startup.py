@@ -32,7 +32,7 @@ def main() -> None:
     beat.write_text("")
 
     imported = subprocess.run(
-        [python, "-c", "import sys; from checks.cli import check_main; sys.argv[1:] = "
+        [python, "-c", "import sys; from cronchecks.cli import check_main; sys.argv[1:] = "
          f"['--file', {str(beat)!r}, '-w', '5m', '-c', '15m']; import io, contextlib;"
          "out = io.StringIO()\nwith contextlib.redirect_stdout(out): check_main('heartbeat')\n"
          "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"],

@@ -1,7 +1,7 @@
-"""`python -m checks ...` is `cronchecks ...` (for machines where the console scripts are not on PATH)."""
+"""`python -m cronchecks ...` is `cronchecks ...` (for machines where the console scripts are not on PATH)."""
 
 import sys
 
-from checks.cli import main
+from cronchecks.cli import main
 
 sys.exit(main())

@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checks.alerting.policy import Policy, decide  # noqa: E402
-from checks.alerting.store import ResultRow, Store  # noqa: E402
-from checks.result import Status  # noqa: E402
+from cronchecks.alerting.policy import Policy, decide  # noqa: E402
+from cronchecks.alerting.store import ResultRow, Store  # noqa: E402
+from cronchecks.core.result import Status  # noqa: E402
 
 OK, WARNING, CRITICAL = Status.OK, Status.WARNING, Status.CRITICAL
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.logpattern import LogOptions, check_log
-from checks.runtime import Runtime
+from cronchecks.log.check import LogOptions, check_log
+from cronchecks.core.runtime import Runtime
 
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=timezone.utc)
 

@@ -9,9 +9,9 @@ import zlib
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
-from checks.alerting.policy import Policy, decide
-from checks.alerting.store import ResultRow, Store
-from checks.result import Status
+from cronchecks.alerting.policy import Policy, decide
+from cronchecks.alerting.store import ResultRow, Store
+from cronchecks.core.result import Status
 
 # A fixed "now" on a whole hour (2027-01-15 08:00:00 UTC), so every figure is exact.
 T = 1_800_000_000.0

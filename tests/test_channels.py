@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.alerting.channel import DeliveryError, fingerprint
-from checks.alerting.channels import ChannelOptions, build_channels
-from checks.alerting.dogstatsd import (DogStatsdChannel, escape_message, service_check_datagram,
+from cronchecks.alerting.channels.base import DeliveryError, fingerprint
+from cronchecks.alerting.channels.options import ChannelOptions, build_channels
+from cronchecks.alerting.channels.dogstatsd import (DogStatsdChannel, escape_message, service_check_datagram,
                                        service_check_name)
-from checks.alerting.messages import cut_middle, fit, utf16_length
-from checks.alerting.ping import DEFAULT_BODY_LIMIT, Pinger, tail_bytes
-from checks.alerting.webhook import WebhookChannel
-from checks.alerting.webhook_formats import pagerduty_dedup_key, rejected_in_body, render
-from checks.errors import UsageError
+from cronchecks.alerting.messages import cut_middle, fit, utf16_length
+from cronchecks.alerting.channels.ping import DEFAULT_BODY_LIMIT, Pinger, tail_bytes
+from cronchecks.alerting.channels.webhook import WebhookChannel
+from cronchecks.alerting.channels.webhook_formats import pagerduty_dedup_key, rejected_in_body, render
+from cronchecks.core.errors import UsageError
 from tests.alerting_fixtures import UDPReceiver, alert, receiver, run_event  # noqa: F401
 from tests.conftest import Reply
 
@@ -469,6 +469,6 @@ def test_flapping_says_how_often_the_state_changed():
     ("https://user:pw@hooks.slack.com.evil.example/x", "json"),
 ])
 def test_webhook_format_detected_from_the_url(url, payload_format):
-    from checks.alerting.channels import detect_webhook_format
+    from cronchecks.alerting.channels.options import detect_webhook_format
 
     assert detect_webhook_format(url) == payload_format

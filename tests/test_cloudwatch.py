@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from checks.alerting.channel import DeliveryError
-from checks.alerting.cloudwatch import MAX_METRICS_PER_CALL, MAX_REQUEST_BYTES, CloudWatchChannel
-from checks.errors import MissingExtra, UsageError
+from cronchecks.alerting.channels.base import DeliveryError
+from cronchecks.alerting.channels.cloudwatch import MAX_METRICS_PER_CALL, MAX_REQUEST_BYTES, CloudWatchChannel
+from cronchecks.core.errors import MissingExtra, UsageError
 from tests.alerting_fixtures import NOW, alert, aws_env, moto_endpoint, receiver, run_event  # noqa: F401
 from tests.conftest import Reply
 

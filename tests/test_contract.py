@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from checks import __version__
+from cronchecks import __version__
 from tests.conftest import COMMANDS, ROOT, VENV_BIN, run_bin, run_console_script
 
 CHECK_COMMANDS = [c for c in COMMANDS if c != "cronchecks"]
@@ -60,10 +60,17 @@ def test_bin_executables_run_from_the_checkout(command):
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_windows_twins_exist(command):
+def test_windows_twins_run_the_one_launcher_as_their_own_name(command):
     twin = ROOT / "bin" / f"{command}.cmd"
     text = twin.read_bytes()
-    assert b"\r\n" in text and f'"%~dp0{command}"'.encode() in text and b"ERRORLEVEL" in text
+    assert b"\r\n" in text and b'"%~dp0cronchecks"' in text and b"ERRORLEVEL" in text
+    assert b'set "CRONCHECKS_LAUNCH_AS=%~n0"' in text  # %~n0: the .cmd file's own name
+    # What the twin does on Windows, done here: the launcher told its name by the variable.
+    done = subprocess.run([sys.executable, str(ROOT / "bin" / "cronchecks"), "--no-such-option-xyz"],
+                          capture_output=True, text=True, env={**os.environ, "CRONCHECKS_LAUNCH_AS": command})
+    label = "CRONCHECKS" if command == "cronchecks" else command.removeprefix("check-").upper()
+    assert done.returncode == 3
+    assert done.stdout.startswith(f"{label} UNKNOWN - no such option"), done.stdout
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -99,11 +106,11 @@ def test_traceback_only_with_vvv(tmp_path):
     # TypeError) is one UNKNOWN line; the traceback goes to stderr only with -vvv.
     script = textwrap.dedent("""
         import sys
-        from checks import registry
-        from checks.registry import CheckSpec
+        from cronchecks.core import registry
+        from cronchecks.core.registry import CheckSpec
         registry.CHECKS["heartbeat"] = CheckSpec("heartbeat", "HEARTBEAT", "builtins:divmod",
-            "checks.cli.heartbeat:heartbeat", "duration", "")
-        from checks.cli import check_main
+            "cronchecks.cli.heartbeat:heartbeat", "duration", "")
+        from cronchecks.cli import check_main
         sys.exit(check_main("heartbeat"))
     """)
     quiet = subprocess.run([sys.executable, "-c", script, "--file", "/x", "-c", "1m"], capture_output=True, text=True)
@@ -120,9 +127,9 @@ def test_timeout_ends_the_child_process_tree(tmp_path):
     marker = tmp_path / "pids"
     script = textwrap.dedent(f"""
         import subprocess, sys, time, os
-        from checks.execute import execute, end_child_processes
-        from checks.result import Status
-        from checks.runtime import Runtime
+        from cronchecks.core.execute import execute, end_child_processes
+        from cronchecks.core.result import Status
+        from cronchecks.core.runtime import Runtime
         def hanging_check(options, runtime):
             child = subprocess.Popen([sys.executable, "-c",
                 "import subprocess, sys, time; g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
@@ -175,11 +182,11 @@ def test_the_file_heartbeat_path_imports_nothing_heavy(tmp_path):
     beat.write_text("")
     script = textwrap.dedent(f"""
         import contextlib, io, sys
-        from checks.cli import check_main
+        from cronchecks.cli import check_main
         with contextlib.redirect_stdout(io.StringIO()):
             check_main("heartbeat", ["--file", {str(beat)!r}, "-w", "5m", "-c", "15m"])
         print(" ".join(sorted({{name.split(".")[0] for name in sys.modules}})))
     """)
     loaded = set(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout.split())
-    assert "checks" in loaded
+    assert "cronchecks" in loaded and "checks" not in loaded
     assert not loaded & {"requests", "rich", "psutil", "sqlalchemy", "jsonpath", "pydantic", "urllib3", "decimal"}

@@ -23,9 +23,9 @@ import subprocess
 import pytest
 import typer
 
-from checks.cli.app import build_app
-from checks.cli.standard import _STANDARD_PARAMETERS
-from checks.registry import CHECKS
+from cronchecks.cli.app import build_app
+from cronchecks.cli.standard import _STANDARD_PARAMETERS
+from cronchecks.core.registry import CHECKS
 from tests.conftest import ROOT, VENV_BIN
 from tests.test_examples import help_options, invocations_in, joined_lines, program_of, shell_words
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checks.cli.app import VERBS
-from checks.registry import CHECKS
+from cronchecks.cli.app import VERBS
+from cronchecks.core.registry import CHECKS
 from tests.conftest import ROOT, VENV_BIN
 
 EXAMPLES = ROOT / "examples"
@@ -229,7 +229,7 @@ def powershell_invocations(path: Path) -> list[Invocation]:
 
 
 def load_example_suite(path: Path, text: str | None = None, tmp_path: Path | None = None):
-    from checks.suitefile import load_suite
+    from cronchecks.suite.file import load_suite
 
     if text is not None:
         path = tmp_path / path.name
@@ -546,7 +546,7 @@ def test_the_passive_services_are_the_suites_checks():
     raw = (EXAMPLES / "icinga2" / "cronchecks-passive.conf").read_text()
     for variable in ("CRONCHECKS_ICINGA2_USER", "CRONCHECKS_ICINGA2_PASSWORD", "CRONCHECKS_ICINGA2_CAFILE"):
         assert variable in raw
-        assert variable in (ROOT / "checks" / "passive.py").read_text(), f"the suite does not read {variable}"
+        assert variable in (ROOT / "checks" / "suite" / "passive.py").read_text(), f"the suite does not read {variable}"
 
 
 def test_icinga2_services_set_only_variables_their_commands_read():

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from checks.errors import UsageError
-from checks.heartbeat import HeartbeatOptions, check_heartbeat
-from checks.result import Status
-from checks.runtime import Runtime
-from checks.thresholds import parse_range
+from cronchecks.core.errors import UsageError
+from cronchecks.heartbeat.check import HeartbeatOptions, check_heartbeat
+from cronchecks.core.result import Status
+from cronchecks.core.runtime import Runtime
+from cronchecks.core.thresholds import parse_range
 from tests.conftest import Reply, run_console_script
 
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=timezone.utc)
@@ -325,7 +325,7 @@ def test_sqlite_no_heartbeat_is_critical(sqlite_workers, query, words):
 
 
 def test_sqlite_bad_query_is_unknown(sqlite_workers):
-    from checks.errors import CheckError
+    from cronchecks.core.errors import CheckError
 
     with pytest.raises(CheckError) as caught:
         check_heartbeat(judged(db=sqlite_workers, query="select nope from nowhere"), runtime())

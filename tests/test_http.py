@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.errors import UsageError
-from checks.http import (
+from cronchecks.core.errors import UsageError
+from cronchecks.http.check import (
     HttpOptions,
     StatusSpan,
     check_http,
@@ -26,11 +26,11 @@ from checks.http import (
     parse_status_list,
     status_in,
 )
-from checks.jsonpaths import JsonPathError, holds, parse_literal, same_value, split_expression
-from checks.result import Status
-from checks.runtime import Runtime
-from checks.thresholds import ParseError, parse_range
-from checks.x509 import CertificateError, not_after
+from cronchecks.support.jsonpaths import JsonPathError, holds, parse_literal, same_value, split_expression
+from cronchecks.core.result import Status
+from cronchecks.core.runtime import Runtime
+from cronchecks.core.thresholds import ParseError, parse_range
+from cronchecks.support.x509 import CertificateError, not_after
 from tests.conftest import Reply, run_console_script
 from tests.http_fixtures import LoopbackHTTPS, QuickLoopbackHTTP, pki, quick_http_server, write  # noqa: F401
 
@@ -401,7 +401,7 @@ def test_cert_days_perfdata_carries_the_thresholds_in_days(pki):
         server.routes["/"] = Reply(200)
         result = check_http(HttpOptions(url=server.url + "/", cacert=pki.ca_file, cert_warning=30 * 86400,
                                         cert_critical=7 * 86400), runtime())
-    from checks.output import format_perfdata
+    from cronchecks.core.output import format_perfdata
 
     assert format_perfdata(perf(result, "cert_days")).startswith("cert_days=4.99;30:;7:") or \
         format_perfdata(perf(result, "cert_days")).startswith("cert_days=5;30:;7:")
@@ -563,7 +563,7 @@ def test_command_line_mistakes_are_unknown(args, words, closed_port):
 
 
 def test_cert_days_read_bare_numbers_as_days(pki):
-    from checks.cli.http import _days
+    from cronchecks.cli.http import _days
 
     assert _days("--cert-warning", "30") == _days("--cert-warning", "30d") == 30 * 86400
     assert _days("--cert-warning", "12h") == 12 * 3600
@@ -573,7 +573,7 @@ def test_only_what_the_path_needs_is_imported(http_server):
     http_server.routes["/h"] = Reply(200, HEALTHY)
     script = textwrap.dedent("""
         import contextlib, io, sys
-        from checks.cli import check_main
+        from cronchecks.cli import check_main
         with contextlib.redirect_stdout(io.StringIO()):
             check_main("http", sys.argv[1:])
         print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
@@ -709,7 +709,7 @@ def _spell(parts, style: int) -> str:
 @settings(max_examples=300)
 @given(documents, segments, st.integers(0, 2))
 def test_plain_paths_are_walked_exactly_as_python_jsonpath_does(document, parts, style):
-    from checks.jsonpaths import CompiledPath, _environment, compile_path
+    from cronchecks.support.jsonpaths import CompiledPath, _environment, compile_path
 
     text = _spell(parts, style)
     fast = compile_path(text)
@@ -723,7 +723,7 @@ def test_plain_paths_are_walked_exactly_as_python_jsonpath_does(document, parts,
 
 @pytest.mark.parametrize("document", ["0", "[1]", '{"a": 1}', 5, None, True, ""])
 def test_a_scalar_document_is_not_parsed_again(document):
-    from checks.jsonpaths import compile_path
+    from cronchecks.support.jsonpaths import compile_path
 
     assert compile_path("$").values(document) == [document]
     assert compile_path("$.*").values(document) == []
@@ -738,7 +738,7 @@ def test_readme_documents_every_option():
 
     import typer
 
-    from checks.cli.http import http
+    from cronchecks.cli.http import http
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.errors import CheckError, UsageError
-from checks.integrity import (
+from cronchecks.core.errors import CheckError, UsageError
+from cronchecks.integrity.check import (
     Entry,
     IntegrityOptions,
     ManifestError,
@@ -29,9 +29,9 @@ from checks.integrity import (
     parse_manifest,
     unescape_name,
 )
-from checks.result import Status
-from checks.runtime import Runtime
-from checks.thresholds import parse_range
+from cronchecks.core.result import Status
+from cronchecks.core.runtime import Runtime
+from cronchecks.core.thresholds import parse_range
 from tests.conftest import run_console_script
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

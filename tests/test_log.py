@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.errors import CheckError, UsageError
-from checks.logmatch import Pattern, required_literals
-from checks.logscan import CHUNK
-from checks.logtime import FORMATS, TimeReader, custom_format, detect_format
-from checks.result import Status
-from checks.thresholds import parse_range
+from cronchecks.core.errors import CheckError, UsageError
+from cronchecks.log.match import Pattern, required_literals
+from cronchecks.log.scan import CHUNK
+from cronchecks.log.timewindow import FORMATS, TimeReader, custom_format, detect_format
+from cronchecks.core.result import Status
+from cronchecks.core.thresholds import parse_range
 from tests.conftest import run_console_script
 from tests.log_fixtures import LAYOUTS, NOW, Rotator, generate_log, grep_count, perf, run_log
 

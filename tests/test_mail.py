@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from checks.alerting import mail
-from checks.alerting.channel import DeliveryError
-from checks.alerting.mail import MailChannel
-from checks.errors import UsageError
+from cronchecks.alerting.channels import mail
+from cronchecks.alerting.channels.base import DeliveryError
+from cronchecks.alerting.channels.mail import MailChannel
+from cronchecks.core.errors import UsageError
 from tests.alerting_fixtures import SilentServer, SMTPServer, alert, smtp_pki, write  # noqa: F401
 
 PASSWORD = "s3cret-Pa55word"

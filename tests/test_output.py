@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from checks.output import format_perfdata, json_line, nagios_lines
-from checks.result import Perfdata, Result, Status, worst
-from checks.thresholds import parse_range
+from cronchecks.core.output import format_perfdata, json_line, nagios_lines
+from cronchecks.core.result import Perfdata, Result, Status, worst
+from cronchecks.core.thresholds import parse_range
 
 
 def test_status_line_with_perfdata():

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.output import format_perfdata
-from checks.pluginoutput import parse_perfdata, parse_plugin_output
-from checks.result import Perfdata
+from cronchecks.core.output import format_perfdata
+from cronchecks.core.pluginoutput import parse_perfdata, parse_plugin_output
+from cronchecks.core.result import Perfdata
 
 
 def test_status_line_long_output_and_multiline_perfdata():

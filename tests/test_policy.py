@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.alerting.policy import (
+from cronchecks.alerting.policy import (
     NOTICE_KINDS,
     Policy,
     decide,
     flap_percent,
     parse_notify_on,
 )
-from checks.result import Status
+from cronchecks.core.result import Status
 
 O, W, C, U = Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN
 

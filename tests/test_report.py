@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.cli import main
-from checks.report import Window, check_report, quantile, status_strip, time_in_states, uptime_percent
-from checks.report_history import History
-from checks.result import Status
+from cronchecks.cli import main
+from cronchecks.report.figures import Window, check_report, quantile, status_strip, time_in_states, uptime_percent
+from cronchecks.report.history import History
+from cronchecks.core.result import Status
 from tests.conftest import Reply, run_console_script
 from tests.report_fixtures import CHROMIUM, DAY, HOUR, T, Run, chromium, known_histories, read_png, record
 
@@ -186,7 +186,7 @@ def test_time_in_states_is_additive_over_a_split_window(rows, start, first, seco
 @settings(max_examples=100, deadline=None)
 @given(rows=histories, end=st.integers(0, 12_000))
 def test_strip_agrees_with_the_time_in_each_state(rows, end):
-    from checks.result import worst
+    from cronchecks.core.result import worst
 
     strip = status_strip(rows, float(end), span=2400.0, buckets=12)
     for bucket in strip:
@@ -279,7 +279,7 @@ def test_an_unreadable_store_is_unknown(tmp_path, capsys):
 
 
 def test_an_empty_store_says_so(tmp_path, capsys):
-    from checks.alerting.store import Store
+    from cronchecks.alerting.store import Store
 
     Store(tmp_path).close()
     code, out, _ = run_report(capsys, "--state-dir", str(tmp_path))
@@ -290,8 +290,8 @@ def test_an_empty_store_says_so(tmp_path, capsys):
 def test_rich_table_on_a_terminal_and_no_colour_without_one(store):
     from rich.console import Console
 
-    from checks.cli.report import print_rich_table
-    from checks.report import order
+    from cronchecks.cli.report import print_rich_table
+    from cronchecks.report.figures import order
 
     with History(store) as history:
         window = Window(T - DAY, T)
@@ -324,7 +324,7 @@ def test_the_rich_path_under_a_real_terminal(store, tmp_path):
 
 
 def test_the_plain_path_does_not_import_rich(store):
-    script = ("import sys; from checks.cli import main; code = main(['report', '--state-dir', sys.argv[1]]); "
+    script = ("import sys; from cronchecks.cli import main; code = main(['report', '--state-dir', sys.argv[1]]); "
               "sys.stderr.write(repr(sorted(m for m in sys.modules if m.split('.')[0] == 'rich')))")
     done = subprocess.run([sys.executable, "-c", script, str(store)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and done.stderr == "[]"
@@ -409,7 +409,7 @@ def test_daily_summary_to_a_json_webhook(store, http_server, capsys):
     assert checks["web"]["uptime"] == 93.75 and checks["db"]["incident"]["downtime"] == 6 * HOUR
     assert "db " in payload["text"] and "CRITICAL for 6h 00m" in payload["text"]
     assert len(payload["id"]) == 36
-    from checks.alerting.store import Store
+    from cronchecks.alerting.store import Store
 
     assert Store(store).outbox() == []  # delivered, so gone from the outbox
 
@@ -420,7 +420,7 @@ def test_undelivered_summary_waits_in_the_outbox(store, http_server, capsys):
                                 "--notify-timeout", "1s", "-q")
     assert code == 0 and out == ""
     assert "kept in the outbox for the next run" in err and "/hook" not in err  # the URL is not shown
-    from checks.alerting.store import Store
+    from cronchecks.alerting.store import Store
 
     [waiting] = Store(store).outbox()
     assert waiting.event["event"] == "report"
@@ -450,7 +450,7 @@ def test_daily_summary_by_mail(store, capsys, monkeypatch):
 def test_every_option_is_in_the_readme():
     import typer
 
-    from checks.cli.report import report
+    from cronchecks.cli.report import report
 
     app = typer.Typer(add_completion=False)
     app.command()(report)

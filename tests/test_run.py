@@ -320,8 +320,8 @@ def test_sigkill_at_random_points_keeps_the_store_consistent_and_loses_no_alert(
     # Replaying the policy over the results that were recorded gives every notice that
     # was owed; each must have arrived, in order. A kill after a send but before it was
     # marked delivered may repeat one (at least once): the event id tells repeats apart.
-    from checks.alerting.policy import Policy, decide
-    from checks.result import Status
+    from cronchecks.alerting.policy import Policy, decide
+    from cronchecks.core.result import Status
 
     owed, state_so_far, history = [], None, []
     for at, status in db.execute("select at, status from results where check_name = 'k' order by id"):

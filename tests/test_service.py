@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.errors import UsageError
-from checks.result import Status
-from checks.runtime import Runtime
-from checks.service import (
+from cronchecks.core.errors import UsageError
+from cronchecks.core.result import Status
+from cronchecks.core.runtime import Runtime
+from cronchecks.service.check import (
     Endpoint,
     ServiceOptions,
     check_service,
@@ -28,7 +28,7 @@ from checks.service import (
     parse_endpoint,
     parse_systemctl_show,
 )
-from checks.thresholds import parse_range
+from cronchecks.core.thresholds import parse_range
 from tests.conftest import run_console_script
 
 FIXTURES = Path(__file__).parent / "fixtures" / "systemctl"
@@ -535,7 +535,7 @@ def test_console_script_end_to_end(listening_port, closed_port):
 
 
 def test_process_path_imports_no_heavy_module():
-    script = ("import sys; from checks.cli import check_main; import io, contextlib\n"
+    script = ("import sys; from cronchecks.cli import check_main; import io, contextlib\n"
               "with contextlib.redirect_stdout(io.StringIO()): check_main('service', ['--process', 'nope'])\n"
               "print(' '.join(m for m in ('requests', 'rich', 'sqlalchemy', 'jsonpath') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)

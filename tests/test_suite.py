@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.suitefile import SuiteError, load_suite
+from cronchecks.suite.file import SuiteError, load_suite
 from tests.conftest import LoopbackHTTP, Reply, run_console_script
 
 PY = sys.executable

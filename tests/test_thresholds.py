@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.result import Status
-from checks.thresholds import (
+from cronchecks.core.result import Status
+from cronchecks.core.thresholds import (
     ParseError,
     Range,
     format_duration,

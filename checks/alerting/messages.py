@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from checks.thresholds import format_duration
+from cronchecks.core.thresholds import format_duration
 
 PROBLEM_KINDS = frozenset({"problem", "escalation", "reminder", "flapping_start", "remediation"})
 CLEAR_KINDS = frozenset({"recovery", "flapping_stop"})

@@ -6,8 +6,8 @@ import threading
 import time
 from typing import Callable, Sequence
 
-from checks.alerting.channel import Channel, DeliveryError
-from checks.alerting.store import OutboxEntry, Store
+from cronchecks.alerting.channels.base import Channel, DeliveryError
+from cronchecks.alerting.store import OutboxEntry, Store
 
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 8.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
-from checks.result import Status
+from cronchecks.core.result import Status
 
 PROBLEM, RECOVERY, ESCALATION, REMINDER = "problem", "recovery", "escalation", "reminder"
 FLAPPING_START, FLAPPING_STOP, REMEDIATION = "flapping_start", "flapping_stop", "remediation"

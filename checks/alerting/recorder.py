@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any, Iterable, Sequence
 
-from checks.alerting.channel import Channel
-from checks.alerting.policy import Decision, Policy, decide
-from checks.alerting.store import ResultRow, Store
-from checks.result import Perfdata, Status
+from cronchecks.alerting.channels.base import Channel
+from cronchecks.alerting.policy import Decision, Policy, decide
+from cronchecks.alerting.store import ResultRow, Store
+from cronchecks.core.result import Perfdata, Status
 
 ALERT_EVENT, RUN_EVENT = "alert", "run"
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, TextIO
 
-from checks.alerting.channels import ChannelOptions
-from checks.alerting.policy import REMEDIATION, Decision, Policy
-from checks.errors import UsageError
-from checks.runtime import host_name
-from checks.result import Status
+from cronchecks.alerting.channels.options import ChannelOptions
+from cronchecks.alerting.policy import REMEDIATION, Decision, Policy
+from cronchecks.core.errors import UsageError
+from cronchecks.core.runtime import host_name
+from cronchecks.core.result import Status
 
 @dataclass(frozen=True, kw_only=True)
 class RunOptions:
@@ -59,7 +59,7 @@ def speaks_nagios(command: tuple[str, ...]) -> bool:
     if program.startswith(("check_", "check-")):
         return True
     if program.removesuffix(".exe") == "cronchecks" and len(command) > 1:
-        from checks.registry import CHECKS
+        from cronchecks.core.registry import CHECKS
 
         return command[1] in CHECKS
     return False
@@ -86,7 +86,7 @@ def status_of(exit_code: int, nagios: bool) -> Status:
 
 def parse_limit(text: str) -> tuple[int, float]:
     """`3/1h`: at most 3 remediations per hour."""
-    from checks.thresholds import ParseError, parse_duration
+    from cronchecks.core.thresholds import ParseError, parse_duration
 
     count, sep, window = text.partition("/")
     try:
@@ -123,8 +123,8 @@ class Wrapper:
     # --- the run ------------------------------------------------------------------
 
     def run(self) -> int:
-        from checks.alerting.channels import build_channels
-        from checks.alerting.store import Store
+        from cronchecks.alerting.channels.options import build_channels
+        from cronchecks.alerting.store import Store
 
         options = self.options
         channels = build_channels(options.channels, self.env, self.host)  # mistakes surface before running
@@ -133,7 +133,7 @@ class Wrapper:
         try:
             lock = None
             if options.lock:
-                from checks.alerting.lock import LockHeld, RunLock
+                from cronchecks.support.lock import LockHeld, RunLock
 
                 lock = RunLock(state_folder(options.state_dir, self.env) / "locks", self.name)
                 try:
@@ -154,8 +154,8 @@ class Wrapper:
             store.close()
 
     def _run_locked(self, store, channels, pinger) -> int:
-        from checks.pluginoutput import parse_plugin_output
-        from checks.process import run_command
+        from cronchecks.core.pluginoutput import parse_plugin_output
+        from cronchecks.support.process import run_command
 
         options = self.options
         run_id = str(uuid.uuid4())
@@ -168,7 +168,7 @@ class Wrapper:
             status, exit_code, summary = Status.UNKNOWN, int(Status.UNKNOWN), finished.start_error
             self.print_line(f"{self.label} UNKNOWN - {summary}")
         elif finished.timed_out:
-            from checks.thresholds import format_duration
+            from cronchecks.core.thresholds import format_duration
 
             status, exit_code = Status.CRITICAL, int(Status.CRITICAL)
             summary = f"timed out after {format_duration(options.timeout)}; the command was ended"
@@ -193,7 +193,7 @@ class Wrapper:
 
     def _record(self, store, channels, status: Status, exit_code: int | None, duration: float, summary: str,
                 perfdata, tail: str, at: float) -> Decision:
-        from checks.alerting.recorder import record_result
+        from cronchecks.alerting.recorder import record_result
 
         decision = record_result(store, check=self.name, host=self.host, status=status, exit_code=exit_code,
                                  duration=duration, summary=summary, perfdata=perfdata, output=tail, at=at,
@@ -206,7 +206,7 @@ class Wrapper:
     # --- remediation ------------------------------------------------------------------
 
     def _remediate(self, store, channels, decision: Decision, output: str) -> None:
-        from checks.process import run_command
+        from cronchecks.support.process import run_command
 
         options = self.options
         if decision.state.consecutive < options.on_fail_after:
@@ -234,7 +234,7 @@ class Wrapper:
         remediation = {"command": shown, "outcome": outcome_text, "helped": again_status is Status.OK,
                        "status_after": again_status.name}
         if REMEDIATION in options.policy.notify_on:
-            from checks.alerting.recorder import alert_event
+            from cronchecks.alerting.recorder import alert_event
 
             event = alert_event(REMEDIATION, check=self.name, host=self.host, status=again_status,
                                 summary=f"ran {shown} ({outcome_text}); the check is now {again_status.name}",
@@ -245,7 +245,7 @@ class Wrapper:
                     if channel.accepts(event):
                         store.enqueue(channel.fingerprint, event, now=now)
         self.say(f"remediation {outcome_text}; the check is now {again_status.name}")
-        from checks.pluginoutput import parse_plugin_output
+        from cronchecks.core.pluginoutput import parse_plugin_output
 
         parsed = parse_plugin_output(again.stdout)
         summary = parsed.summary or (again.start_error or f"exit code {again_code}")
@@ -257,14 +257,14 @@ class Wrapper:
     def _pinger(self):
         if not self.options.ping:
             return None
-        from checks.alerting.ping import Pinger
+        from cronchecks.alerting.channels.ping import Pinger
 
         return Pinger(self.options.ping, self.env)
 
     def _ping(self, pinger, step: str, run_id: str, exit_code: int = 0, output: str = "") -> None:
         if pinger is None:
             return
-        from checks.alerting.channel import DeliveryError
+        from cronchecks.alerting.channels.base import DeliveryError
 
         try:
             if step == "start":
@@ -275,7 +275,7 @@ class Wrapper:
             self.say(f"ping {step} failed: {error}")
 
     def _flush(self, store, channels) -> None:
-        from checks.alerting.outbox import flush
+        from cronchecks.alerting.outbox import flush
 
         try:
             flush(store, channels, budget=self.options.notify_timeout, expiry=self.options.outbox_expiry,

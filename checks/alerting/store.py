@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
-from checks.alerting.policy import CheckState, Decision
-from checks.result import Status
+from cronchecks.alerting.policy import CheckState, Decision
+from cronchecks.core.result import Status
 
 SCHEMA_VERSION = 2
 _SCHEMA = """

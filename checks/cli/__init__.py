@@ -7,9 +7,9 @@ import sys
 import traceback
 from typing import Sequence
 
-from checks.cli.standard import CheckInvocation
-from checks.errors import CheckError
-from checks.result import Result, Status
+from cronchecks.core.invocation import CheckInvocation
+from cronchecks.core.errors import CheckError
+from cronchecks.core.result import Result, Status
 
 PROGRAM = "cronchecks"
 
@@ -47,7 +47,7 @@ def _emit(text: str) -> None:
 
 
 def _unknown(label: str, message: str, output_format: str) -> int:
-    from checks.output import render
+    from cronchecks.core.output import render
 
     _emit(render(label, Result(Status.UNKNOWN, message), output_format))
     return int(Status.UNKNOWN)
@@ -68,10 +68,10 @@ def _usage_message(error: BaseException, program: str) -> str:
 
 
 def _run_invocation(invocation: CheckInvocation) -> int:
-    from checks.execute import end_child_processes, execute
-    from checks.output import render
-    from checks.registry import CHECKS
-    from checks.runtime import Runtime
+    from cronchecks.core.execute import end_child_processes, execute
+    from cronchecks.core.output import render
+    from cronchecks.core.registry import CHECKS
+    from cronchecks.core.runtime import Runtime
 
     spec = CHECKS[invocation.check]
     standard = invocation.standard
@@ -127,7 +127,7 @@ def _dispatch(command_factory, argv: Sequence[str], program: str, default_label:
 def _single_check_command(name: str):
     import typer
 
-    from checks.registry import CHECKS
+    from cronchecks.core.registry import CHECKS
 
     spec = CHECKS[name]
     app = typer.Typer(add_completion=False, context_settings={"help_option_names": ["-h", "--help"]})
@@ -137,7 +137,7 @@ def _single_check_command(name: str):
 
 def check_main(name: str, argv: Sequence[str] | None = None) -> int:
     """`check-NAME ...`: one check as a standalone Nagios plugin."""
-    from checks.registry import CHECKS
+    from cronchecks.core.registry import CHECKS
 
     argv = sys.argv[1:] if argv is None else argv
     return _dispatch(lambda: _single_check_command(name), argv, f"check-{name}", CHECKS[name].label)
@@ -146,7 +146,7 @@ def check_main(name: str, argv: Sequence[str] | None = None) -> int:
 def _cronchecks_command(only: str | None = None):
     import typer
 
-    from checks.cli.app import build_app
+    from cronchecks.cli.app import build_app
 
     return typer.main.get_command(build_app(only))
 
@@ -156,8 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         argv = ["--help"]
-    from checks.cli.app import VERBS
-    from checks.registry import CHECKS
+    from cronchecks.cli.app import VERBS
+    from cronchecks.core.registry import CHECKS
 
     label = CHECKS[argv[0]].label if argv[0] in CHECKS else "CRONCHECKS"
     # A known subcommand needs only its own command built; anything else (--help, a
@@ -166,22 +166,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _dispatch(lambda: _cronchecks_command(only), argv, PROGRAM, label)
 
 
-def _entry(name: str):
-    def entry() -> None:
-        sys.exit(check_main(name))
-
-    entry.__name__ = f"{name}_main"
-    entry.__doc__ = f"Console script check-{name}."
-    return entry
-
-
 def cronchecks_entry() -> None:
     """Console script cronchecks."""
     sys.exit(main())
 
 
-http_main = _entry("http")
-heartbeat_main = _entry("heartbeat")
-log_main = _entry("log")
-service_main = _entry("service")
-integrity_main = _entry("integrity")
+def __getattr__(name: str):
+    """Console scripts `check-NAME = "cronchecks.cli:check_NAME"`, one for every check of the registry."""
+    from cronchecks.core.registry import CHECKS
+
+    check = name.removeprefix("check_")
+    if name.startswith("check_") and check in CHECKS:
+        def entry() -> None:
+            sys.exit(check_main(check))
+
+        entry.__name__ = name
+        entry.__doc__ = f"Console script check-{check}."
+        return entry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

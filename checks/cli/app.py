@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from checks import __version__
-from checks.registry import CHECKS
+from cronchecks import __version__
+from cronchecks.core.registry import CHECKS
 
 
 def _show_version(value: bool) -> None:
@@ -17,10 +17,10 @@ def _show_version(value: bool) -> None:
 
 # The verbs besides the checks: name -> "module:function" of the typer command.
 VERBS = {
-    "run": "checks.cli.run:run",
-    "suite": "checks.cli.suite:suite",
-    "report": "checks.cli.report:report",
-    "demo": "checks.cli.demo:demo",
+    "run": "cronchecks.cli.run:run",
+    "suite": "cronchecks.cli.suite:suite",
+    "report": "cronchecks.cli.report:report",
+    "demo": "cronchecks.cli.demo:demo",
 }
 
 

@@ -14,6 +14,6 @@ def demo(
     """A tour of every check against a small service on 127.0.0.1: a failure, its alert, the recovery, the report."""
     import sys
 
-    from checks.demo import run_demo
+    from cronchecks.demo.tour import run_demo
 
     return run_demo(sys.stdout, state_dir, keep_running)

@@ -4,10 +4,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.cli.standard import check_command
-from checks.cli.values import option_value
-from checks.heartbeat import HeartbeatOptions
-from checks.thresholds import parse_size
+from cronchecks.cli.standard import check_command
+from cronchecks.core.values import option_value
+from cronchecks.heartbeat.check import HeartbeatOptions
+from cronchecks.core.thresholds import parse_size
 
 SOURCE = "Heartbeat source (give one)"
 JUDGE = "Judging the age"

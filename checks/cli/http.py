@@ -4,11 +4,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.cli.standard import check_command
-from checks.cli.values import option_value
-from checks.errors import UsageError
-from checks.http import HttpOptions, parse_status_list
-from checks.thresholds import ParseError, parse_duration
+from cronchecks.cli.standard import check_command
+from cronchecks.core.values import option_value
+from cronchecks.core.errors import UsageError
+from cronchecks.http.check import HttpOptions, parse_status_list
+from cronchecks.core.thresholds import ParseError, parse_duration
 
 REQUEST = "Request"
 AUTH = "Authentication and TLS (secrets from the environment or files, never the command line)"

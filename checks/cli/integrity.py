@@ -4,8 +4,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.cli.standard import check_command
-from checks.integrity import IntegrityOptions
+from cronchecks.cli.standard import check_command
+from cronchecks.integrity.check import IntegrityOptions
 
 FILES = "Files against a manifest (sha256sum / sha512sum / b2sum format)"
 QUERY = "Data: an SQL query (-w/-c on its number; default -c 0)"

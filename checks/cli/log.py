@@ -4,11 +4,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.cli.standard import check_command
-from checks.errors import UsageError
-from checks.logpattern import LogOptions
-from checks.result import Status
-from checks.thresholds import ParseError, parse_duration
+from cronchecks.cli.standard import check_command
+from cronchecks.core.errors import UsageError
+from cronchecks.log.check import LogOptions
+from cronchecks.core.result import Status
+from cronchecks.core.thresholds import ParseError, parse_duration
 
 PATTERNS = "Patterns"
 BOUNDS = "Which part of the logs"

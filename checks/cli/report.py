@@ -7,8 +7,8 @@ from typing import Annotated, Optional, Sequence
 
 import typer
 
-from checks.cli.values import option_value
-from checks.errors import CheckError, UsageError
+from cronchecks.core.values import option_value
+from cronchecks.core.errors import CheckError, UsageError
 
 WHAT = "What to report"
 OUTPUT = "Output"
@@ -17,7 +17,7 @@ SUMMARY = "Daily summary (through the channels of cronchecks run)"
 
 
 def _moment(flag: str, text: str) -> float:
-    from checks.timestamps import TimestampError, parse_timestamp, resolve_timezone
+    from cronchecks.support.timestamps import TimestampError, parse_timestamp, resolve_timezone
 
     try:
         return parse_timestamp(text, resolve_timezone(None)).timestamp()
@@ -61,7 +61,7 @@ def print_rich_table(reports, window, perf_label: str, host: str, console=None) 
     from rich.console import Console
     from rich.table import Table
 
-    from checks.report_text import cells, full_moment, headings, title
+    from cronchecks.report.text import cells, full_moment, headings, title
 
     console = console or Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")))
     table = Table(title=title(reports, window, host), caption=f"{full_moment(window.start)} to "
@@ -151,14 +151,14 @@ def report(
     end = _moment("--until", until) if until else generated
     host_name = host or socket.gethostname()
 
-    from checks.alerting.run import state_folder
-    from checks.report import Window, check_report, order
-    from checks.report_history import History
+    from cronchecks.alerting.run import state_folder
+    from cronchecks.report.figures import Window, check_report, order
+    from cronchecks.report.history import History
 
     channels = []
     if mail or webhook:
-        from checks.alerting.channels import ChannelOptions
-        from checks.report_summary import summary_channels
+        from cronchecks.alerting.channels.options import ChannelOptions
+        from cronchecks.report.summary import summary_channels
 
         channels = summary_channels(ChannelOptions(mail=tuple(mail or ()), webhooks=tuple(webhook or ()),
                                                    webhook_format=webhook_format), os.environ, host_name)
@@ -176,7 +176,7 @@ def report(
     reports = order(reports)
 
     if html:
-        from checks.report_html import status_page, write_page
+        from cronchecks.report.html import status_page, write_page
 
         page = status_page(reports, window, host=host_name, generated=generated, title=title)
         target = Path(html).expanduser()
@@ -189,19 +189,19 @@ def report(
         if fmt == "json":
             import json
 
-            from checks.report import report_dict
+            from cronchecks.report.figures import report_dict
 
             _emit(json.dumps(report_dict(reports, window, host=host_name, perf_label=perf, generated=generated),
                              indent=2))
         elif sys.stdout.isatty():
             print_rich_table(reports, window, perf, host_name)
         else:
-            from checks.report_text import plain_report
+            from cronchecks.report.text import plain_report
 
             _emit(plain_report(reports, window, perf, host_name))
 
     if channels:
-        from checks.report_summary import send_summary, summary_event
+        from cronchecks.report.summary import send_summary, summary_event
 
         event = summary_event(reports, window, host=host_name, perf_label=perf, generated=generated)
 

@@ -4,8 +4,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.cli.values import option_value
-from checks.errors import UsageError
+from cronchecks.core.values import option_value
+from cronchecks.core.errors import UsageError
 
 RUNNING = "Running the command"
 POLICY = "Alert policy"
@@ -98,9 +98,9 @@ def run(
     import re
     import shlex
 
-    from checks.alerting.channels import ChannelOptions
-    from checks.alerting.policy import Policy, parse_notify_on
-    from checks.alerting.run import RunOptions, parse_limit, run_wrapped
+    from cronchecks.alerting.channels.options import ChannelOptions
+    from cronchecks.alerting.policy import Policy, parse_notify_on
+    from cronchecks.alerting.run import RunOptions, parse_limit, run_wrapped
 
     if not command:
         raise UsageError("give the command to run after `--`")

@@ -4,10 +4,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.cli.standard import check_command
-from checks.cli.values import option_value
-from checks.service import ServiceOptions
-from checks.thresholds import parse_duration, parse_percent, parse_size
+from cronchecks.cli.standard import check_command
+from cronchecks.core.values import option_value
+from cronchecks.service.check import ServiceOptions
+from cronchecks.core.thresholds import parse_duration, parse_percent, parse_size
 
 SYSTEMD = "systemd units"
 PROCESSES = "Processes (-w/-c: ranges on the count; default -c 1:, at least one)"

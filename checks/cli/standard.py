@@ -2,37 +2,12 @@
 
 import inspect
 from dataclasses import replace
-from typing import Annotated, Any, Callable, NamedTuple, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from checks import __version__
-from checks.cli.values import option_value
-from checks.errors import UsageError
-from checks.result import Status
-from checks.thresholds import Range, parse_range
-
-DEFAULT_TIMEOUT = 10.0
-
-
-class StandardOptions(NamedTuple):
-    """The parsed standard options: how to run, judge and present one check."""
-
-    warning: Range | None = None
-    critical: Range | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    timeout_result: Status = Status.CRITICAL
-    verbosity: int = 0
-    label: str | None = None
-    output_format: str = "nagios"
-
-
-class CheckInvocation(NamedTuple):
-    """A parsed command line: which check, its options, and the standard options."""
-
-    check: str
-    options: Any
-    standard: StandardOptions
+from cronchecks import __version__
+from cronchecks.core.invocation import CheckInvocation, parse_standard
 
 
 def _show_version(value: bool) -> None:
@@ -65,32 +40,6 @@ _STANDARD_PARAMETERS = {
 }
 
 
-def parse_standard(raw: dict[str, Any], threshold_unit: str) -> StandardOptions:
-    """Validate the standard options; every mistake names the option and the text."""
-    def as_range(text: str) -> Range:
-        return parse_range(text, threshold_unit)
-
-    ranges = {name: option_value(flag, raw[name], as_range)
-              for name, flag in (("warning", "-w/--warning"), ("critical", "-c/--critical"))}
-    timeout = option_value("-t/--timeout", raw["timeout"], positive=True)
-    try:
-        timeout_result = Status.parse(raw["timeout_result"])
-    except ValueError as error:
-        raise UsageError(f"invalid --timeout-result: {error}") from None
-    output_format = raw["output_format"].strip().lower()
-    if output_format not in ("nagios", "json"):
-        raise UsageError(f"invalid --format: {raw['output_format']!r} (nagios or json)")
-    return StandardOptions(
-        warning=ranges["warning"],
-        critical=ranges["critical"],
-        timeout=timeout,
-        timeout_result=timeout_result,
-        verbosity=raw["verbose"],
-        label=raw["label"],
-        output_format=output_format,
-    )
-
-
 def check_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., CheckInvocation]]:
     """Turn a function that builds a check's options into a full check command.
 
@@ -103,7 +52,7 @@ def check_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Che
 
         def command(**kwargs: Any) -> CheckInvocation:
             raw = {key: kwargs.pop(key) for key in _STANDARD_PARAMETERS}
-            from checks.registry import CHECKS
+            from cronchecks.core.registry import CHECKS
 
             standard = parse_standard(raw, CHECKS[name].threshold_unit)
             options = build_options(**kwargs)

@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.errors import UsageError
+from cronchecks.core.errors import UsageError
 
 OUTPUT = "Output"
 SCALE = "Feeding other systems"
@@ -53,8 +53,8 @@ def suite(
     import os
     from pathlib import Path
 
-    from checks.cli.values import option_value
-    from checks.suite_command import SuiteOptions, run_suite_command
+    from cronchecks.core.values import option_value
+    from cronchecks.suite.command import SuiteOptions, run_suite_command
 
     if jobs < 1:
         raise UsageError("--jobs must be 1 or more")

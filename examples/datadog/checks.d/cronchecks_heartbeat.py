@@ -14,11 +14,11 @@ to /etc/datadog-agent/conf.d/, and restart the Agent. Each instance sends:
   OK, else 0), tagged `check:<name>` and with the instance's tags.
 """
 
-from checks.execute import execute
-from checks.heartbeat import HeartbeatOptions, check_heartbeat
-from checks.result import Result, Status
-from checks.runtime import Runtime
-from checks.thresholds import parse_duration, parse_range
+from cronchecks.core.execute import execute
+from cronchecks.heartbeat.check import HeartbeatOptions, check_heartbeat
+from cronchecks.core.result import Result, Status
+from cronchecks.core.runtime import Runtime
+from cronchecks.core.thresholds import parse_duration, parse_range
 from datadog_checks.base import AgentCheck
 
 # Datadog's service-check states have the Nagios numbers: 0 OK ... 3 UNKNOWN.

@@ -1,0 +1,99 @@
+"""Turn the wrapper's channel options into Channel objects (each module imported only if used)."""
+
+from __future__ import annotations
+
+from typing import Mapping, NamedTuple
+
+from cronchecks.alerting.channels.base import Channel
+from cronchecks.core.errors import UsageError
+from cronchecks.support.secrets import read_secret, redact_url
+
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+WEBHOOK_FORMATS = ("json", "slack", "teams", "discord", "pagerduty")
+
+
+class ChannelOptions(NamedTuple):
+    """Where alerts and run records go, as given on the command line or in a suite file."""
+
+    mail: tuple[str, ...] = ()
+    webhooks: tuple[str, ...] = ()
+    webhook_format: str | None = None  # None: detected from each URL
+    pagerduty: bool = False
+    pagerduty_key_file: str | None = None
+    cloudwatch: str | None = None  # namespace
+    dimensions: tuple[str, ...] = ()  # K=V
+    dogstatsd: str | None = None  # HOST:PORT
+
+
+def detect_webhook_format(url: str) -> str:
+    """The payload format a webhook URL obviously wants; plain JSON otherwise."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url).hostname or "").lower()  # without user-info or port (Power Automate's :443)
+    except ValueError:
+        return "json"
+    if host in ("hooks.slack.com", "hooks.slack-gov.com"):
+        return "slack"
+    # Teams: Office 365 connectors, and Power Automate workflows (Logic Apps, Power Platform)
+    if host.endswith((".webhook.office.com", ".logic.azure.com", ".environment.api.powerplatform.com")) \
+            or host == "outlook.office.com":
+        return "teams"
+    if host in ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com"):
+        return "discord"
+    if host in ("events.pagerduty.com", "events.eu.pagerduty.com"):
+        return "pagerduty"
+    return "json"
+
+
+def pagerduty_routing_key(options: ChannelOptions, env: Mapping[str, str]) -> str:
+    key = read_secret(direct=None, env_name="CRONCHECKS_PAGERDUTY_KEY" if "CRONCHECKS_PAGERDUTY_KEY" in env else None,
+                      file_path=options.pagerduty_key_file, env=env, what="the PagerDuty routing key")
+    if not key:
+        raise UsageError("PagerDuty needs a routing key: set CRONCHECKS_PAGERDUTY_KEY or give --pagerduty-key-file")
+    return key
+
+
+def build_channels(options: ChannelOptions, env: Mapping[str, str], host: str) -> list[Channel]:
+    """Channel objects for every destination named; option mistakes raise UsageError."""
+    channels: list[Channel] = []
+    if options.webhook_format and options.webhook_format not in WEBHOOK_FORMATS:
+        raise UsageError(f"invalid --webhook-format {options.webhook_format!r} ({', '.join(WEBHOOK_FORMATS)})")
+    for address in options.mail:
+        from cronchecks.alerting.channels.mail import MailChannel
+
+        channels.append(MailChannel.from_env(address, env))
+    webhooks = list(options.webhooks)
+    if options.pagerduty:
+        webhooks.append(env.get("CRONCHECKS_PAGERDUTY_URL", PAGERDUTY_EVENTS_URL))
+    for url in webhooks:
+        from cronchecks.alerting.channels.webhook import WebhookChannel
+
+        if not url.lower().startswith(("http://", "https://")):
+            raise UsageError(f"invalid --webhook {redact_url(url)} (http:// or https:// expected)")
+        kind = options.webhook_format or detect_webhook_format(url)
+        if options.pagerduty and url == webhooks[-1] and len(webhooks) > len(options.webhooks):
+            kind = "pagerduty"
+        key = pagerduty_routing_key(options, env) if kind == "pagerduty" else None
+        channels.append(WebhookChannel(url, kind, routing_key=key))
+    if options.cloudwatch:
+        from cronchecks.alerting.channels.cloudwatch import CloudWatchChannel
+
+        channels.append(CloudWatchChannel(options.cloudwatch, _dimensions(options.dimensions), env))
+    elif options.dimensions:
+        raise UsageError("--dimension goes with --cloudwatch")
+    if options.dogstatsd:
+        from cronchecks.alerting.channels.dogstatsd import DogStatsdChannel
+
+        channels.append(DogStatsdChannel.from_address(options.dogstatsd))
+    return channels
+
+
+def _dimensions(pairs: tuple[str, ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise UsageError(f"invalid --dimension {pair!r} (use NAME=VALUE)")
+        found[name.strip()] = value.strip()
+    return found

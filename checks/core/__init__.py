@@ -1,0 +1,1 @@
+"""The vocabulary below everything: statuses, results, ranges, renderers, errors, runtime, the executor."""

@@ -1,0 +1,75 @@
+"""Read another plugin's output: its status line's summary and its perfdata."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from cronchecks.core.result import PERFDATA_UNITS, Perfdata
+
+# 'label'=value[UOM];warn;crit;min;max  (label quoted when it has spaces; '' is a quote)
+_DATUM = re.compile(r"""\s*('(?:[^']|'')+'|[^'=\s]+)=(-?[\d.]+(?:[eE][-+]?\d+)?|U)([a-zA-Z%]*)((?:;[^\s;]*){0,4})""")
+
+
+class PluginOutput(NamedTuple):
+    summary: str  # the first line without its perfdata
+    perfdata: tuple[Perfdata, ...]
+    long_output: str
+
+
+def parse_plugin_output(text: str) -> PluginOutput:
+    """Split Nagios plugin output into summary, perfdata (first line and long output) and long output.
+
+    Data that does not parse is skipped, not fatal: a third-party plugin's odd perfdata
+    must not stop its result from being recorded and alerted on.
+    """
+    lines = text.splitlines()
+    first = lines[0] if lines else ""
+    summary, _, perf_text = first.partition("|")
+    long_lines: list[str] = []
+    in_perf = False
+    for line in lines[1:]:
+        if in_perf:
+            perf_text += " " + line
+            continue
+        before, bar, after = line.partition("|")
+        long_lines.append(before)
+        if bar:
+            perf_text += " " + after
+            in_perf = True
+    return PluginOutput(summary.strip(), tuple(parse_perfdata(perf_text)), "\n".join(long_lines).strip("\n"))
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def parse_perfdata(text: str) -> list[Perfdata]:
+    """Every well-formed datum in a perfdata string, in order."""
+    data: list[Perfdata] = []
+    position = 0
+    while position < len(text):
+        match = _DATUM.match(text, position)
+        if not match:
+            next_space = text.find(" ", position + 1)
+            if next_space == -1:
+                break
+            position = next_space
+            continue
+        position = match.end()
+        label, raw, uom, rest = match.group(1), match.group(2), match.group(3), match.group(4)
+        if label.startswith("'"):
+            label = label[1:-1].replace("''", "'")
+        try:
+            value = None if raw == "U" else float(raw)
+        except ValueError:
+            continue
+        if uom not in PERFDATA_UNITS:
+            uom = ""
+        fields = (rest[1:].split(";") if rest else []) + ["", "", "", ""]
+        warning, critical = fields[0] or None, fields[1] or None
+        data.append(Perfdata(label, value, uom, warning, critical, _number(fields[2]), _number(fields[3])))
+    return data

@@ -1,0 +1,249 @@
+"""`cronchecks demo`: every check against a small service it starts on 127.0.0.1, a failure, an alert, a recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TextIO
+
+
+class AlertReceiver:
+    """A loopback webhook that keeps what `cronchecks run` sends it."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    outer.received.append(json.loads(body))
+                except ValueError:
+                    pass
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Tour:
+    """The walk-through: prints each command it runs and the command's real output."""
+
+    def __init__(self, out: TextIO, state_dir: str | None, keep_running: bool) -> None:
+        self.out = out
+        self.keep_running = keep_running
+        self.work = Path(tempfile.mkdtemp(prefix="cronchecks-demo-"))
+        self.state_dir = Path(state_dir) if state_dir else self.work / "state"
+        self.unexpected: list[str] = []
+        self.service: subprocess.Popen | None = None
+        self.receiver: AlertReceiver | None = None
+        self.base = ""
+
+    # --- printing and running ---------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def step(self, number: int, title: str) -> None:
+        self.say()
+        self.say(f"[{number}/7] {title}")
+
+    def program(self, name: str) -> list[str]:
+        """Our console script, or `python -m cronchecks` where the scripts are not installed."""
+        beside = Path(sys.executable).parent / name
+        if beside.exists():
+            return [str(beside)]
+        found = shutil.which(name)
+        if found:
+            return [found]
+        verb = name.removeprefix("check-") if name.startswith("check-") else None
+        return [sys.executable, "-m", "checks", *([verb] if verb else [])]
+
+    def run(self, shown: list[str], expect: int | None = None, argv: list[str] | None = None) -> None:
+        """Run one of our commands as a user would, printing the line as shown and the real output.
+
+        `argv` is what actually runs when it differs from what is shown (the program's path).
+        """
+        argv = argv or self.program(shown[0]) + shown[1:]
+        self.say(f"$ {shlex.join(shown)}")
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "NO_COLOR": "1", "CRONCHECKS_STATE_DIR": str(self.state_dir)})
+        for line in (done.stdout.rstrip("\n").splitlines() or ["(no output)"]):
+            self.say(f"  {line}")
+        for line in done.stderr.rstrip("\n").splitlines():
+            self.say(f"  stderr: {line}")
+        self.say(f"  (exit {done.returncode})")
+        if expect is not None and done.returncode != expect:
+            self.unexpected.append(f"{shlex.join(shown)} exited {done.returncode}, expected {expect}")
+
+    # --- the demo service -------------------------------------------------------------
+
+    def start_service(self) -> None:
+        port_file = self.work / "port"
+        self.service = subprocess.Popen([sys.executable, "-m", "cronchecks.demo.service", "--folder", str(self.work),
+                                         "--port-file", str(port_file)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while not port_file.exists():
+            if time.monotonic() > deadline or self.service.poll() is not None:
+                raise RuntimeError("the demo service did not start")
+            time.sleep(0.05)
+        self.base = f"http://127.0.0.1:{port_file.read_text()}"
+        (self.work / "app.conf").write_text("workers = 4\nlisten = 127.0.0.1\n")
+        (self.work / "static").mkdir(exist_ok=True)
+        (self.work / "static" / "index.html").write_text("<h1>demo</h1>\n")
+
+    def control(self, action: str) -> None:
+        request = urllib.request.Request(f"{self.base}/control/{action}", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    # --- the tour -----------------------------------------------------------------------
+
+    def checks(self, broken: bool) -> None:
+        w = str(self.work)
+        ok, bad = (2, 2) if broken else (0, 0)
+        self.run(["check-http", f"{self.base}/health", "--expect-json", '$.status == "healthy"',
+                  "--expect-json", '$.checks.database == "OK"', "-w", "500ms", "-c", "2s"], expect=2 if broken else 0)
+        if not broken:
+            self.run(["check-http", f"{self.base}/slow", "-w", "100ms", "-c", "2s"], expect=1)
+        self.run(["check-heartbeat", "--file", f"{w}/worker.beat", "-w", "30s", "-c", "2m"], expect=ok)
+        self.run(["check-heartbeat", "--url", f"{self.base}/health", "--json-path", "$.lastHeartbeatAt",
+                  "-w", "30s", "-c", "2m"], expect=bad if broken else 0)
+        self.run(["check-log", f"{w}/app.log", "--pattern", "CRITICAL", "--since", "10m", "-w", "1", "-c", "5"],
+                 expect=2 if broken else 0)
+        if not broken:
+            self.run(["check-service", "--cmdline", "cronchecks.demo.service", "--port",
+                      self.base.removeprefix("http://")], expect=0)
+            self.run(["check-integrity", "--create", "--manifest", f"{w}/files.sha256", f"{w}/app.conf",
+                      f"{w}/static"], expect=0)
+        self.run(["check-integrity", "--manifest", f"{w}/files.sha256"], expect=2 if broken else 0)
+
+    def tour(self) -> int:
+        self.say("cronchecks demo: every check against a small service on 127.0.0.1, then a failure, "
+                 "the alert, the recovery and the report. Nothing leaves this machine.")
+        self.step(1, "Starting the demo service (its own process: health endpoints, a heartbeat, a log)")
+        self.start_service()
+        assert self.service is not None
+        self.say(f"  {self.base}  pid {self.service.pid}  files in {self.work}")
+        self.receiver = AlertReceiver()
+        self.say(f"  a webhook receiver for the alerts listens on {self.receiver.url}")
+
+        self.step(2, "Every check type against it while it is healthy")
+        self.checks(broken=False)
+
+        self.step(3, "The same checks in one process: a suite")
+        suite = self.work / "demo-suite.toml"
+        suite.write_text(
+            f'[[check]]\nname = "web"\ntype = "http"\nurl = "{self.base}/health"\n'
+            f'expect-json = [\'$.status == "healthy"\']\n\n'
+            f'[[check]]\nname = "worker"\ntype = "heartbeat"\nfile = "{self.work}/worker.beat"\ncritical = "2m"\n\n'
+            f'[[check]]\nname = "errors"\ntype = "log"\nfiles = ["{self.work}/app.log"]\npattern = ["CRITICAL"]\n'
+            f'since = "10m"\ncritical = "5"\n\n'
+            f'[[check]]\nname = "files"\ntype = "integrity"\nmanifest = "{self.work}/files.sha256"\n')
+        self.run(["cronchecks", "suite", str(suite), "--no-record", "--format", "nagios"], expect=0)
+
+        wrapped = ["--name", "web-health", "--webhook", self.receiver.url, "--nagios", "--",
+                   *self.program("check-http"), f"{self.base}/health", "--expect-json", '$.status == "healthy"']
+        shown = ["cronchecks", "run", "--name", "web-health", "--webhook", self.receiver.url, "--",
+                 "check-http", f"{self.base}/health", "--expect-json", '$.status == "healthy"']
+        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=0)
+
+        self.step(4, "Breaking it: /health answers 503, the worker's heartbeat stops, the log fills with errors, "
+                     "a watched file changes")
+        self.control("break")
+        (self.work / "app.conf").write_text("workers = 0\n")
+        self.checks(broken=True)
+
+        self.step(5, "cronchecks run records the problem and sends the alert (once)")
+        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=2)
+        self.show_alerts()
+        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=2)
+        self.say("  (still critical: already announced, so no second alert)")
+        self.show_alerts()
+
+        self.step(6, "Fixing it: the next run records the recovery and announces it with the downtime")
+        self.control("fix")
+        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=0)
+        self.show_alerts()
+
+        self.step(7, "The report from the store: status, uptime, failures, durations, incidents")
+        self.run(["cronchecks", "report", "--since", "1h", "--format", "table"], expect=0)
+        self.say()
+        if self.unexpected:
+            self.say("Something did not go as the tour expects:")
+            for problem in self.unexpected:
+                self.say(f"  - {problem}")
+            return 1
+        self.say("Every step answered as expected. Try the commands above on your own services; "
+                 "`cronchecks demo --keep-running` leaves the demo service up to experiment with.")
+        return 0
+
+    def show_alerts(self) -> None:
+        assert self.receiver is not None
+        seen = getattr(self, "_shown_alerts", 0)
+        new = self.receiver.received[seen:]
+        self._shown_alerts = len(self.receiver.received)
+        if not new:
+            self.say("  the webhook received nothing new")
+        for alert in new:
+            downtime = f", down {alert['downtime']:.1f} s" if alert.get("downtime") else ""
+            self.say(f"  the webhook received: {alert['kind'].upper()} {alert['check']} is {alert['status']}"
+                     f"{downtime}: {alert['summary']}")
+
+    def close(self) -> None:
+        if self.receiver:
+            self.receiver.close()
+        if self.service and self.service.poll() is None:
+            self.service.terminate()
+            try:
+                self.service.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.service.kill()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def run_demo(out: TextIO, state_dir: str | None = None, keep_running: bool = False) -> int:
+    tour = Tour(out, state_dir, keep_running)
+    try:
+        code = tour.tour()
+        if keep_running:
+            tour.say()
+            tour.say(f"The demo service stays up at {tour.base} (files in {tour.work}); Ctrl-C to stop it.")
+            try:
+                while tour.service and tour.service.poll() is None:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+        return code
+    except RuntimeError as error:
+        tour.say(f"DEMO UNKNOWN - {error}")
+        return 3
+    finally:
+        tour.close()

@@ -1,0 +1,1 @@
+"""check-heartbeat: is the newest sign of life fresh enough?"""

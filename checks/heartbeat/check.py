@@ -1,0 +1,282 @@
+"""check-heartbeat: is the newest sign of life (file, timestamp, JSON field, SQL value) fresh enough?"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import NamedTuple
+
+from cronchecks.core.errors import CheckError, UsageError
+from cronchecks.core.result import Perfdata, Result, Status
+from cronchecks.core.runtime import Runtime
+from cronchecks.core.thresholds import Range, format_duration, judge, plain_number
+from cronchecks.support.timestamps import TimestampError, parse_timestamp, resolve_timezone, to_timestamp
+
+# A heartbeat written with --content is a short file; reading its tail is enough and
+# bounds the work if someone points the check at a log by mistake.
+_CONTENT_TAIL = 4096
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeartbeatOptions:
+    """Where the heartbeat is and how its age is judged."""
+
+    file: str | None = None
+    content: bool = False
+    min_size: float | None = None
+    url: str | None = None
+    json_path: str | None = None
+    headers: tuple[str, ...] = ()
+    cacert: str | None = None
+    insecure: bool = False
+    db: str | None = None
+    db_env: str | None = None
+    db_file: str | None = None
+    query: str | None = None
+    schedule: str | None = None
+    grace: float = 0.0
+    tz: str | None = None
+    max_skew: float = 60.0
+    warning: Range | None = None
+    critical: Range | None = None
+
+
+class Sighting(NamedTuple):
+    """The newest heartbeat found: when, and where it was read (None: no heartbeat at all)."""
+
+    moment: datetime | None
+    source: str
+    note: str = ""
+
+
+class NoHeartbeat(Exception):
+    """The source exists as configured but holds no heartbeat: CRITICAL, with this reason."""
+
+
+def validate(options: HeartbeatOptions) -> None:
+    """Reject option combinations that cannot mean anything, before any I/O."""
+    sources = [flag for flag, given in (
+        ("--file", options.file),
+        ("--url", options.url),
+        ("--db/--db-env/--db-file", options.db or options.db_env or options.db_file),
+    ) if given]
+    if len(sources) != 1:
+        raise UsageError(
+            "give exactly one heartbeat source: --file, --url or --db" if not sources
+            else f"give one heartbeat source, not {' and '.join(sources)}"
+        )
+    if options.url and not options.json_path:
+        raise UsageError("--url needs --json-path, the field holding the timestamp (e.g. '$.lastHeartbeatAt')")
+    if options.json_path and not options.url:
+        raise UsageError("--json-path goes with --url")
+    if sources[0].startswith("--db") and not options.query:
+        raise UsageError("--db needs --query, a query whose first value is the newest heartbeat")
+    if options.query and not sources[0].startswith("--db"):
+        raise UsageError("--query goes with --db")
+    if (options.content or options.min_size is not None) and not options.file:
+        raise UsageError("--content and --min-size go with --file")
+    if options.schedule is None and options.warning is None and options.critical is None:
+        raise UsageError("nothing to judge the age by: give -w/-c (e.g. -w 5m -c 15m) or --schedule")
+    if options.grace and not options.schedule:
+        raise UsageError("--grace goes with --schedule")
+    if options.max_skew < 0:
+        raise UsageError("--max-skew cannot be negative")
+
+
+def check_heartbeat(options: HeartbeatOptions, runtime: Runtime) -> Result:
+    """Find the newest heartbeat and judge its age by thresholds and/or a cron schedule."""
+    validate(options)
+    zone = resolve_timezone(options.tz)
+    schedule_due = _latest_due(options, runtime.now(), zone) if options.schedule else None
+    try:
+        sighting = _find(options, runtime, zone)
+    except NoHeartbeat as missing:
+        return Result(Status.CRITICAL, f"no heartbeat: {missing}")
+    return _judge(options, sighting, runtime.now(), schedule_due)
+
+
+# --- acquire ----------------------------------------------------------------------
+
+
+def _find(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sighting:
+    if options.file:
+        return _from_file(options, runtime, zone)
+    if options.url:
+        return _from_url(options, runtime, zone)
+    return _from_database(options, runtime, zone)
+
+
+def _from_file(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sighting:
+    pattern = os.path.expanduser(options.file or "")
+    if glob.has_magic(pattern):
+        path, count = _newest_match(pattern)
+        where = f"{path} (newest of {count} matching {pattern})" if count > 1 else str(path)
+    else:
+        path, where = Path(pattern), pattern
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise NoHeartbeat(f"{pattern} does not exist") from None
+    except OSError as error:
+        raise CheckError(f"cannot read {pattern}: {error.strerror or error}") from None
+    runtime.log(1, f"heartbeat file {path}: {info.st_size} bytes, mtime {info.st_mtime}")
+    if options.min_size is not None and info.st_size < options.min_size:
+        raise NoHeartbeat(f"{where} is {info.st_size} B, below the --min-size of {plain_number(options.min_size)} B")
+    if not options.content:
+        return Sighting(datetime.fromtimestamp(info.st_mtime, tz=zone), where, "modified")
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, info.st_size - _CONTENT_TAIL))
+            tail = handle.read(_CONTENT_TAIL)
+    except OSError as error:
+        raise CheckError(f"cannot read {path}: {error.strerror or error}") from None
+    lines = [line.strip() for line in tail.decode("utf-8", "replace").splitlines() if line.strip()]
+    if not lines:
+        raise NoHeartbeat(f"{where} is empty (no timestamp in it)")
+    try:
+        return Sighting(parse_timestamp(lines[-1], zone), where, "says")
+    except TimestampError as error:
+        raise NoHeartbeat(f"{where}: {error}") from None
+
+
+def _newest_match(pattern: str) -> tuple[Path, int]:
+    newest: tuple[float, Path] | None = None
+    count = 0
+    for name in glob.iglob(pattern, recursive="**" in pattern):
+        try:
+            info = os.stat(name)
+        except OSError:
+            continue  # vanished between listing and stat: rotation in progress
+        if not os.path.isfile(name):
+            continue
+        count += 1
+        if newest is None or info.st_mtime > newest[0]:
+            newest = (info.st_mtime, Path(name))
+    if newest is None:
+        raise NoHeartbeat(f"no file matches {pattern}")
+    return newest[1], count
+
+
+def _from_url(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sighting:
+    from cronchecks.support.jsonpaths import JsonPathError, compile_path
+    from cronchecks.support.secrets import redact_url
+
+    try:
+        path = compile_path(options.json_path or "")
+    except JsonPathError as error:
+        raise UsageError(f"invalid --json-path: {error}") from None
+    shown = redact_url(options.url or "")
+    import requests
+
+    from cronchecks.http.check import default_ca_bundle, describe_failure, parse_header, proxies_for
+
+    headers = {"User-Agent": "cronchecks-heartbeat", "Accept": "application/json"}
+    headers.update(parse_header(header) for header in options.headers)
+
+    # The same trust and proxy rules as check-http: CAs and proxies from the environment
+    # handed in, never requests' own reading of os.environ and ~/.netrc.
+    session = requests.Session()
+    session.trust_env = False
+    verify: bool | str = False if options.insecure else (options.cacert or default_ca_bundle(runtime.env))
+    try:
+        response = session.get(options.url or "", headers=headers, timeout=runtime.remaining(), verify=verify,
+                               proxies=proxies_for(options.url or "", runtime.env))
+    except requests.exceptions.InvalidURL as error:
+        raise UsageError(f"invalid --url {shown}: {error}") from None
+    except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+        raise UsageError(f"invalid --url {shown} (http:// or https:// expected)") from None
+    except requests.exceptions.RequestException as error:
+        raise NoHeartbeat(describe_failure(error, shown)) from None
+    runtime.log(1, f"GET {shown}: {response.status_code}, {len(response.content)} bytes")
+    if not 200 <= response.status_code < 300:
+        raise NoHeartbeat(f"{shown} answered {response.status_code} {response.reason}")
+    try:
+        body = response.json()
+    except ValueError:
+        raise NoHeartbeat(f"{shown} did not answer JSON") from None
+    matches = path.values(body)
+    if not matches:
+        raise NoHeartbeat(f"{shown} has nothing at {options.json_path}")
+    value = matches[0]
+    if value is None or value == "":
+        raise NoHeartbeat(f"{options.json_path} is empty at {shown}")
+    try:
+        return Sighting(to_timestamp(value, zone), f"{shown} {options.json_path}", "says")
+    except TimestampError as error:
+        raise NoHeartbeat(f"{options.json_path} at {shown}: {error}") from None
+
+
+def _from_database(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sighting:
+    from cronchecks.support.sql import DatabaseUnreachable, fetch_scalar
+
+    try:
+        answer, where = fetch_scalar(db=options.db, db_env=options.db_env, db_file=options.db_file,
+                                     query=options.query or "", runtime=runtime)
+    except DatabaseUnreachable as error:
+        raise NoHeartbeat(str(error)) from None
+    if not answer.found:
+        raise NoHeartbeat(f"the query returned no row ({where})")
+    if answer.value is None:
+        raise NoHeartbeat(f"the query returned NULL ({where})")
+    try:
+        return Sighting(to_timestamp(answer.value, zone), where, "says")
+    except TimestampError as error:
+        raise CheckError(f"the query's value is not a timestamp: {error}") from None
+
+
+# --- judge ------------------------------------------------------------------------
+
+
+def _latest_due(options: HeartbeatOptions, now: datetime, zone: tzinfo) -> datetime | None:
+    """The latest scheduled time whose grace has run out: a heartbeat must be newer."""
+    from cronsim import CronSim, CronSimError
+
+    cutoff = (now - timedelta(seconds=options.grace)).astimezone(zone)
+    try:
+        # cronsim's reverse iteration is strictly before its start; one second later
+        # lets a scheduled time exactly at the cutoff count as due.
+        earlier = CronSim(options.schedule or "", cutoff.replace(microsecond=0) + timedelta(seconds=1), reverse=True)
+        for due in earlier:
+            if due <= cutoff:
+                return due
+    except CronSimError as error:
+        raise UsageError(f"invalid --schedule {options.schedule!r}: {error}") from None
+    except StopIteration:
+        pass
+    return None
+
+
+def _judge(options: HeartbeatOptions, sighting: Sighting, now: datetime, due: datetime | None) -> Result:
+    assert sighting.moment is not None
+    age = (now - sighting.moment).total_seconds()
+    perf = Perfdata("age", round(max(age, 0.0), 3), "s", options.warning, options.critical, minimum=0)
+    when = sighting.moment.isoformat(timespec="seconds")
+    if age < -options.max_skew:
+        return Result(
+            Status.WARNING,
+            f"{sighting.source} is {format_duration(-age)} in the future ({when}): clock skew?",
+            [perf],
+        )
+    age = max(age, 0.0)
+    status = judge(age, options.warning, options.critical)
+    if sighting.note == "modified":
+        summary = f"{sighting.source} updated {format_duration(age)} ago"
+    else:
+        summary = f"{sighting.source}: last heartbeat {format_duration(age)} ago"
+    breached = options.critical if status is Status.CRITICAL else options.warning if status is Status.WARNING else None
+    if breached is not None:
+        summary += f" ({status.name.lower()} {breached.describe(format_duration)})"
+    details = [f"newest heartbeat: {when}"] if status is not Status.OK or due is not None else []
+    if due is not None:
+        details.append(f"latest scheduled run due: {due.isoformat(timespec='minutes')} (+{format_duration(options.grace)} grace)")
+        if sighting.moment < due:
+            status = Status.CRITICAL
+            summary = (
+                f"{sighting.source}: no heartbeat since the run scheduled at "
+                f"{due.isoformat(timespec='minutes')} (grace {format_duration(options.grace)}); "
+                f"last {format_duration(age)} ago"
+            )
+    return Result(status, summary, [perf], details)

@@ -1,0 +1,1 @@
+"""check-http: does an HTTP(S) endpoint answer as expected?"""

@@ -1,0 +1,332 @@
+"""check-log: count lines (or records) matching patterns in logs, whole, in a time window, or since the last run."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from cronchecks.core.errors import CheckError, UsageError
+from cronchecks.log.match import ENGINES, Pattern
+from cronchecks.log.scan import LogScanner, Tally
+from cronchecks.core.result import Perfdata, Result, Status, worst
+from cronchecks.core.runtime import Runtime
+from cronchecks.core.thresholds import Range, format_duration, judge, parse_range
+
+SINCE_MARGIN = 64 * 1024  # scanned in front of the window's start: lines a little out of order
+SAMPLE = 64 * 1024  # read from the start and the end of a file to recognise its timestamps
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogOptions:
+    """Which logs, which patterns, which part of the logs, and how the count is judged."""
+
+    files: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    critical_patterns: tuple[str, ...] = ()
+    warning_patterns: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    ignore_case: bool = False
+    fixed_strings: bool = False
+    record_start: str | None = None
+    since: float | None = None
+    time_format: str | None = None
+    tz: str | None = None
+    state: str | None = None
+    from_start: bool = False
+    missing: Status = Status.CRITICAL
+    show: int = 10
+    engine: str = "auto"
+    warning: Range | None = None
+    critical: Range | None = None
+
+
+class Source(NamedTuple):
+    """One log to read: the path, or the reason there is none."""
+
+    path: str
+    problem: str = ""  # "missing" or the reason it cannot be read
+
+
+def validate(options: LogOptions) -> None:
+    """Reject option combinations that cannot mean anything, before any I/O."""
+    if not options.files:
+        raise UsageError("give at least one log file (a path or a quoted glob)")
+    if not (options.patterns or options.critical_patterns or options.warning_patterns):
+        raise UsageError("give at least one pattern: -e/--pattern, --critical-pattern or --warning-pattern")
+    if options.since is not None and options.since <= 0:
+        raise UsageError("--since must be above zero (e.g. 15m, 1h)")
+    if options.time_format and options.since is None:
+        raise UsageError("--time-format goes with --since")
+    if options.from_start and not options.state:
+        raise UsageError("--from-start goes with --state (without --state every run reads the whole file)")
+    if options.show < 0:
+        raise UsageError("--show cannot be negative")
+    if options.engine not in ENGINES:
+        raise UsageError(f"invalid --engine {options.engine!r} ({', '.join(ENGINES)})")
+
+
+def compile_patterns(options: LogOptions) -> dict[str, list[Pattern]]:
+    """Every pattern compiled; an invalid one is a UsageError naming its option and text."""
+    def build(texts: tuple[str, ...], flag: str) -> list[Pattern]:
+        return [Pattern(t, flag, fixed=options.fixed_strings, ignore_case=options.ignore_case) for t in texts]
+
+    compiled = {
+        "include": build(options.patterns, "-e/--pattern"),
+        "critical": build(options.critical_patterns, "--critical-pattern"),
+        "warning": build(options.warning_patterns, "--warning-pattern"),
+        "exclude": build(options.excludes, "--exclude"),
+    }
+    if options.record_start:
+        record = Pattern(options.record_start, "--record-start", fixed=False, ignore_case=options.ignore_case)
+        compiled["record"] = [record]
+    return compiled
+
+
+def check_log(options: LogOptions, runtime: Runtime) -> Result:
+    """Count what matches in the logs and judge the count, the critical and the warning patterns."""
+    validate(options)
+    compiled = compile_patterns(options)
+    critical = options.critical
+    if options.warning is None and critical is None:
+        critical = parse_range("0")  # no thresholds given: any match is CRITICAL
+    sources = resolve_sources(options.files)
+    zone = _zone(options) if options.since is not None else None
+    now = runtime.now()
+    cutoff = now.timestamp() - options.since if options.since is not None else None
+    scanner = LogScanner(compiled["include"], compiled["critical"], compiled["warning"], compiled["exclude"],
+                         compiled.get("record", [None])[0], options.engine, options.show)
+    runtime.log(1, f"engine: {scanner.finder.describe()}")
+
+    from cronchecks.support.progress import ScanProgress
+
+    progress = ScanProgress(runtime.stderr, 0, "", enabled=True)
+    marks = _load_state(options)
+    tally = Tally(len(compiled["include"]), options.show)
+    problems: list[tuple[Status, str]] = []
+    notes: list[str] = []
+    try:
+        for source in sources:
+            if source.problem:
+                problems.append((options.missing if source.problem == "missing" else Status.UNKNOWN,
+                                 f"{source.path}: {source.problem}"))
+                if source.problem == "missing" and options.state and os.path.abspath(source.path) in marks:
+                    _read_with_state(options, source.path, marks, scanner, tally, notes, runtime, progress,
+                                     zone, cutoff)
+                continue
+            try:
+                if options.state:
+                    _read_with_state(options, source.path, marks, scanner, tally, notes, runtime, progress,
+                                     zone, cutoff)
+                else:
+                    _read_whole_or_window(options, source.path, scanner, tally, runtime, progress, zone, cutoff,
+                                          notes)
+            except PermissionError as error:
+                problems.append((Status.UNKNOWN, f"cannot read {source.path}: {error.strerror}"))
+            except IsADirectoryError:
+                problems.append((Status.UNKNOWN, f"{source.path} is a directory"))
+    finally:
+        progress.close()
+    if options.state:
+        from cronchecks.log.state import save
+
+        save(options.state, marks)
+    return _judge(options, compiled, tally, critical, problems, notes, runtime)
+
+
+def _zone(options: LogOptions):
+    from cronchecks.support.timestamps import resolve_timezone
+
+    return resolve_timezone(options.tz)
+
+
+def _load_state(options: LogOptions) -> dict:
+    if not options.state:
+        return {}
+    from cronchecks.log.state import load
+
+    return load(options.state)
+
+
+# --- acquire ----------------------------------------------------------------------------------
+
+
+def resolve_sources(patterns: tuple[str, ...]) -> list[Source]:
+    """The files to read: paths as given, globs expanded (sorted); a glob without a match is missing."""
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for pattern in patterns:
+        expanded = os.path.expanduser(pattern)
+        if glob.has_magic(expanded):
+            names = sorted(n for n in glob.glob(expanded, recursive="**" in expanded) if os.path.isfile(n))
+            if not names:
+                sources.append(Source(pattern, "missing"))
+            for name in names:
+                if name not in seen:
+                    seen.add(name)
+                    sources.append(Source(name))
+            continue
+        if expanded in seen:
+            continue
+        seen.add(expanded)
+        if not os.path.exists(expanded):
+            sources.append(Source(expanded, "missing"))
+        elif os.path.isdir(expanded):
+            sources.append(Source(expanded, "is a directory"))
+        else:
+            sources.append(Source(expanded))
+    return sources
+
+
+def _time_reader(options: LogOptions, path: str, handle, size: int, zone, now):
+    from cronchecks.log.timewindow import TimeReader, custom_format, detect_format
+
+    if options.time_format:
+        return TimeReader(custom_format(options.time_format), zone, now)
+    handle.seek(0)
+    sample = handle.read(SAMPLE)
+    if size > SAMPLE and not path.endswith((".gz", ".bz2", ".xz")):
+        handle.seek(max(SAMPLE, size - SAMPLE))
+        sample += b"\n" + handle.read(SAMPLE).partition(b"\n")[2]
+    fmt = detect_format(sample, zone, now)
+    if fmt is None:
+        raise CheckError(f"--since: no timestamp recognised in {path} (ISO 8601, syslog, Apache/nginx, epoch; "
+                         f"give --time-format)")
+    return TimeReader(fmt, zone, now)
+
+
+def _read_whole_or_window(options, path, scanner, tally, runtime, progress, zone, cutoff, notes) -> None:
+    from cronchecks.log.state import COMPRESSED, open_log
+
+    with open_log(path) as handle:
+        size = os.fstat(handle.fileno()).st_size if not path.endswith(COMPRESSED) else 0
+        start = 0
+        scanner.window = None
+        if cutoff is not None:
+            if size == 0 and not path.endswith(COMPRESSED):
+                return
+            from cronchecks.log.timewindow import window_start
+
+            reader = _time_reader(options, path, handle, size, zone, runtime.now())
+            if not path.endswith(COMPRESSED):
+                start = window_start(handle, size, reader, cutoff, SINCE_MARGIN)
+            runtime.log(1, f"{path}: timestamps {reader.format.name}; window starts at byte {start} of {size}")
+            scanner.window = (reader, cutoff)
+        handle.seek(start)
+        scanner.inherited_stamp = None
+        progress.next_file(path, size - start)
+        found, _ = scanner.scan(handle, None, path, progress)
+        runtime.log(1, f"{path}: {found.lines} lines, {found.bytes} bytes from offset {start}")
+        tally.add(found)
+
+
+def _read_with_state(options, path, marks, scanner, tally, notes, runtime, progress, zone, cutoff) -> None:
+    from cronchecks.log.state import fresh_mark, mark_for, open_log, plan
+
+    key = os.path.abspath(path)
+    what = plan(path, marks.get(key), options.from_start)
+    if what.note:
+        notes.append(f"{path}: {what.note}")
+        runtime.log(1, f"{path}: {what.note}")
+    if what.initial is not None:
+        if what.note != "missing":
+            marks[key] = what.initial
+        return
+    new_mark = marks.get(key)
+    for segment in what.segments:
+        with open_log(segment.path) as handle:
+            if cutoff is not None:
+                size = os.fstat(handle.fileno()).st_size if segment.live else SAMPLE
+                scanner.window = (_time_reader(options, segment.path, handle, size, zone, runtime.now()), cutoff)
+            else:
+                scanner.window = None
+            handle.seek(segment.start)
+            scanner.inherited_stamp = None
+            total = os.fstat(handle.fileno()).st_size - segment.start if segment.live else 0
+            progress.next_file(segment.path, total)
+            found, taken = scanner.scan(handle, None, segment.path, progress, stop_at_partial_line=segment.live)
+        runtime.log(1, f"{segment.path}: {found.lines} lines, {found.bytes} bytes from offset {segment.start}")
+        tally.add(found)
+        if segment.live:
+            new_mark = mark_for(segment.path, segment.start + taken)
+        else:
+            new_mark = fresh_mark(path)  # the rest of the old file is read; what comes at the path is new
+    if new_mark is not None:
+        marks[key] = new_mark
+
+
+# --- judge ------------------------------------------------------------------------------------
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    shown = text if len(text) <= limit else text[:limit - 3] + "..."
+    return f"'{shown}'"
+
+
+def _judge(options: LogOptions, compiled: dict, tally: Tally, critical: Range | None,
+           problems: list[tuple[Status, str]], notes: list[str], runtime: Runtime) -> Result:
+    unit = "records" if options.record_start else "lines"
+    include = compiled["include"]
+    statuses = [judge(tally.total, options.warning, critical)] if include else [Status.OK]
+    if tally.critical:
+        statuses.append(Status.CRITICAL)
+    if tally.warning:
+        statuses.append(Status.WARNING)
+    statuses.extend(status for status, _ in problems)
+    status = worst(statuses)
+
+    if options.state and notes and all(n.endswith(": initialized") for n in notes) and not tally.bytes:
+        where = ", ".join(n.rsplit(": ", 1)[0] for n in notes)
+        summary = f"initialized: {where} positioned at the end; the next run counts what is appended"
+        if options.from_start:
+            summary = f"initialized: {where}"
+    else:
+        parts = []
+        if include:
+            if len(include) == 1:
+                parts.append(f"{tally.total} {unit} matching {_quoted(include[0].text)}")
+            else:
+                each = ", ".join(f"{_quoted(p.text, 24)} {n}" for p, n in zip(include, tally.per_pattern))
+                parts.append(f"{tally.total} matching {unit} ({each})")
+        if compiled["critical"]:
+            parts.append(f"{tally.critical} critical-pattern {unit}")
+        if compiled["warning"]:
+            parts.append(f"{tally.warning} warning-pattern {unit}")
+        scope = ""
+        if options.since is not None:
+            scope = f" in the last {format_duration(options.since)}"
+        elif options.state:
+            scope = " since the last run"
+        summary = ", ".join(parts) + scope
+        breached = critical if status is Status.CRITICAL else options.warning if status is Status.WARNING else None
+        if include and breached is not None and breached.alerts(tally.total):
+            summary += f" ({status.name.lower()} {breached.describe()})"
+        if tally.newest is not None:
+            summary += f"; newest: {tally.newest}"
+    if problems:
+        summary = "; ".join(text for _, text in problems) + ("; " + summary if summary else "")
+
+    perfdata = []
+    if include:
+        perfdata.append(Perfdata("matches", tally.total, "c", options.warning, critical, minimum=0))
+        if len(include) > 1:
+            for pattern, count in zip(include, tally.per_pattern):
+                perfdata.append(Perfdata(_label(pattern.text), count, "c", minimum=0))
+    if compiled["critical"]:
+        perfdata.append(Perfdata("critical_pattern", tally.critical, "c", minimum=0))
+    if compiled["warning"]:
+        perfdata.append(Perfdata("warning_pattern", tally.warning, "c", minimum=0))
+    perfdata.append(Perfdata("lines", tally.lines, "c", minimum=0))
+    perfdata.append(Perfdata("bytes", tally.bytes, "B", minimum=0))
+
+    details: list[str] = []
+    if runtime.verbosity >= 1:
+        details.extend(notes)
+        details.extend(tally.recent[-options.show:] if options.show else [])
+    return Result(status, summary, perfdata, details)
+
+
+def _label(text: str) -> str:
+    cleaned = "".join(ch if ch.isprintable() and ch not in "'=|" else "_" for ch in text)
+    return cleaned if len(cleaned) <= 40 else cleaned[:37] + "..."

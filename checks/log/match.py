@@ -1,0 +1,263 @@
+"""Log patterns: compiled once, asked which lines of a buffer may match and whether a span does.
+
+Finding and deciding are kept apart. `candidate_lines` names every line of a buffer that
+may hold a match (a superset, found by the fastest engine at hand: `bytes.find` for
+literals, Hyperscan when installed, else a literal prefilter or `re` over the buffer);
+`Pattern.matches` then decides one line or record exactly with Python's `re`, so every
+engine counts the same lines.
+"""
+
+from __future__ import annotations
+
+import re
+from heapq import merge
+from typing import Iterable, Iterator, NamedTuple
+
+from cronchecks.core.errors import UsageError
+
+ENGINES = ("auto", "hyperscan", "re")
+
+
+class Pattern:
+    """One pattern as the user gave it, with its exact matcher on spans of a buffer."""
+
+    __slots__ = ("text", "flag", "literal", "regex", "ignore_case")
+
+    def __init__(self, text: str, flag: str, *, fixed: bool, ignore_case: bool) -> None:
+        self.text = text
+        self.flag = flag
+        self.ignore_case = ignore_case
+        raw = text.encode("utf-8")
+        if not raw:
+            raise UsageError(f"empty {flag} pattern (it would match every line)")
+        literal = raw if fixed else _as_literal(text)
+        if literal is not None and ignore_case and not literal.isascii():
+            literal = None  # bytes.lower() folds ASCII only; let re decide such a pattern
+        self.literal = literal.lower() if literal is not None and ignore_case else literal
+        source = re.escape(raw) if fixed else raw
+        try:
+            self.regex = re.compile(source, re.MULTILINE | (re.IGNORECASE if ignore_case else 0))
+        except re.error as error:
+            raise UsageError(f"invalid {flag} regex {text!r}: {error}") from None
+        if not fixed and self.regex.search(b"") is not None:
+            raise UsageError(f"{flag} {text!r} matches an empty line, so it would count every line")
+
+    def matches(self, buf: bytes | bytearray, folded: bytes | bytearray | None, start: int, end: int) -> bool:
+        """Whether the span [start, end) of `buf` (whole lines) holds a match."""
+        if self.literal is not None and not self.ignore_case:
+            return buf.find(self.literal, start, end) >= 0
+        if self.literal is not None and folded is not None:
+            return folded.find(self.literal, start, end) >= 0
+        return self.regex.search(buf, start, end) is not None
+
+    def __repr__(self) -> str:
+        return f"Pattern({self.flag} {self.text!r})"
+
+
+def _as_literal(text: str) -> bytes | None:
+    """The pattern's bytes when it has no regex syntax at all (`CRITICAL:`, `disk full`)."""
+    if re.escape(text) == text or all(ch.isalnum() or ch in " _-:,;'\"/=<>@#%&!~`" for ch in text):
+        return text.encode("utf-8")
+    return None
+
+
+# --- finding candidate lines --------------------------------------------------------------
+
+
+class LineHit(NamedTuple):
+    """The bounds of one line that may match: start, and end (its newline or the buffer end)."""
+
+    start: int
+    end: int
+
+
+class CandidateFinder:
+    """Finds the lines of a buffer that may match any of a set of patterns, in order."""
+
+    def __init__(self, patterns: Iterable[Pattern], engine: str = "auto") -> None:
+        self.patterns = list(patterns)
+        self.literals = [p for p in self.patterns if p.literal is not None]
+        regexes = [p for p in self.patterns if p.literal is None]
+        self.needs_fold = any(p.ignore_case for p in self.literals)
+        self.hyperscan = None
+        self.prefilters: list[bytes] = []
+        self.scanned: list[Pattern] = []
+        self.engine = "literal" if not regexes else "re"
+        if regexes and engine in ("auto", "hyperscan"):
+            self.hyperscan = _hyperscan_database(self.patterns, required=engine == "hyperscan")
+            if self.hyperscan is not None:
+                self.engine = "hyperscan"
+                self.needs_fold = False
+                self.literals = []
+                return
+        for pattern in regexes:
+            required = required_literals(pattern)
+            if required is None:
+                self.scanned.append(pattern)
+            else:
+                self.prefilters.extend(required)
+                self.needs_fold = self.needs_fold or pattern.ignore_case
+        if regexes and not self.scanned:
+            self.engine = "prefilter"
+
+    def describe(self) -> str:
+        return self.engine
+
+    def lines(self, buf: bytes | bytearray, folded: bytes | bytearray | None, end: int) -> Iterator[LineHit]:
+        """Every line in buf[:end] that may match, once each, in order."""
+        if self.hyperscan is not None:
+            return _dedup(_hyperscan_hits(self.hyperscan, buf, end), buf, end)
+        sources = []
+        for pattern in self.literals:
+            sources.append(_find_all(folded if pattern.ignore_case else buf, pattern.literal, end))
+        for literal in self.prefilters:
+            sources.append(_find_all(folded if folded is not None else buf, literal, end))
+        for pattern in self.scanned:
+            sources.append(_search_all(pattern.regex, buf, end))
+        if len(sources) == 1:
+            return _dedup(sources[0], buf, end)
+        return _dedup(merge(*sources), buf, end)
+
+
+def _find_all(buf: bytes | bytearray, needle: bytes, end: int) -> Iterator[int]:
+    # One bytes.find per matching line: the C search runs over everything in between.
+    find = buf.find
+    pos = find(needle, 0, end)
+    while pos >= 0:
+        yield pos
+        line_end = find(b"\n", pos, end)
+        if line_end < 0:
+            return
+        pos = find(needle, line_end + 1, end)
+
+
+def _search_all(regex: re.Pattern, buf: bytes | bytearray, end: int) -> Iterator[int]:
+    search = regex.search
+    find = buf.find
+    match = search(buf, 0, end)
+    while match is not None:
+        yield match.start()
+        line_end = find(b"\n", match.start(), end)
+        if line_end < 0:
+            return
+        match = search(buf, line_end + 1, end)
+
+
+def _dedup(positions: Iterable[int], buf: bytes | bytearray, end: int) -> Iterator[LineHit]:
+    find, rfind = buf.find, buf.rfind
+    line_end = -1
+    for pos in positions:
+        if pos <= line_end:
+            continue
+        start = rfind(b"\n", 0, pos) + 1
+        line_end = find(b"\n", pos, end)
+        if line_end < 0:
+            line_end = end
+        yield LineHit(start, line_end)
+
+
+# --- Hyperscan (optional): a multi-pattern engine made for scanning big buffers ----------------
+
+
+def _hyperscan_database(patterns: list[Pattern], required: bool):
+    try:
+        import hyperscan
+    except ImportError:
+        if required:
+            from cronchecks.core.errors import MissingExtra
+
+            raise MissingExtra("hyperscan", "hyperscan") from None
+        return None
+    # PREFILTER: Hyperscan may report more than the pattern matches (and accepts what it
+    # cannot run exactly, such as back-references); every hit is verified with `re`.
+    flags = []
+    for pattern in patterns:
+        flag = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY
+        if pattern.ignore_case:
+            flag |= hyperscan.HS_FLAG_CASELESS
+        flags.append(flag)
+    expressions = [re.escape(p.literal) if p.literal is not None else p.regex.pattern for p in patterns]
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        database.compile(expressions=expressions, ids=list(range(len(patterns))), flags=flags)
+    except Exception as error:  # hyperscan.error: a syntax it does not know; `re` will do
+        if required:
+            raise UsageError(f"hyperscan cannot compile these patterns: {error}") from None
+        return None
+    return database
+
+
+def _hyperscan_hits(database, buf: bytes | bytearray, end: int) -> list[int]:
+    hits: list[int] = []
+    add = hits.append
+
+    def on_match(_id: int, _start: int, stop: int, _flags: int, _context: object) -> None:
+        add(stop - 1 if stop > 0 else 0)
+
+    database.scan(buf if end == len(buf) else memoryview(buf)[:end], match_event_handler=on_match)
+    hits.sort()
+    return hits
+
+
+# --- the literals a regex cannot match without ------------------------------------------------
+
+
+def required_literals(pattern: Pattern) -> list[bytes] | None:
+    """Literals one of which every match must contain (folded when case is ignored), or None.
+
+    `ERROR|CRIT(ICAL)?:` -> [b"ERROR", b"CRIT"]; `timeout after \\d+ s` -> [b"timeout after "].
+    None when a match can avoid every literal of three bytes or more (`\\d+ ms`, `[EW]RR`),
+    which leaves the pattern to `re` over the buffer.
+    """
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        tree = _parser.parse(pattern.regex.pattern, pattern.regex.flags)
+    except Exception:  # an interpreter without re._parser: no prefilter, still correct
+        return None
+    found = _sequence_literals(list(tree))
+    if not found or min(len(x) for x in found) < 3:
+        return None
+    if pattern.ignore_case:
+        if not all(x.isascii() for x in found):
+            return None
+        found = [x.lower() for x in found]
+    return sorted(set(found))
+
+
+def _sequence_literals(items: list) -> list[bytes] | None:
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    best: list[bytes] | None = None
+    run = bytearray()
+
+    def consider(option: list[bytes] | None) -> None:
+        nonlocal best
+        if option and (best is None or _strength(option) > _strength(best)):
+            best = option
+
+    for op, arg in items:
+        if op is c.LITERAL and arg < 256:
+            run.append(arg)
+            continue
+        if run:
+            consider([bytes(run)])
+            run = bytearray()
+        if op is c.SUBPATTERN:
+            consider(_sequence_literals(list(arg[-1])))
+        elif op is c.BRANCH:
+            options = [_sequence_literals(list(alternative)) for alternative in arg[1]]
+            if all(options):
+                consider([literal for option in options for literal in option])  # type: ignore[union-attr]
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and arg[0] >= 1:
+            consider(_sequence_literals(list(arg[2])))
+        elif op is c.ATOMIC_GROUP:
+            consider(_sequence_literals(list(arg)))
+    if run:
+        consider([bytes(run)])
+    return best
+
+
+def _strength(option: list[bytes]) -> tuple[int, int]:
+    # Fewer, longer literals make a better filter: each one costs a pass over the buffer.
+    return (min(len(x) for x in option), -len(option))

@@ -1,0 +1,235 @@
+"""Counting matching lines (or records) in a byte stream, a large chunk at a time."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import BinaryIO, Callable, Sequence
+
+from cronchecks.log.match import CandidateFinder, Pattern
+from cronchecks.log.timewindow import TimeReader
+
+CHUNK = 128 * 1024  # stays in the CPU's L2 cache between the passes over it (2-4x faster than 1 MiB+)
+LONGEST_CARRY = 16 * 1024 * 1024  # a "line" longer than this is cut for matching (lines are still counted right)
+SHOWN_LINE = 120
+
+
+def trim_line(raw: bytes) -> str:
+    """A line as a summary shows it: decoded, control characters blanked, ~120 characters."""
+    text = raw.decode("utf-8", "replace").rstrip("\r")
+    text = "".join(ch if ch.isprintable() else " " for ch in text[:SHOWN_LINE * 2]).strip()
+    return text if len(text) <= SHOWN_LINE else text[:SHOWN_LINE - 3] + "..."
+
+
+class Tally:
+    """What a scan found; tallies of several files add up."""
+
+    __slots__ = ("lines", "bytes", "total", "per_pattern", "critical", "warning", "newest_line", "newest_source",
+                 "recent_lines")
+
+    def __init__(self, patterns: int, keep: int) -> None:
+        self.lines = 0
+        self.bytes = 0
+        self.total = 0
+        self.per_pattern = [0] * patterns
+        self.critical = 0
+        self.warning = 0
+        self.newest_line: bytes | None = None  # raw: decoded only for the summary, at the end
+        self.newest_source = ""
+        self.recent_lines: deque[bytes] = deque(maxlen=max(keep, 1))
+
+    def add(self, other: "Tally") -> None:
+        self.lines += other.lines
+        self.bytes += other.bytes
+        self.total += other.total
+        self.per_pattern = [a + b for a, b in zip(self.per_pattern, other.per_pattern)]
+        self.critical += other.critical
+        self.warning += other.warning
+        if other.newest_line is not None:
+            self.newest_line, self.newest_source = other.newest_line, other.newest_source
+        self.recent_lines.extend(other.recent_lines)
+
+    @property
+    def newest(self) -> str | None:
+        """The newest matching line (a record's first line), as the summary shows it."""
+        return None if self.newest_line is None else trim_line(self.newest_line)
+
+    @property
+    def recent(self) -> list[str]:
+        return [trim_line(line) for line in self.recent_lines]
+
+
+class LogScanner:
+    """Counts records matching the patterns in buffers fed to it in order.
+
+    A record is a line, or with `record_start` a line matching it plus the lines after it
+    that do not (a stack trace with its message). A record counts once however many of its
+    lines match, and is ignored whole when any of its lines matches an exclude pattern.
+    """
+
+    def __init__(self, include: Sequence[Pattern], critical: Sequence[Pattern], warning: Sequence[Pattern],
+                 exclude: Sequence[Pattern], record_start: Pattern | None = None, engine: str = "auto",
+                 keep: int = 10, window: tuple[TimeReader, float] | None = None) -> None:
+        self.include = list(include)
+        self.critical = list(critical)
+        self.warning = list(warning)
+        self.exclude = list(exclude)
+        self.record_start = record_start
+        self.finder = CandidateFinder([*self.include, *self.critical, *self.warning], engine)
+        self.fold = self.finder.needs_fold or any(p.ignore_case and p.literal is not None for p in
+                                                   [*self.include, *self.critical, *self.warning, *self.exclude])
+        self.keep = keep
+        self.window = window
+        self.inherited_stamp: float | None = None  # of the last stamped line fed so far
+
+    # --- streams ------------------------------------------------------------------------
+
+    def scan(self, handle: BinaryIO, limit: int | None, source: str,
+             progress: Callable[[int], None] | None = None, stop_at_partial_line: bool = False) -> tuple[Tally, int]:
+        """Scan a binary stream from where it stands, up to `limit` bytes (None: to its end).
+
+        Returns the tally and how many bytes were taken. With `stop_at_partial_line`, an
+        unfinished last line (a writer in the middle of it) is left for the next run.
+        """
+        tally = Tally(len(self.include), self.keep)
+        buf = bytearray(CHUNK)
+        held = 0  # bytes at the front of buf carried over from the previous round
+        taken = 0
+        remaining = limit
+        while True:
+            if held == len(buf):  # one line (or record) fills the buffer: make room
+                buf.extend(bytes(len(buf)))
+            elif len(buf) > CHUNK and held < CHUNK // 2:
+                del buf[CHUNK:]
+            want = len(buf) - held if remaining is None else min(len(buf) - held, remaining)
+            with memoryview(buf) as view:
+                got = (handle.readinto(view[held:held + want]) or 0) if want > 0 else 0
+            if remaining is not None:
+                remaining -= got
+            end = held + got
+            final = got == 0 or (remaining is not None and remaining <= 0)
+            if final and stop_at_partial_line:
+                end = buf.rfind(b"\n", 0, end) + 1
+            consumed = self.feed(buf, end, final, tally, source)
+            taken += consumed
+            if progress is not None:
+                progress(taken)
+            if final:
+                break
+            held = end - consumed
+            if held and consumed:
+                buf[:held] = buf[consumed:end]
+        tally.bytes = taken
+        return tally, taken
+
+    # --- one buffer ---------------------------------------------------------------------
+
+    def feed(self, buf: bytearray, end: int, final: bool, tally: Tally, source: str) -> int:
+        """Count what is complete in buf[:end]; return how many bytes were used (the rest is carried)."""
+        if final:
+            cut = end
+        else:
+            cut = buf.rfind(b"\n", 0, end) + 1
+            if self.record_start is not None and cut:
+                record_cut = self._last_record_start(buf, cut)
+                if record_cut > 0 or end < LONGEST_CARRY:
+                    cut = record_cut  # else one record outgrew the carry: cut it at a line
+            if cut == 0:
+                if end < LONGEST_CARRY:
+                    return 0
+                cut = end  # a line longer than any sane one: match it in pieces
+        if cut == 0:
+            return 0
+        tally.lines += buf.count(b"\n", 0, cut)
+        if final and buf[cut - 1] != 0x0A:
+            tally.lines += 1
+        folded = bytes(memoryview(buf)[:cut]).lower() if self.fold else None
+        last_end = -1
+        for hit in self.finder.lines(buf, folded, cut):
+            if hit.start <= last_end:
+                continue
+            if self.record_start is not None:
+                start, stop = self._record_around(buf, hit.start, hit.end, cut)
+            else:
+                start, stop = hit
+            last_end = stop
+            self._judge_record(buf, folded, start, stop, tally, source)
+        if self.window is not None:
+            self.inherited_stamp = self._stamp_of(buf, buf.rfind(b"\n", 0, cut - 1) + 1, cut)
+        return cut
+
+    def _judge_record(self, buf: bytearray, folded: bytes | None, start: int, stop: int, tally: Tally,
+                      source: str) -> None:
+        hits = [p.matches(buf, folded, start, stop) for p in self.include]
+        critical = any(p.matches(buf, folded, start, stop) for p in self.critical)
+        warning = any(p.matches(buf, folded, start, stop) for p in self.warning)
+        if not (critical or warning or any(hits)):
+            return  # the engine's candidate was not a real match (a prefilter's false alarm)
+        if any(p.matches(buf, folded, start, stop) for p in self.exclude):
+            return
+        if self.window is not None:
+            reader, cutoff = self.window
+            stamp = self._stamp_of(buf, start, stop)
+            if stamp is None or stamp < cutoff:
+                return
+        if any(hits):
+            tally.total += 1
+            for index, hit in enumerate(hits):
+                if hit:
+                    tally.per_pattern[index] += 1
+        tally.critical += critical
+        tally.warning += warning
+        line_end = buf.find(b"\n", start, stop)
+        shown = bytes(buf[start:min(line_end if line_end >= 0 else stop, start + 4 * SHOWN_LINE)])
+        tally.newest_line = shown
+        tally.newest_source = source
+        tally.recent_lines.append(shown)
+
+    # --- records and timestamps -----------------------------------------------------------
+
+    def _is_record_start(self, buf: bytearray, start: int, end: int) -> bool:
+        assert self.record_start is not None
+        return self.record_start.regex.match(buf, start, end) is not None
+
+    def _record_around(self, buf: bytearray, start: int, end: int, cut: int) -> tuple[int, int]:
+        """The record holding the line buf[start:end]: back to its start line, on to the next one."""
+        while start > 0 and not self._is_record_start(buf, start, end):
+            previous = buf.rfind(b"\n", 0, start - 1) + 1
+            end = start - 1
+            start = previous
+        stop = buf.find(b"\n", start, cut)
+        stop = cut if stop < 0 else stop
+        while stop + 1 < cut:
+            following_end = buf.find(b"\n", stop + 1, cut)
+            following_end = cut if following_end < 0 else following_end
+            if self._is_record_start(buf, stop + 1, following_end):
+                break
+            stop = following_end
+        return start, stop
+
+    def _last_record_start(self, buf: bytearray, cut: int) -> int:
+        """Where the last record that may go on past `cut` begins (0: it began at the buffer's start)."""
+        position = cut
+        while position > 0:
+            start = buf.rfind(b"\n", 0, position - 1) + 1
+            if self._is_record_start(buf, start, position - 1):
+                return start
+            position = start
+        return 0
+
+    def _stamp_of(self, buf: bytearray, start: int, limit: int) -> float | None:
+        """The timestamp of the line at `start`, else of the nearest stamped line before it.
+
+        Lines without a timestamp (continuations, stack traces) belong to the line before,
+        across buffers too (`inherited_stamp`).
+        """
+        assert self.window is not None
+        reader = self.window[0]
+        while True:
+            end = buf.find(b"\n", start, limit)
+            stamp = reader.stamp(buf, start, limit if end < 0 else end)
+            if stamp is not None:
+                return stamp
+            if start == 0:
+                return self.inherited_stamp
+            limit = start - 1
+            start = buf.rfind(b"\n", 0, limit) + 1

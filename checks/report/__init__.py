@@ -1,0 +1,1 @@
+"""Recorded history turned into figures, a table, JSON, an HTML page or a daily summary."""

@@ -1,0 +1,1 @@
+"""check-service: is a unit, process, pidfile, port or Windows service up?"""

@@ -1,0 +1,1 @@
+"""Many checks from one TOML file in one process, and the exporters of their results."""

@@ -1,0 +1,1 @@
+"""What several rooms use and no check owns: processes, HTTP, files, locks, secrets, time, JSONPath, SQL."""
