@@ -107,9 +107,7 @@ def test_traceback_only_with_vvv(tmp_path):
     script = textwrap.dedent("""
         import sys
         from cronchecks.core import registry
-        from cronchecks.core.registry import CheckSpec
-        registry.CHECKS["heartbeat"] = CheckSpec("heartbeat", "HEARTBEAT", "builtins:divmod",
-            "cronchecks.cli.heartbeat:heartbeat", "duration", "")
+        registry.CHECKS["heartbeat"] = registry.CHECKS["heartbeat"]._replace(function="builtins:divmod")
         from cronchecks.cli import check_main
         sys.exit(check_main("heartbeat"))
     """)

@@ -563,10 +563,10 @@ def test_command_line_mistakes_are_unknown(args, words, closed_port):
 
 
 def test_cert_days_read_bare_numbers_as_days(pki):
-    from cronchecks.cli.http import _days
+    from cronchecks.http.arguments import _days
 
-    assert _days("--cert-warning", "30") == _days("--cert-warning", "30d") == 30 * 86400
-    assert _days("--cert-warning", "12h") == 12 * 3600
+    assert _days("30") == _days("30d") == 30 * 86400
+    assert _days("12h") == 12 * 3600
 
 
 def test_only_what_the_path_needs_is_imported(http_server):

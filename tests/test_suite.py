@@ -151,7 +151,7 @@ def test_hanging_and_crashing_checks_are_alone_in_their_trouble(tmp_path, beat):
     ("[defaults]\nretries = 3\n", ":2: [defaults], key 'retries': unknown key"),
     ("[[check]]\nname = 'a'\ntype = 'command'\nargv = ['x']\n[[check]]\nname = 'a'\ntype = 'command'\nargv = ['y']\n",
      ":6: check #2, key 'name': the name 'a' is used twice"),
-    ("[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '/x'\ncritical = 'soon'\n", ":1: check #1"),
+    ("[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '/x'\ncritical = 'soon'\n", ":5: check #1, key 'critical'"),
     ("[[check]\nname = 'a'\n", "not valid TOML"),
     ("", "no [[check]] tables"),
     ("[[check]]\nname = 'a'\ntype = 'command'\nargv = ['x']\nafter = 'two'\n", ":5: check #1, key 'after'"),

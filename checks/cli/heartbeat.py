@@ -1,13 +1,10 @@
-"""Command line of check-heartbeat: options in, HeartbeatOptions out."""
+"""Command line of check-heartbeat: its options declared for typer (read by cronchecks.heartbeat.arguments)."""
 
 from typing import Annotated, Optional
 
 import typer
 
 from cronchecks.cli.standard import check_command
-from cronchecks.core.values import option_value
-from cronchecks.heartbeat.check import HeartbeatOptions
-from cronchecks.core.thresholds import parse_size
 
 SOURCE = "Heartbeat source (give one)"
 JUDGE = "Judging the age"
@@ -59,27 +56,8 @@ def heartbeat(
     max_skew: Annotated[str, typer.Option(
         "--max-skew", metavar="DURATION", help="A heartbeat further than this in the future is WARNING (clock skew).",
         rich_help_panel=JUDGE)] = "1m",
-) -> HeartbeatOptions:
+) -> None:
     """Check that a heartbeat is fresh: a file's age, a timestamp in a file, a JSON field, or an SQL value.
 
     -w/-c are ranges on the age (-w 5m -c 15m); or use --schedule with --grace.
     """
-    size = option_value("--min-size", min_size, parse_size)
-    return HeartbeatOptions(
-        file=file,
-        content=content,
-        min_size=size,
-        url=url,
-        json_path=json_path,
-        headers=tuple(header or ()),
-        cacert=cacert,
-        insecure=insecure,
-        db=db,
-        db_env=db_env,
-        db_file=db_file,
-        query=query,
-        schedule=schedule,
-        grace=option_value("--grace", grace) if grace is not None else 0.0,
-        tz=tz,
-        max_skew=option_value("--max-skew", max_skew),
-    )

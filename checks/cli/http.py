@@ -1,39 +1,16 @@
-"""Command line of check-http: options in, HttpOptions out."""
+"""Command line of check-http: its options declared for typer (read by cronchecks.http.arguments)."""
 
 from typing import Annotated, Optional
 
 import typer
 
 from cronchecks.cli.standard import check_command
-from cronchecks.core.values import option_value
-from cronchecks.core.errors import UsageError
-from cronchecks.http.check import HttpOptions, parse_status_list
-from cronchecks.core.thresholds import ParseError, parse_duration
 
 REQUEST = "Request"
 AUTH = "Authentication and TLS (secrets from the environment or files, never the command line)"
 EXPECT = "Expectations"
 RETRY = "Retries"
 
-
-
-def _days(flag: str, text: str | None) -> float | None:
-    """Seconds of certificate validity; a bare number is days, as check_http's -C reads it."""
-    if text is None:
-        return None
-    try:
-        return float(text) * 86400 if text.strip().replace(".", "", 1).isdigit() else parse_duration(text)
-    except (ParseError, ValueError) as error:
-        raise UsageError(f"invalid {flag}: {error} (e.g. 30d, 7d, or 30 for days)") from None
-
-
-def _statuses(flag: str, text: str | None):
-    if text is None:
-        return None
-    try:
-        return parse_status_list(text)
-    except ParseError as error:
-        raise UsageError(f"invalid {flag}: {error}") from None
 
 
 @check_command("http")
@@ -106,35 +83,8 @@ def http(
     retry_delay: Annotated[Optional[str], typer.Option(
         "--retry-delay", metavar="DURATION", help="Wait before the first retry (default 1s), doubled after each.",
         rich_help_panel=RETRY)] = None,
-) -> HttpOptions:
+) -> None:
     """Check an HTTP(S) endpoint: status, body, JSON fields, response time and certificate expiry.
 
     -w/-c are ranges on the response time (-w 500ms -c 2s).
     """
-    return HttpOptions(
-        url=url,
-        method=method,
-        headers=tuple(header or ()),
-        data=data,
-        data_file=data_file,
-        auth_env=auth_env,
-        auth_file=auth_file,
-        bearer_env=bearer_env,
-        bearer_file=bearer_file,
-        cacert=cacert,
-        insecure=insecure,
-        cert=cert,
-        key=key,
-        follow=follow,
-        max_redirects=max_redirects,
-        user_agent=user_agent,
-        expect_status=_statuses("--expect-status", expect_status),
-        warn_status=_statuses("--warn-status", warn_status) or (),
-        expect_body=tuple(expect_body or ()),
-        reject_body=tuple(reject_body or ()),
-        expect_json=tuple(expect_json or ()),
-        cert_warning=_days("--cert-warning", cert_warning),
-        cert_critical=_days("--cert-critical", cert_critical),
-        retries=retries,
-        retry_delay=option_value("--retry-delay", retry_delay),
-    )

@@ -1,11 +1,10 @@
-"""Command line of check-integrity: options in, IntegrityOptions out."""
+"""Command line of check-integrity: its options declared for typer (read by cronchecks.integrity.arguments)."""
 
 from typing import Annotated, Optional
 
 import typer
 
 from cronchecks.cli.standard import check_command
-from cronchecks.integrity.check import IntegrityOptions
 
 FILES = "Files against a manifest (sha256sum / sha512sum / b2sum format)"
 QUERY = "Data: an SQL query (-w/-c on its number; default -c 0)"
@@ -66,26 +65,8 @@ def integrity(
     expect_regex: Annotated[Optional[str], typer.Option(
         "--expect-regex", metavar="REGEX", help="Its output must match REGEX (multi-line: ^ and $ match each line).",
         rich_help_panel=AUDIT)] = None,
-) -> IntegrityOptions:
+) -> None:
     """Check that nothing changed or went bad: files against a manifest, or data by a query or an audit command.
 
     Missing or modified files are CRITICAL, new files under --watch folders WARNING.
     """
-    return IntegrityOptions(
-        manifest=manifest,
-        create=create,
-        paths=tuple(paths or ()),
-        algorithm=algorithm.strip().lower() if algorithm else None,
-        root=root,
-        watch=tuple(watch or ()),
-        track_perms=track_perms,
-        jobs=jobs,
-        db=db,
-        db_env=db_env,
-        db_file=db_file,
-        query=query,
-        command=command,
-        shell=shell,
-        expect=expect,
-        expect_regex=expect_regex,
-    )

@@ -1,14 +1,10 @@
-"""Command line of check-log: options in, LogOptions out."""
+"""Command line of check-log: its options declared for typer (read by cronchecks.log.arguments)."""
 
 from typing import Annotated, Optional
 
 import typer
 
 from cronchecks.cli.standard import check_command
-from cronchecks.core.errors import UsageError
-from cronchecks.log.check import LogOptions
-from cronchecks.core.result import Status
-from cronchecks.core.thresholds import ParseError, parse_duration
 
 PATTERNS = "Patterns"
 BOUNDS = "Which part of the logs"
@@ -66,36 +62,8 @@ def log(
     engine: Annotated[str, typer.Option(
         "--engine", metavar="ENGINE", help="Regex scanning engine: auto (Hyperscan when installed), hyperscan, "
         "re.", rich_help_panel=OUTPUT)] = "auto",
-) -> LogOptions:
+) -> None:
     """Count lines matching patterns in log files: the whole file, a time window (--since), or what is new (--state).
 
     -w/-c are ranges on the count; with neither, any match is CRITICAL (-c 0).
     """
-    window = None
-    if since is not None:
-        try:
-            window = parse_duration(since)
-        except ParseError as error:
-            raise UsageError(f"invalid --since: {error}") from None
-    try:
-        missing_state = Status.parse(missing)
-    except ValueError as error:
-        raise UsageError(f"invalid --missing: {error}") from None
-    return LogOptions(
-        files=tuple(files),
-        patterns=tuple(pattern or ()),
-        critical_patterns=tuple(critical_pattern or ()),
-        warning_patterns=tuple(warning_pattern or ()),
-        excludes=tuple(exclude or ()),
-        ignore_case=ignore_case,
-        fixed_strings=fixed_strings,
-        record_start=record_start,
-        since=window,
-        time_format=time_format,
-        tz=tz,
-        state=state,
-        from_start=from_start,
-        missing=missing_state,
-        show=show,
-        engine=engine.strip().lower(),
-    )

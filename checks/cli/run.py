@@ -98,20 +98,19 @@ def run(
     import re
     import shlex
 
-    from cronchecks.alerting.channels.options import ChannelOptions
-    from cronchecks.alerting.policy import Policy, parse_notify_on
     from cronchecks.alerting.run import RunOptions, parse_limit, run_wrapped
+    from cronchecks.alerting.settings import read_alert_settings
+    from cronchecks.core.values import OptionError, OptionValues
 
     if not command:
         raise UsageError("give the command to run after `--`")
-    if after < 1 or on_fail_after < 1:
-        raise UsageError("--after and --on-fail-after count runs: 1 or more")
-    if remind_every is not None and remind_every < 1:
-        raise UsageError("--remind-every counts runs: 1 or more")
-    try:
-        kinds = parse_notify_on(notify_on)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    alerts = read_alert_settings(OptionValues(
+        {"after": after, "remind": remind, "remind-every": remind_every, "notify-on": notify_on, "mail": mail,
+         "webhook": webhook, "webhook-format": webhook_format, "pagerduty": pagerduty,
+         "pagerduty-key-file": pagerduty_key_file, "cloudwatch": cloudwatch, "dimension": dimension,
+         "dogstatsd": dogstatsd}, "cronchecks run"))
+    if on_fail_after < 1:
+        raise OptionError("on-fail-after", f"{on_fail_after} is below 1")
     if on_fail_when:
         try:
             re.compile(on_fail_when)
@@ -129,11 +128,8 @@ def run(
         nagios=nagios,
         state_dir=state_dir,
         keep=option_value("--keep", keep, positive=True),
-        policy=Policy(after=after, remind=option_value("--remind", remind, positive=True) if remind else None,
-                      remind_every=remind_every, notify_on=kinds),
-        channels=ChannelOptions(mail=tuple(mail or ()), webhooks=tuple(webhook or ()), webhook_format=webhook_format,
-                                pagerduty=pagerduty, pagerduty_key_file=pagerduty_key_file, cloudwatch=cloudwatch,
-                                dimensions=tuple(dimension or ()), dogstatsd=dogstatsd),
+        policy=alerts.policy,
+        channels=alerts.channels,
         ping=ping,
         notify_timeout=option_value("--notify-timeout", notify_timeout, positive=True),
         outbox_expiry=option_value("--outbox-expiry", outbox_expiry, positive=True),

@@ -1,13 +1,10 @@
-"""Command line of check-service: options in, ServiceOptions out."""
+"""Command line of check-service: its options declared for typer (read by cronchecks.service.arguments)."""
 
 from typing import Annotated, Optional
 
 import typer
 
 from cronchecks.cli.standard import check_command
-from cronchecks.core.values import option_value
-from cronchecks.service.check import ServiceOptions
-from cronchecks.core.thresholds import parse_duration, parse_percent, parse_size
 
 SYSTEMD = "systemd units"
 PROCESSES = "Processes (-w/-c: ranges on the count; default -c 1:, at least one)"
@@ -65,23 +62,8 @@ def service(
     windows_service: Annotated[Optional[list[str]], typer.Option(
         "--windows-service", metavar="NAME", help="Windows service that must be running (repeatable; Windows only).",
         rich_help_panel=OTHER)] = None,
-) -> ServiceOptions:
+) -> None:
     """Check that a service is up: systemd units, processes, a pidfile, TCP ports, Windows services.
 
     Several sources in one call combine by the worst state; the summary names each failure.
     """
-    return ServiceOptions(
-        systemd=tuple(systemd or ()),
-        restarts_warning=restarts_warning,
-        processes=tuple(process or ()),
-        cmdline=cmdline,
-        user=user,
-        pidfiles=tuple(pidfile or ()),
-        memory_warning=option_value("--memory-warning", memory_warning, parse_size),
-        memory_critical=option_value("--memory-critical", memory_critical, parse_size),
-        cpu_warning=option_value("--cpu-warning", cpu_warning, parse_percent),
-        cpu_critical=option_value("--cpu-critical", cpu_critical, parse_percent),
-        cpu_interval=option_value("--cpu-interval", cpu_interval, parse_duration) or 0.0,
-        ports=tuple(port or ()),
-        windows_services=tuple(windows_service or ()),
-    )

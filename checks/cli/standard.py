@@ -1,13 +1,13 @@
 """The options every check command has, added to each command by one decorator."""
 
 import inspect
-from dataclasses import replace
 from typing import Annotated, Any, Callable, Optional
 
 import typer
 
 from cronchecks import __version__
-from cronchecks.core.invocation import CheckInvocation, parse_standard
+from cronchecks.core.invocation import CheckInvocation, build_invocation
+from cronchecks.core.values import OptionValues
 
 
 def _show_version(value: bool) -> None:
@@ -40,35 +40,44 @@ _STANDARD_PARAMETERS = {
 }
 
 
-def check_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., CheckInvocation]]:
-    """Turn a function that builds a check's options into a full check command.
+def long_name(parameter: inspect.Parameter) -> str:
+    """The option's long name without dashes (`--expect-status` -> `expect-status`), as a suite file writes it."""
+    for meta in getattr(parameter.annotation, "__metadata__", ()):
+        # Inside Annotated, typer takes Option's first argument (`default`) as a declaration too.
+        declarations = [getattr(meta, "default", None), *(getattr(meta, "param_decls", None) or ())]
+        for declaration in declarations:
+            if isinstance(declaration, str) and declaration.startswith("--"):
+                return declaration[2:].split("/")[0]
+    return parameter.name.replace("_", "-")  # an argument: `url`, `files`
 
-    The function declares only its own options; the standard ones are appended to its
-    signature for typer, taken off again before it is called, and parsed here once.
+
+def check_command(name: str) -> Callable[[Callable[..., Any]], Callable[..., CheckInvocation]]:
+    """Turn a declaration of a check's own options into a full check command.
+
+    The function declares only its own options (typer reads them from its signature); the
+    standard ones are appended. What argv said is handed, by long option name, to the same
+    constructor a suite file uses (`build_invocation`): the function's body is not called.
     """
 
-    def decorate(build_options: Callable[..., Any]) -> Callable[..., CheckInvocation]:
-        signature = inspect.signature(build_options, eval_str=True)
-
-        def command(**kwargs: Any) -> CheckInvocation:
-            raw = {key: kwargs.pop(key) for key in _STANDARD_PARAMETERS}
-            from cronchecks.core.registry import CHECKS
-
-            standard = parse_standard(raw, CHECKS[name].threshold_unit)
-            options = build_options(**kwargs)
-            options = replace(options, warning=standard.warning, critical=standard.critical)
-            return CheckInvocation(name, options, standard)
-
+    def decorate(declaration: Callable[..., Any]) -> Callable[..., CheckInvocation]:
+        signature = inspect.signature(declaration, eval_str=True)
         extra = [
             inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
             for key, (annotation, default) in _STANDARD_PARAMETERS.items()
         ]
         own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in signature.parameters.values()]
+        names = {p.name: long_name(p) for p in own + extra}
+
+        def command(**kwargs: Any) -> CheckInvocation:
+            kwargs.pop("version", None)
+            values = OptionValues({names[key]: value for key, value in kwargs.items()}, f"check-{name}")
+            return build_invocation(name, values)
+
         command.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in own + extra}
-        command.__doc__ = build_options.__doc__
-        command.__name__ = build_options.__name__
-        command.__module__ = build_options.__module__
+        command.__doc__ = declaration.__doc__
+        command.__name__ = declaration.__name__
+        command.__module__ = declaration.__module__
         return command
 
     return decorate

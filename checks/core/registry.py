@@ -12,7 +12,8 @@ class CheckSpec(NamedTuple):
     name: str
     label: str
     function: str  # "module:function", the check itself: (options, runtime) -> Result
-    command: str  # "module:function", the typer command that builds its options
+    command: str  # "module:function", the typer command that declares its options
+    options: str  # "module:function", its options read from OptionValues (the command line's or a suite's)
     threshold_unit: str  # how -w/-c are read: number, duration, size, percent
     help: str
 
@@ -21,6 +22,9 @@ class CheckSpec(NamedTuple):
 
     def load_command(self) -> Callable[..., Any]:
         return _load(self.command)
+
+    def load_options(self) -> Callable[..., Any]:
+        return _load(self.options)
 
 
 def _load(path: str) -> Any:
@@ -36,6 +40,7 @@ CHECKS: dict[str, CheckSpec] = {
             label="HTTP",
             function="cronchecks.http.check:check_http",
             command="cronchecks.cli.http:http",
+            options="cronchecks.http.arguments:read_options",
             threshold_unit="duration",
             help="Check an HTTP(S) endpoint: status, body, JSON, response time, certificate.",
         ),
@@ -44,6 +49,7 @@ CHECKS: dict[str, CheckSpec] = {
             label="HEARTBEAT",
             function="cronchecks.heartbeat.check:check_heartbeat",
             command="cronchecks.cli.heartbeat:heartbeat",
+            options="cronchecks.heartbeat.arguments:read_options",
             threshold_unit="duration",
             help="Check that a heartbeat (file, timestamp, JSON field, SQL value) is fresh.",
         ),
@@ -52,6 +58,7 @@ CHECKS: dict[str, CheckSpec] = {
             label="LOG",
             function="cronchecks.log.check:check_log",
             command="cronchecks.cli.log:log",
+            options="cronchecks.log.arguments:read_options",
             threshold_unit="number",
             help="Count lines matching patterns in log files.",
         ),
@@ -60,6 +67,7 @@ CHECKS: dict[str, CheckSpec] = {
             label="SERVICE",
             function="cronchecks.service.check:check_service",
             command="cronchecks.cli.service:service",
+            options="cronchecks.service.arguments:read_options",
             threshold_unit="number",
             help="Check that a service, process or port is up.",
         ),
@@ -68,6 +76,7 @@ CHECKS: dict[str, CheckSpec] = {
             label="INTEGRITY",
             function="cronchecks.integrity.check:check_integrity",
             command="cronchecks.cli.integrity:integrity",
+            options="cronchecks.integrity.arguments:read_options",
             threshold_unit="number",
             help="Check files against a manifest, or data with a query or an audit command.",
         ),

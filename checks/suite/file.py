@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
-from cronchecks.core.errors import CheckError
+from cronchecks.core.errors import CheckError, UsageError
+from cronchecks.core.thresholds import ParseError, parse_duration
 
-# Alert settings: the same options as `cronchecks run`, allowed in [defaults] and in a check.
-ALERT_KEYS = {
-    "after", "remind", "remind-every", "notify-on", "mail", "webhook", "webhook-format", "pagerduty",
-    "pagerduty-key-file", "cloudwatch", "dimension", "dogstatsd",
-}
-LIST_ALERT_KEYS = {"mail", "webhook", "dimension"}
-RUN_KEYS = {"timeout", "timeout-result"}
-COMMAND_KEYS = {"argv", "nagios", "label"}
+# Keys of [defaults]: the alert settings (as `cronchecks run` has them) and the run's own.
+RUN_KEYS = ("timeout", "timeout-result")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
 
@@ -115,9 +109,12 @@ def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise fail(None, None, "[defaults] must be a table")
-    for key, value in defaults.items():
-        if key not in ALERT_KEYS | RUN_KEYS and not _secret_form(key, ALERT_KEYS):
-            raise fail(None, key, f"unknown key (allowed: {', '.join(sorted(ALERT_KEYS | RUN_KEYS))})")
+    from cronchecks.alerting.settings import ALERT_KEYS
+
+    allowed = {*ALERT_KEYS, *RUN_KEYS} | {f"{key}{form}" for key in ALERT_KEYS for form in ("-env", "-file")}
+    for key in defaults:
+        if key not in allowed:
+            raise fail(None, key, f"unknown key (allowed: {', '.join(sorted({*ALERT_KEYS, *RUN_KEYS}))})")
     checks = data.get("check", [])
     if not isinstance(checks, list) or not checks:
         raise SuiteError(f"{path}: no [[check]] tables: nothing to run")
@@ -132,31 +129,12 @@ def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
     return Suite(path, tuple(entries))
 
 
-def _secret_form(key: str, known: set[str]) -> str | None:
-    """`webhook-env` / `webhook-file` stand for `webhook`, read from a variable or a file."""
-    for suffix in ("-env", "-file"):
-        if key.endswith(suffix) and key[: -len(suffix)] in known:
-            return key[: -len(suffix)]
-    return None
-
-
-def _resolve_secret(key: str, value: Any, env: Mapping[str, str]) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be a string naming a variable or a file")
-    if key.endswith("-env"):
-        if value not in env:
-            raise ValueError(f"environment variable {value} is not set")
-        return env[value]
-    try:
-        return Path(value).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
-    except OSError as error:
-        raise ValueError(f"cannot read {value}: {error.strerror or error}") from None
-
-
 def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str], fail, path: Path) -> CheckEntry:
+    from cronchecks.alerting.settings import ALERT_KEYS, REPEATABLE_ALERT_KEYS, read_alert_settings
+    from cronchecks.core.invocation import build_invocation
     from cronchecks.core.registry import CHECKS
     from cronchecks.core.result import Status
-    from cronchecks.core.thresholds import ParseError, parse_duration
+    from cronchecks.core.values import OptionError, OptionValues
 
     if not isinstance(table, dict):
         raise fail(index, None, "must be a table")
@@ -166,183 +144,75 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
     name, kind = table["name"], table["type"]
     if not isinstance(name, str) or not name.strip() or any(ch in name for ch in "|;\n"):
         raise fail(index, "name", "must be a non-empty string without '|', ';' or newlines")
-    if kind != "command" and kind not in CHECKS:
+    if not isinstance(kind, str) or (kind != "command" and kind not in CHECKS):
         raise fail(index, "type", f"unknown check type {kind!r} (use {', '.join(sorted(CHECKS))} or command)")
     merged: dict[str, Any] = {}
+    repeatable = {form for key in REPEATABLE_ALERT_KEYS for form in (key, f"{key}-env", f"{key}-file")}
     for source in (defaults, table):
         for key, value in source.items():
             try:
-                merged[key] = expand(value, env)
+                value = expand(value, env)
             except KeyError as missing:
                 raise fail(None if source is defaults else index, key,
                            f"environment variable {missing.args[0]} is not set (write ${{{missing.args[0]}:-default}} "
                            "for a default)") from None
-    alerts: dict[str, Any] = {}
-    options: dict[str, Any] = {}
-    for key, value in merged.items():
-        if key in ("name", "type"):
-            continue
-        target = _secret_form(key, ALERT_KEYS)
-        if key in ALERT_KEYS or target:
-            if target:
-                try:
-                    value = _resolve_secret(key, value, env)
-                except ValueError as error:
-                    raise fail(index if key in table else None, key, str(error)) from None
-                key = target
-            if key in LIST_ALERT_KEYS:
-                value = (alerts.get(key, []) + (value if isinstance(value, list) else [value]))
-            alerts[key] = value
-        else:
-            options[key] = value
-    timeout_text = str(options.pop("timeout", "10s"))
-    try:
-        timeout = parse_duration(timeout_text)
-        if timeout <= 0:
-            raise ParseError("it must be above zero")
-    except ParseError as error:
-        raise fail(index if "timeout" in table else None, "timeout", str(error)) from None
-    try:
-        timeout_status = Status.parse(str(options.pop("timeout-result", "critical")))
-    except ValueError as error:
-        raise fail(index, "timeout-result", str(error)) from None
-    if kind == "command":
-        argv = options.pop("argv", None)
-        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
-            raise fail(index, "argv" if "argv" in table else None, "a command needs argv = [\"program\", \"arg\", ...]")
-        nagios = options.pop("nagios", True)
-        label_given = "label" in options
-        label = options.pop("label", name.upper())
-        if options:
-            key = sorted(options)[0]
-            raise fail(index, key, "unknown key for a command (allowed: argv, nagios, label, timeout, "
-                                   "timeout-result and the alert settings)")
-        policy, channels = _alert_settings(index, table, alerts, fail)
-        return CheckEntry(name, kind, 0, None, tuple(argv), timeout, timeout_status, bool(nagios), str(label),
-                          label_given, policy, channels)
-    invocation = _parse_check_options(index, kind, table, options, env, fail)
-    label = invocation.standard.label or CHECKS[kind].label
-    policy, channels = _alert_settings(index, table, alerts, fail)
-    return CheckEntry(name, kind, 0, invocation, (), timeout, timeout_status, True, label, True, policy, channels)
-
-
-def _alert_settings(index: int, table: dict, alerts: dict[str, Any], fail):
-    """The alert keys as run's Policy and ChannelOptions, checked the way `run` checks its options."""
-    from cronchecks.alerting.channels.options import ChannelOptions
-    from cronchecks.alerting.policy import Policy, parse_notify_on
-    from cronchecks.core.thresholds import ParseError, parse_duration
+            if key in repeatable and key in merged:  # [defaults]' channels and the check's own, both
+                value = _as_list(merged[key]) + _as_list(value)
+            merged[key] = value
+    for key in ("name", "type"):
+        merged.pop(key)
 
     def where(key: str) -> int | None:
-        return index if key in table or f"{key}-env" in table or f"{key}-file" in table else None
+        return index if key in table else None
 
-    def count(key: str, default: int | None) -> int | None:
-        value = alerts.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise fail(where(key), key, "must be a whole number of runs, 1 or more")
-        return value
+    def timeout_of() -> float:
+        try:
+            seconds = parse_duration(str(merged.pop("timeout", "10s")))
+            if seconds <= 0:
+                raise ParseError("it must be above zero")
+        except ParseError as error:
+            raise fail(where("timeout"), "timeout", str(error)) from None
+        return seconds
 
-    remind = alerts.get("remind")
+    timeout = timeout_of()
     try:
-        remind_seconds = parse_duration(str(remind)) if remind is not None else None
-    except ParseError as error:
-        raise fail(where("remind"), "remind", str(error)) from None
-    try:
-        kinds = parse_notify_on(str(alerts.get("notify-on", "all")))
+        timeout_status = Status.parse(str(merged.pop("timeout-result", "critical")))
     except ValueError as error:
-        raise fail(where("notify-on"), "notify-on", str(error)) from None
-    for key in ("mail", "webhook", "dimension"):
-        if not all(isinstance(item, str) for item in alerts.get(key, [])):
-            raise fail(where(key), key, "must be a string or a list of strings")
-    for key in ("webhook-format", "pagerduty-key-file", "cloudwatch", "dogstatsd"):
-        if key in alerts and not isinstance(alerts[key], str):
-            raise fail(where(key), key, "must be a string")
-    if "pagerduty" in alerts and not isinstance(alerts["pagerduty"], bool):
-        raise fail(where("pagerduty"), "pagerduty", "must be true or false")
-    policy = Policy(after=count("after", 1) or 1, remind=remind_seconds, remind_every=count("remind-every", None),
-                    notify_on=kinds)
-    channels = ChannelOptions(
-        mail=tuple(alerts.get("mail", ())), webhooks=tuple(alerts.get("webhook", ())),
-        webhook_format=alerts.get("webhook-format"), pagerduty=bool(alerts.get("pagerduty", False)),
-        pagerduty_key_file=alerts.get("pagerduty-key-file"), cloudwatch=alerts.get("cloudwatch"),
-        dimensions=tuple(alerts.get("dimension", ())), dogstatsd=alerts.get("dogstatsd"))
-    return policy, channels
-
-
-@lru_cache(maxsize=None)
-def _command_for(kind: str):
-    """The check's click command, built once per type: a suite of 200 heartbeats parses 200 times."""
-    from cronchecks.cli import _single_check_command
-
-    return _single_check_command(kind)
-
-
-def _parse_check_options(index: int, kind: str, table: dict, options: dict[str, Any], env: Mapping[str, str],
-                         fail):
-    """Turn the table's keys into the check's own command line and parse it with the CLI's parser.
-
-    The same parser as the command line, so a key means exactly what its option means.
-    """
-    from cronchecks.core.invocation import CheckInvocation
-    from cronchecks.core.errors import UsageError
-
-    command = _command_for(kind)
-    by_name: dict[str, Any] = {}
-    positional = None
-    for param in command.params:
-        if param.param_type_name == "argument":
-            positional = param
-            by_name[param.name.replace("_", "-")] = param
-            continue
-        for opt in param.opts:
-            if opt.startswith("--"):
-                by_name[opt[2:]] = param
-        for opt in getattr(param, "secondary_opts", []):
-            if opt.startswith("--"):
-                by_name.setdefault(opt[2:], param)
-    argv: list[str] = []
-    tail: list[str] = []
-    for key, value in options.items():
-        target = _secret_form(key, set(by_name)) if key not in by_name else None
-        if target:
-            try:
-                value = _resolve_secret(key, value, env)
-            except ValueError as error:
-                raise fail(index, key, str(error)) from None
-            key = target
-        param = by_name.get(key)
-        if param is None or key in ("help", "version", "format", "verbose"):
-            raise fail(index, key, f"not an option of check-{kind} (see check-{kind} --help)")
-        if param is positional:
-            tail += [str(v) for v in (value if isinstance(value, list) else [value])]
-            continue
-        values = value if isinstance(value, list) else [value]
-        if getattr(param, "is_flag", False) or isinstance(value, bool):
-            if not isinstance(value, bool):
-                raise fail(index, key, "must be true or false")
-            if value:
-                argv.append(f"--{key}")
-            elif getattr(param, "secondary_opts", None):
-                argv.append(param.secondary_opts[0])
-            continue
-        if len(values) > 1 and not getattr(param, "multiple", False):
-            raise fail(index, key, "takes one value, not a list")
-        for item in values:
-            if isinstance(item, (dict, list)):
-                raise fail(index, key, "must be a string, a number or a list of them")
-            argv += [f"--{key}", str(item)]
+        raise fail(where("timeout-result"), "timeout-result", str(error)) from None
+    command = "cronchecks suite" if kind == "command" else f"check-{kind}"
+    values = OptionValues(merged, command, env)
     try:
-        invocation = command.main(args=argv + (["--"] + tail if tail else []), prog_name=f"check-{kind}",
-                                  standalone_mode=False)
+        alerts = read_alert_settings(values)
+        if kind == "command":
+            argv = merged.get("argv")
+            values.texts("argv")
+            if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+                raise fail(where("argv"), "argv" if "argv" in merged else None,
+                           'a command needs argv = ["program", "arg", ...]')
+            nagios = values.flag("nagios", True)
+            label_given = values.given("label")
+            label = values.text("label") or name.upper()
+            for key in values.unread():
+                raise fail(where(key), key, "unknown key for a command (allowed: argv, nagios, label, timeout, "
+                                            "timeout-result and the alert settings: " + ", ".join(ALERT_KEYS) + ")")
+            return CheckEntry(name, kind, 0, None, tuple(argv), timeout, timeout_status, nagios, " ".join(label.split()),
+                              label_given, alerts.policy, alerts.channels)
+        for key in merged:
+            if key in _NOT_IN_SUITES:
+                raise fail(where(key), key, f"not a key of a suite file (the suite's own {key} applies)")
+        invocation = build_invocation(kind, values)
+    except OptionError as error:
+        raise fail(where(error.option), error.option, error.reason) from None
     except UsageError as error:
         raise fail(index, None, error.message) from None
-    except Exception as error:  # click's usage errors: a bad value for an option
-        if hasattr(error, "format_message"):
-            param = getattr(error, "param", None)
-            key = next((o[2:] for o in getattr(param, "opts", []) if o.startswith("--")), None) if param else None
-            raise fail(index, key if key in table else None, " ".join(error.format_message().split())) from None
-        raise
-    if not isinstance(invocation, CheckInvocation):
-        raise fail(index, None, f"check-{kind} did not accept these options")
-    return invocation
+    label = invocation.standard.label or CHECKS[kind].label
+    return CheckEntry(name, kind, 0, invocation, (), timeout, timeout_status, True, label, True, alerts.policy,
+                      alerts.channels)
+
+
+# Options of a check command that a suite sets for all its checks at once, not per check.
+_NOT_IN_SUITES = ("format", "verbose", "version", "help")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

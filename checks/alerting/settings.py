@@ -1,0 +1,44 @@
+"""The alert settings of a check (policy and channels), read the same way for `cronchecks run` and a suite file."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from cronchecks.alerting.channels.options import ChannelOptions
+from cronchecks.alerting.policy import Policy, parse_notify_on
+from cronchecks.core.values import OptionValues
+
+# Their long names: `run`'s options and a suite's keys ([defaults] or a check's table).
+ALERT_KEYS = (
+    "after", "remind", "remind-every", "notify-on", "mail", "webhook", "webhook-format", "pagerduty",
+    "pagerduty-key-file", "cloudwatch", "dimension", "dogstatsd",
+)
+REPEATABLE_ALERT_KEYS = ("mail", "webhook", "dimension")
+
+
+class AlertSettings(NamedTuple):
+    policy: Policy
+    channels: ChannelOptions
+
+
+def read_alert_settings(values: OptionValues) -> AlertSettings:
+    """Policy and channels from option values; a bad value is an OptionError naming its option."""
+    remind = values.duration("remind", positive=True)
+    return AlertSettings(
+        policy=Policy(
+            after=values.whole("after", 1, minimum=1) or 1,
+            remind=remind,
+            remind_every=values.whole("remind-every", minimum=1),
+            notify_on=values.parsed("notify-on", parse_notify_on) or parse_notify_on("all"),
+        ),
+        channels=ChannelOptions(
+            mail=values.texts("mail"),
+            webhooks=values.texts("webhook"),
+            webhook_format=values.text("webhook-format"),
+            pagerduty=values.flag("pagerduty"),
+            pagerduty_key_file=values.text("pagerduty-key-file"),
+            cloudwatch=values.text("cloudwatch"),
+            dimensions=values.texts("dimension"),
+            dogstatsd=values.text("dogstatsd"),
+        ),
+    )

@@ -1,0 +1,55 @@
+"""check-http's options read from their values by long name, as the command line and a suite table give them."""
+
+from __future__ import annotations
+
+from cronchecks.core.thresholds import ParseError, parse_duration
+from cronchecks.core.values import OptionError, OptionValues
+from cronchecks.http.check import HttpOptions, StatusSpan, parse_status_list
+
+
+def _days(text: str) -> float:
+    """Seconds of certificate validity; a bare number is days, as check_http's -C reads it."""
+    if text.strip().replace(".", "", 1).isdigit():
+        return float(text) * 86400
+    try:
+        return parse_duration(text)
+    except ParseError as error:
+        raise ParseError(f"{error} (e.g. 30d, 7d, or 30 for days)") from None
+
+
+def _statuses(text: str) -> tuple[StatusSpan, ...]:
+    return parse_status_list(text)
+
+
+def read_options(values: OptionValues) -> HttpOptions:
+    """HttpOptions from option values; a bad value is an OptionError naming its option."""
+    url = values.text("url")
+    if url is None:
+        raise OptionError("url", "give the URL to check", "URL")
+    return HttpOptions(
+        url=url,
+        method=values.text("method"),
+        headers=values.texts("header"),
+        data=values.text("data"),
+        data_file=values.text("data-file"),
+        auth_env=values.text("auth-env"),
+        auth_file=values.text("auth-file"),
+        bearer_env=values.text("bearer-env"),
+        bearer_file=values.text("bearer-file"),
+        cacert=values.text("cacert"),
+        insecure=values.flag("insecure"),
+        cert=values.text("cert"),
+        key=values.text("key"),
+        follow=values.flag("follow", True),
+        max_redirects=values.whole("max-redirects", minimum=0),
+        user_agent=values.text("user-agent"),
+        expect_status=values.parsed("expect-status", _statuses, None) or parse_status_list("200-399"),
+        warn_status=values.parsed("warn-status", _statuses, None) or (),
+        expect_body=values.texts("expect-body"),
+        reject_body=values.texts("reject-body"),
+        expect_json=values.texts("expect-json"),
+        cert_warning=values.parsed("cert-warning", _days),
+        cert_critical=values.parsed("cert-critical", _days),
+        retries=values.whole("retries", 0, minimum=0) or 0,
+        retry_delay=values.duration("retry-delay"),
+    )
