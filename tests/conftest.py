@@ -17,7 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-COMMANDS = ["cronchecks", "check-http", "check-heartbeat", "check-log", "check-service", "check-integrity"]
+
+from cronchecks.core.registry import CHECKS  # noqa: E402
+
+COMMANDS = ["cronchecks", *(f"check-{name}" for name in CHECKS)]
 
 
 @dataclass

@@ -54,15 +54,13 @@ def derive_name(command: tuple[str, ...]) -> str:
 
 
 def speaks_nagios(command: tuple[str, ...]) -> bool:
-    """Commands named like plugins are read as plugins: exit 1-3 are WARNING/CRITICAL/UNKNOWN."""
-    program = Path(command[0]).name.lower()
-    if program.startswith(("check_", "check-")):
-        return True
-    if program.removesuffix(".exe") == "cronchecks" and len(command) > 1:
-        from cronchecks.core.registry import CHECKS
+    """Commands named like plugins are read as plugins: exit 1-3 are WARNING/CRITICAL/UNKNOWN.
 
-        return command[1] in CHECKS
-    return False
+    `cronchecks VERB` is one too, whatever the verb: every cronchecks command keeps the plugin
+    contract, so the wrapper needs no list of which verbs are checks.
+    """
+    program = Path(command[0]).name.lower().removesuffix(".exe")
+    return program.startswith(("check_", "check-")) or (program == "cronchecks" and len(command) > 1)
 
 
 def state_folder(given: str | None, env: Mapping[str, str]) -> Path:

@@ -41,12 +41,12 @@ def run(
     host: Annotated[Optional[str], typer.Option(
         "--host", metavar="NAME", help="Host name in alerts and metrics (default: this machine's name).",
         rich_help_panel=RUNNING)] = None,
-    after: Annotated[int, typer.Option(
+    after: Annotated[str, typer.Option(  # str: read by the alert settings' reader, as a suite's `after` is
         "--after", metavar="N", help="Alert once the check has been non-OK N runs in a row (a hard state).",
-        rich_help_panel=POLICY)] = 1,
+        rich_help_panel=POLICY)] = "1",
     remind: Annotated[Optional[str], typer.Option(
         "--remind", metavar="DURATION", help="Remind this often while it stays bad (e.g. 1h).", rich_help_panel=POLICY)] = None,
-    remind_every: Annotated[Optional[int], typer.Option(
+    remind_every: Annotated[Optional[str], typer.Option(
         "--remind-every", metavar="N", help="Remind every N runs while it stays bad.", rich_help_panel=POLICY)] = None,
     notify_on: Annotated[str, typer.Option(
         "--notify-on", metavar="KINDS", help="Which messages go out: problem,recovery,escalation,reminder,flapping,remediation (or all).",

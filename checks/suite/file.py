@@ -163,7 +163,8 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
         merged.pop(key)
 
     def where(key: str) -> int | None:
-        return index if key in table else None
+        """The table a key was written in: [defaults] only when it came from there (a missing key is the check's)."""
+        return None if key in defaults and key not in table else index
 
     def timeout_of() -> float:
         try:
