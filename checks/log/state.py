@@ -87,12 +87,12 @@ def load(path: str) -> dict[str, Mark]:
 
 def save(path: str, marks: dict[str, Mark]) -> None:
     """Write the state atomically: a crash leaves the old state or the new one, never half of one."""
-    from cronchecks.support.atomicfile import write_atomically
+    from cronchecks.support.atomicfile import PRIVATE, write_atomically
 
     payload = json.dumps({"version": STATE_VERSION, "files": {k: v.as_json() for k, v in sorted(marks.items())}},
                          indent=1).encode()
     try:
-        write_atomically(path, payload)
+        write_atomically(path, payload, PRIVATE)  # where logs were read up to is nobody else's business
     except OSError as error:
         raise CheckError(f"cannot write --state {path}: {error.strerror or error}") from None
 
