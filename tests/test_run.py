@@ -226,12 +226,28 @@ def test_outbox_entries_expire_with_a_line(tmp_path, closed_port):
     wrap(tmp_path / "state", "--name", "x", "--webhook", hook, "--notify-timeout", "500ms", "--", "false")
     db = store(tmp_path / "state")
     assert db.execute("select count(*) from outbox").fetchone()[0] == 1
-    db.execute("update outbox set created = created - 7200")
+    # Three attempts by runs spread over two hours: past a 1h expiry, it goes (with a line).
+    db.execute("update outbox set attempts = 3, first_attempt = last_attempt - 7200")
     db.commit()
     done = wrap(tmp_path / "state", "--name", "x", "--webhook", hook, "--notify-timeout", "500ms",
                 "--outbox-expiry", "1h", "--", "false")
-    assert "dropped the problem of x" in done.stderr
+    assert "dropped the problem of x after 3 attempt(s)" in done.stderr
     assert db.execute("select count(*) from outbox").fetchone()[0] == 0
+
+
+def test_a_message_queued_by_a_clock_days_behind_is_still_tried(tmp_path, closed_port):
+    """A run whose clock was two days behind queued a problem: the next run tries it, not drops it."""
+    hook = f"http://127.0.0.1:{closed_port}/hook"
+    wrap(tmp_path / "state", "--name", "x", "--webhook", hook, "--notify-timeout", "200ms", "--", "false")
+    db = store(tmp_path / "state")
+    db.execute("update outbox set created = created - 2 * 86400, first_attempt = first_attempt - 2 * 86400, "
+               "last_attempt = last_attempt - 2 * 86400")
+    db.commit()
+    assert db.execute("select attempts from outbox").fetchone() == (1,)
+    done = wrap(tmp_path / "state", "--name", "x", "--webhook", hook, "--notify-timeout", "200ms",
+                "--outbox-expiry", "1h", "--", "false")
+    assert "dropped" not in done.stderr and "not delivered" in done.stderr
+    assert db.execute("select attempts from outbox").fetchone() == (2,)
 
 
 def test_after_three_failures_then_reminders(tmp_path, receiver):
@@ -353,8 +369,12 @@ def test_lock_keeps_a_second_run_from_overlapping(tmp_path):
     assert first.wait(timeout=30) == 0
     third = wrap(state, "--name", "slow", "--lock", "--", "true")
     assert third.code == 0
-    statuses = [s for (s,) in store(state).execute("select status from results order by id")]
-    assert statuses == [3, 0, 0]
+    # The refused run is counted as skipped, not recorded as a state of the check: the
+    # report shows the job OK all along (it was UNKNOWN at 0.90 % uptime before).
+    db = store(state)
+    assert [s for (s,) in db.execute("select status from results order by id")] == [0, 0]
+    assert [r for (r,) in db.execute("select reason from skipped")][0].startswith("still running since ")
+    assert db.execute("select status from checks where name = 'slow'").fetchone() == (0,)
 
 
 def test_secrets_stay_out_of_output_and_store(tmp_path, receiver):

@@ -22,14 +22,15 @@ def flush(store: Store, channels: Sequence[Channel], *, budget: float, expiry: f
           say: Callable[[str], None], now: Callable[[], float] = time.time) -> int:
     """Send what waits in the outbox for these channels; returns how many were delivered.
 
-    Entries older than `expiry` are dropped first, each with a line. Every channel works
-    through its own queue, oldest first, in its own thread, within the same budget; an
-    entry that still fails when the budget runs out stays for the next run, and so do
-    the entries behind it (so that messages arrive in order).
+    Entries that have had their chance (Store.expire) are dropped first, each with a line.
+    Every channel works through its own queue, oldest first, in its own thread, within the
+    same budget; an entry that still fails when the budget runs out stays for the next run,
+    and so do the entries behind it (so that messages arrive in order). A Retry-After is
+    honoured up to half the expiry: a server asking for 2099 does not strand the queue.
     """
-    for entry in store.expire(now() - expiry):
-        say(f"outbox: dropped the {describe_event(entry.event)} after {entry.attempts} attempt(s): "
-            f"older than the outbox expiry")
+    for entry in store.expire(expiry, now()):
+        say(f"outbox: dropped the {describe_event(entry.event)} after {entry.attempts} attempt(s) over more than "
+            f"the outbox expiry")
     by_fingerprint = {channel.fingerprint: channel for channel in channels}
     if not by_fingerprint:
         return 0
@@ -55,10 +56,12 @@ def flush(store: Store, channels: Sequence[Channel], *, budget: float, expiry: f
                     store.delivered(entry.id)  # it will never go through: do not block the queue
                 say(f"{channel.shown}: {describe_event(entry.event)} dropped: {error} (permanent, not retried)")
                 continue
+            wait = min(error.retry_after or 0.0, expiry / 2)
             with lock:
-                store.failed(entry.id, str(error), next_attempt=now() + (error.retry_after or 0))
+                at = now()
+                store.failed(entry.id, str(error), next_attempt=at + wait, now=at)
                 for waiting in queue[position + 1:]:
-                    store.failed(waiting.id, "waiting behind an earlier message", next_attempt=0)
+                    store.released(waiting.id)
             say(f"{channel.shown}: {describe_event(entry.event)} not delivered: {error}; "
                 f"kept in the outbox for the next run")
             return

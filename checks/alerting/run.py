@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 from cronchecks.alerting.channels.options import ChannelOptions
 from cronchecks.alerting.policy import REMEDIATION, Decision, Policy
@@ -121,35 +121,78 @@ class Wrapper:
     # --- the run ------------------------------------------------------------------
 
     def run(self) -> int:
+        """Run the command whatever happens to the store: the wrapper never stands between cron and the job."""
         from cronchecks.alerting.channels.options import build_channels
-        from cronchecks.alerting.store import Store
+        from cronchecks.alerting.store import Store, StoreError
 
         options = self.options
         channels = build_channels(options.channels, self.env, self.host)  # mistakes surface before running
         pinger = self._pinger()
-        store = Store(state_folder(options.state_dir, self.env))
+        folder = state_folder(options.state_dir, self.env)
+        try:
+            store: Store | None = Store(folder)
+        except StoreError as error:
+            self.say(f"{error}; the command runs, unrecorded")
+            self.lost = str(error)
+            store = None
         try:
             lock = None
             if options.lock:
-                from cronchecks.support.lock import LockHeld, RunLock
+                from cronchecks.support.lock import LockError, LockHeld, RunLock
 
-                lock = RunLock(state_folder(options.state_dir, self.env) / "locks", self.name)
+                lock = RunLock(folder / "locks", self.name)
                 try:
                     lock.acquire()
                 except LockHeld as held:
-                    # Recorded like any result: a job stuck for many runs becomes a problem.
+                    # Not a result of the check: the run that holds the lock will give one.
+                    # Counted as skipped, so a job stuck for many runs still shows.
                     self.print_line(f"{self.label} UNKNOWN - {held}")
-                    self._record(store, channels, Status.UNKNOWN, int(Status.UNKNOWN), 0.0, str(held), (),
-                                 str(held), self.clock())
+                    if store is not None:
+                        self._safely(lambda: store.record_skipped(self.name, self.clock(), str(held)), "skipped run")
                     return int(Status.UNKNOWN)
+                except LockError as error:
+                    self.say(f"{error}; the command runs without the lock")
+                    lock = None
             try:
                 return self._run_locked(store, channels, pinger)
             finally:
                 if lock:
                     lock.release()
         finally:
-            self._flush(store, channels)
-            store.close()
+            if store is not None:
+                self._flush(store, channels)
+                store.close()
+            elif self.lost:
+                self._announce_lost_record(channels)
+
+    lost: str = ""  # why this run could not be recorded, if it could not
+
+    def _safely(self, step: Callable[[], Any], what: str) -> Any:
+        """A step on the store; its failure is one line on stderr and the run goes on."""
+        import sqlite3
+
+        try:
+            return step()
+        except (sqlite3.Error, OSError) as error:
+            self.lost = f"cannot record the {what}: {getattr(error, 'strerror', None) or error}"
+            self.say(self.lost)
+            return None
+
+    def _announce_lost_record(self, channels) -> None:
+        """Where the channels can still be reached, say that this run's record was lost (no outbox to keep it)."""
+        from cronchecks.alerting.policy import CheckState
+        from cronchecks.alerting.recorder import alert_event
+
+        now = self.clock()
+        decision = Decision(CheckState(Status.UNKNOWN, now, 1, Status.UNKNOWN, now), (), 0.0, None, None)
+        event = alert_event("problem", check=self.name, host=self.host, status=Status.UNKNOWN,
+                            summary=f"this run was not recorded: {self.lost}", output="", at=now, decision=decision)
+        for channel in channels:
+            try:
+                if channel.accepts(event):
+                    channel.send(event, timeout=min(self.options.notify_timeout, 10))
+            except Exception as error:  # noqa: BLE001  (delivery trouble never changes the exit code)
+                self.say(f"{channel.shown}: the notice of the lost record was not delivered: {error}")
 
     def _run_locked(self, store, channels, pinger) -> int:
         from cronchecks.core.pluginoutput import parse_plugin_output
@@ -181,8 +224,8 @@ class Wrapper:
         output = finished.stdout + finished.stderr
         tail = (f"{summary}\n" if finished.start_error or finished.timed_out else "") + output[-4000:]
         decision = self._record(store, channels, status, exit_code, finished.duration, summary,
-                                parsed.perfdata, tail, started)
-        if status is not Status.OK and options.on_fail:
+                                parsed.perfdata, tail, started) if store is not None else None
+        if status is not Status.OK and options.on_fail and store is not None and decision is not None:
             self._remediate(store, channels, decision, output)
         self._ping(pinger, "finish", run_id, exit_code, tail)
         return exit_code
@@ -190,12 +233,15 @@ class Wrapper:
     # --- recording and messages ------------------------------------------------------
 
     def _record(self, store, channels, status: Status, exit_code: int | None, duration: float, summary: str,
-                perfdata, tail: str, at: float) -> Decision:
+                perfdata, tail: str, at: float) -> Decision | None:
         from cronchecks.alerting.recorder import record_result
 
-        decision = record_result(store, check=self.name, host=self.host, status=status, exit_code=exit_code,
-                                 duration=duration, summary=summary, perfdata=perfdata, output=tail, at=at,
-                                 policy=self.options.policy, channels=channels, keep=self.options.keep)
+        decision = self._safely(lambda: record_result(
+            store, check=self.name, host=self.host, status=status, exit_code=exit_code, duration=duration,
+            summary=summary, perfdata=perfdata, output=tail, at=at, policy=self.options.policy, channels=channels,
+            keep=self.options.keep), "result")
+        if decision is None:
+            return None
         if self.options.verbosity:
             self.say(f"recorded {status.name} (exit {exit_code}, {decision.state.consecutive} non-OK in a row)"
                      + "".join(f"; announcing {kind.replace('_', ' ')}" for kind in decision.notices))

@@ -13,7 +13,9 @@ from typing import Any, Callable, NamedTuple, Sequence
 from cronchecks.alerting.policy import CheckState, Decision
 from cronchecks.core.result import Status
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+UNATTEMPTED_EXPIRY_FACTOR = 7  # a message no run was configured to send goes after 7 outbox expiries
+MIN_ATTEMPTS_TO_EXPIRE = 3  # ... one that was tried goes only after this many attempts, spread over the expiry
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS checks (
     name TEXT PRIMARY KEY,
@@ -51,7 +53,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt REAL NOT NULL DEFAULT 0,
     claimed_until REAL NOT NULL DEFAULT 0,
     claimed_by INTEGER,
-    last_error TEXT
+    last_error TEXT,
+    first_attempt REAL,
+    last_attempt REAL
 );
 CREATE INDEX IF NOT EXISTS outbox_by_channel ON outbox (channel, id);
 CREATE TABLE IF NOT EXISTS remediations (
@@ -64,7 +68,18 @@ CREATE TABLE IF NOT EXISTS remediations (
     helped INTEGER
 );
 CREATE INDEX IF NOT EXISTS remediations_by_check ON remediations (check_name, at);
+CREATE TABLE IF NOT EXISTS skipped (
+    id INTEGER PRIMARY KEY,
+    check_name TEXT NOT NULL,
+    at REAL NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS skipped_by_check ON skipped (check_name, at);
 """
+
+
+class StoreError(Exception):
+    """The store cannot be used (unwritable, corrupt, a planted link, a newer schema): the run goes on unrecorded."""
 
 
 class ResultRow(NamedTuple):
@@ -96,8 +111,23 @@ class Store:
     """
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "cronchecks.sqlite3"
+        try:
+            self._open(directory)
+        except (sqlite3.Error, OSError) as error:
+            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            raise StoreError(f"cannot use the store {self.path}: {reason}") from None
+
+    def _open(self, directory: Path) -> None:
+        # The store holds job output: its folder is the owner's (0700) and the file 0600,
+        # whatever the umask; SQLite gives the -wal and -shm files the database's mode.
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not directory.is_dir():
+            raise StoreError(f"cannot use the store: {directory} is not a folder")
+        if self.path.is_symlink():
+            raise StoreError(f"refusing the store {self.path}: it is a symbolic link (planted?)")
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        os.close(descriptor)
         # Delivery threads share the connection; every use goes through a transaction,
         # and transactions are serialised by a lock of our own.
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
@@ -108,7 +138,12 @@ class Store:
         if mode.lower() != "wal":  # e.g. a network filesystem: still correct, only slower
             self.db.execute("PRAGMA journal_mode = DELETE")
         self.db.execute("PRAGMA synchronous = NORMAL")
-        if self.db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        found = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if found > SCHEMA_VERSION:
+            self.db.close()
+            raise StoreError(f"the store {self.path} was written by a newer cronchecks (schema {found}, this one "
+                             f"knows {SCHEMA_VERSION}): not recorded")
+        if found < SCHEMA_VERSION:
             with self.transaction():
                 version = self.db.execute("PRAGMA user_version").fetchone()[0]
                 for statement in _SCHEMA.split(";"):
@@ -116,6 +151,9 @@ class Store:
                         self.db.execute(statement)
                 if 0 < version < 2:  # a store from before the first failure's output was kept
                     self.db.execute("ALTER TABLE checks ADD COLUMN problem_output TEXT NOT NULL DEFAULT ''")
+                if 0 < version < 3:  # before expiry counted attempts rather than trusting one clock
+                    self.db.execute("ALTER TABLE outbox ADD COLUMN first_attempt REAL")
+                    self.db.execute("ALTER TABLE outbox ADD COLUMN last_attempt REAL")
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -171,11 +209,20 @@ class Store:
                  state.last_notice, state.runs_since_notice, int(state.flapping), row.at, row.summary, output, kept))
             for channel, event in events_for(decision, first_failure):
                 self.enqueue(channel, event, now=row.at)
-            if keep_seconds is not None:
+            if keep_seconds is not None:  # this check's history only: other checks keep their own --keep
                 cutoff = row.at - keep_seconds
-                self.db.execute("DELETE FROM results WHERE at < ?", (cutoff,))
-                self.db.execute("DELETE FROM remediations WHERE at < ?", (cutoff,))
+                for table in ("results", "remediations", "skipped"):
+                    self.db.execute(f"DELETE FROM {table} WHERE check_name = ? AND at < ?", (row.check_name, cutoff))
         return decision
+
+    def record_skipped(self, name: str, at: float, reason: str) -> None:
+        """A run that did not happen (the lock was held): counted and shown, never a state of the check."""
+        with self.transaction():
+            self.db.execute("INSERT INTO skipped (check_name, at, reason) VALUES (?, ?, ?)", (name, at, reason))
+
+    def skipped(self, name: str) -> list[tuple[float, str]]:
+        return self.db.execute("SELECT at, reason FROM skipped WHERE check_name = ? ORDER BY at, id",
+                               (name,)).fetchall()
 
     def state(self, name: str) -> CheckState | None:
         row = self.db.execute(
@@ -207,37 +254,61 @@ class Store:
     def claim(self, channels: Sequence[str], now: float, lease: float, limit: int = 100) -> list[OutboxEntry]:
         """Take the due entries of these channels, oldest first, for `lease` seconds.
 
-        A claim keeps two concurrent runs from sending the same message. A claim whose
-        run has died (killed mid-delivery) is taken over at once; the lease is the
-        fallback where the process table cannot tell (another machine sharing the folder).
+        Per channel the order is absolute: entries are taken from the oldest on and no
+        further than the first one that is not due (a Retry-After) or is held by a live
+        run, so nothing newer goes out while an older message waits. A claim keeps two
+        concurrent runs from sending the same message; a claim whose run has died is taken
+        over at once, and the lease is the fallback where the process table cannot tell.
         """
-        if not channels:
-            return []
-        marks = ",".join("?" * len(channels))
+        taken: list[tuple] = []
         with self.transaction():
-            rows = self.db.execute(
-                f"SELECT id, created, channel, event, attempts FROM outbox WHERE channel IN ({marks}) "
-                "AND next_attempt <= ? AND (claimed_until <= ? OR NOT pid_alive(claimed_by)) ORDER BY id LIMIT ?",
-                (*channels, now, now, limit)).fetchall()
+            for channel in dict.fromkeys(channels):
+                rows = self.db.execute(
+                    "SELECT id, created, channel, event, attempts, next_attempt, claimed_until, "
+                    "pid_alive(claimed_by) FROM outbox WHERE channel = ? ORDER BY id LIMIT ?",
+                    (channel, limit)).fetchall()
+                for row in rows:
+                    held = row[6] > now and row[7]
+                    if row[5] > now or held:
+                        break
+                    taken.append(row)
             self.db.executemany("UPDATE outbox SET claimed_until = ?, claimed_by = ? WHERE id = ?",
-                                [(now + lease, os.getpid(), row[0]) for row in rows])
-        return [OutboxEntry(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+                                [(now + lease, os.getpid(), row[0]) for row in taken])
+        return [OutboxEntry(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in taken]
 
     def delivered(self, entry_id: int) -> None:
         with self.transaction():
             self.db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
 
-    def failed(self, entry_id: int, error: str, next_attempt: float) -> None:
+    def failed(self, entry_id: int, error: str, next_attempt: float, now: float | None = None) -> None:
+        """An attempt that did not go through: counted, with this run's time of it."""
+        at = time.time() if now is None else now
         with self.transaction():
             self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?, "
-                            "claimed_until = 0 WHERE id = ?", (error, next_attempt, entry_id))
+                            "claimed_until = 0, first_attempt = coalesce(first_attempt, ?), last_attempt = ? "
+                            "WHERE id = ?", (error, next_attempt, at, at, entry_id))
 
-    def expire(self, older_than: float) -> list[OutboxEntry]:
-        """Drop entries created before `older_than`; returns them so the caller can say so."""
+    def released(self, entry_id: int) -> None:
+        """Not tried this time (waiting behind an older message): back in the queue, no attempt counted."""
         with self.transaction():
-            rows = self.db.execute("SELECT id, created, channel, event, attempts FROM outbox WHERE created < ? "
-                                   "ORDER BY id", (older_than,)).fetchall()
-            self.db.execute("DELETE FROM outbox WHERE created < ?", (older_than,))
+            self.db.execute("UPDATE outbox SET claimed_until = 0 WHERE id = ?", (entry_id,))
+
+    def expire(self, expiry: float, now: float) -> list[OutboxEntry]:
+        """Drop the entries that have had their chance; returns them so the caller can say so.
+
+        A message goes only once runs have tried it MIN_ATTEMPTS_TO_EXPIRE times over at
+        least `expiry` seconds between its first and its last attempt, never on one run's
+        comparison with a time another run's clock wrote (a queue written by a machine
+        whose clock was days behind is still tried). One no run was configured to send
+        goes after UNATTEMPTED_EXPIRY_FACTOR expiries, so that the outbox cannot grow forever.
+        """
+        with self.transaction():
+            condition = ("(attempts >= ? AND last_attempt - first_attempt >= ?) "
+                         "OR (attempts = 0 AND created < ?)")
+            arguments = (MIN_ATTEMPTS_TO_EXPIRE, expiry, now - expiry * UNATTEMPTED_EXPIRY_FACTOR)
+            rows = self.db.execute(f"SELECT id, created, channel, event, attempts FROM outbox WHERE {condition} "
+                                   "ORDER BY id", arguments).fetchall()
+            self.db.execute(f"DELETE FROM outbox WHERE {condition}", arguments)
         return [OutboxEntry(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     def outbox(self) -> list[OutboxEntry]:

@@ -17,6 +17,10 @@ class LockHeld(Exception):
         self.pid = pid
 
 
+class LockError(Exception):
+    """The lock file cannot be used (its folder unwritable, a planted symbolic link): says which and why."""
+
+
 class RunLock:
     """An exclusive, non-blocking lock on `<folder>/<name>.lock`.
 
@@ -25,13 +29,22 @@ class RunLock:
     """
 
     def __init__(self, folder: Path, name: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+        self.folder = folder
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:200]
         self.path = folder / f"{safe}.lock"
         self.handle = None
 
     def acquire(self) -> None:
-        handle = open(self.path, "a+b")
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if self.path.is_symlink():  # opening it would truncate whatever it points at
+                raise LockError(f"refusing the lock {self.path}: it is a symbolic link (planted?)")
+            # O_NOFOLLOW as well: a link planted between the check above and the open is refused too.
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+                                 | getattr(os, "O_BINARY", 0), 0o600)
+        except OSError as error:
+            raise LockError(f"cannot use the lock {self.path}: {error.strerror or error}") from None
+        handle = os.fdopen(descriptor, "r+b")
         try:
             _lock(handle)
         except OSError:
