@@ -75,13 +75,13 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> int:
         except OSError as error:
             _say(f"--prometheus {options.prometheus}: {error.strerror or error}")
     if options.icinga2:
-        from cronchecks.suite.passive import submit_icinga2
+        from cronchecks.suite.icinga2 import submit_icinga2
 
         for problem in submit_icinga2(options.icinga2, runs, host, options.ttl, env, options.notify_timeout):
             _say(problem)
     if options.nagios_cmd:
         from cronchecks.core.errors import UsageError
-        from cronchecks.suite.passive import nagios_command_lines, write_nagios_commands
+        from cronchecks.suite.nagios import nagios_command_lines, write_nagios_commands
 
         try:
             write_nagios_commands(options.nagios_cmd, nagios_command_lines(runs, host))
