@@ -546,7 +546,7 @@ def test_the_passive_services_are_the_suites_checks():
     raw = (EXAMPLES / "icinga2" / "cronchecks-passive.conf").read_text()
     for variable in ("CRONCHECKS_ICINGA2_USER", "CRONCHECKS_ICINGA2_PASSWORD", "CRONCHECKS_ICINGA2_CAFILE"):
         assert variable in raw
-        assert variable in (ROOT / "checks" / "suite" / "passive.py").read_text(), f"the suite does not read {variable}"
+        assert variable in (ROOT / "checks" / "suite" / "icinga2.py").read_text(), f"the suite does not read {variable}"
 
 
 def test_icinga2_services_set_only_variables_their_commands_read():

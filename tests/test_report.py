@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cronchecks.cli import main
+from cronchecks.core.hostname import host_name
 from cronchecks.report.figures import Window, check_report, quantile, status_strip, time_in_states, uptime_percent
 from cronchecks.report.history import History
 from cronchecks.core.result import Status
@@ -226,7 +226,7 @@ def test_plain_table_when_not_a_terminal(store, capsys):
                                 "--check", "web")
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0] == f"cronchecks report on {socket.gethostname()}: 1 CRITICAL, 1 OK (last 24h)"
+    assert lines[0] == f"cronchecks report on {host_name()}: 1 CRITICAL, 1 OK (last 24h)"
     assert lines[3].split() == ["CHECK", "STATUS", "SINCE", "UPTIME", "FAILED", "DURATION", "p50/p95", "TIME",
                                 "p50/p95", "OPEN", "INCIDENT", "LAST", "CHANGE"]
     assert lines[4].startswith("db ") and " CRITICAL " in lines[4] and "50.00%" in lines[4] and "2/3" in lines[4]
@@ -445,6 +445,21 @@ def test_daily_summary_by_mail(store, capsys, monkeypatch):
     assert got["message"]["Subject"] == "[cronchecks] cronchecks report on web1: 1 CRITICAL, 2 OK (last 24h)"
     body = got["message"].get_content()
     assert "CHECK " in body and "db " in body and "CRITICAL for 6h 00m" in body and "93.75%" in body
+
+
+def test_the_page_and_the_summary_are_out_before_anything_is_printed(store, tmp_path, http_server, capsys):
+    from cronchecks.alerting.channels.options import ChannelOptions
+    from cronchecks.report.build import ReportRequest, make_report
+
+    http_server.routes["/hook"] = Reply(200, "ok")
+    page = tmp_path / "status.html"
+    channels = ChannelOptions(webhooks=(f"{http_server.url}/hook",), webhook_format="json")
+    outcome = make_report(ReportRequest(window_length=DAY, until=T, state_dir=str(store), html=str(page),
+                                        host="web1", channels=channels), {})
+    assert capsys.readouterr() == ("", "")  # building a report prints nothing: the command line does
+    assert "web1" in page.read_text() and [r["path"] for r in http_server.requests] == ["/hook"]
+    assert [r.name for r in outcome.reports] == ["db", "queue", "web"]  # worst first
+    assert (outcome.host, outcome.window, outcome.problems) == ("web1", Window(T - DAY, T), [])
 
 
 def test_every_option_is_in_the_readme():

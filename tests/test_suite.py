@@ -308,6 +308,85 @@ def test_alerts_go_through_the_same_policy_and_channels_as_run(tmp_path, beat):
     assert kinds == [("flag", "problem"), ("flag", "recovery"), ("quiet", "recovery")]
 
 
+def test_suite_and_run_call_this_machine_by_the_same_name_unless_told(tmp_path):
+    from cronchecks.core.hostname import host_name
+
+    received = []
+    with LoopbackHTTP() as hooks:
+        def accept(handler):
+            received.append(json.loads(hooks.requests[-1]["body"]))
+            return Reply(200, "ok")
+
+        hooks.routes["/hook"] = accept
+        path = write(tmp_path, f"""
+            [[check]]
+            name = "down"
+            type = "command"
+            argv = ["{plugin(tmp_path, 'check_down', 2, 'DOWN CRITICAL - gone')}"]
+            webhook = "{hooks.url}/hook"
+        """)
+        suite(tmp_path, str(path))
+        run_console_script("cronchecks", "suite", str(path), "--state-dir", str(tmp_path / "other"), "--host", "web01")
+        run_console_script("cronchecks", "run", "--state-dir", str(tmp_path / "run"), "--name", "down",
+                           "--webhook", f"{hooks.url}/hook", "--", "false")
+    # No DNS lookup (getfqdn): the name `hostname` prints, as `cronchecks run` gives it.
+    assert [event["host"] for event in received] == [host_name(), "web01", host_name()]
+
+
+def test_a_suite_records_and_exports_everything_before_printing(tmp_path, beat, capsys):
+    from cronchecks.suite.command import SuiteOptions, run_suite_command
+
+    path = write(tmp_path, f"[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '{beat}'\ncritical = '5m'\n")
+    prom = tmp_path / "suite.prom"
+    outcome = run_suite_command(SuiteOptions(path=path, prometheus=str(prom), host="web01",
+                                             state_dir=str(tmp_path / "state")), {})
+    assert capsys.readouterr() == ("", "")  # the orchestration prints nothing: the command line does
+    assert prom.read_text().startswith("# HELP cronchecks_check_status")
+    db = sqlite3.connect(tmp_path / "state" / "cronchecks.sqlite3")
+    assert list(db.execute("select name, status from checks")) == [("a", 0)]
+    assert (outcome.status.name, outcome.host, outcome.problems, outcome.timed_out) == ("OK", "web01", [], False)
+    assert [run.entry.name for run in outcome.runs] == ["a"]
+
+
+def test_a_reader_that_went_away_loses_no_record_and_no_export(tmp_path, beat):
+    import subprocess
+
+    path = write(tmp_path, f"[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '{beat}'\ncritical = '5m'\n")
+    prom = tmp_path / "suite.prom"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `cronchecks suite ... | head` with head already gone
+    try:
+        subprocess.run([str(Path(sys.executable).parent / "cronchecks"), "suite", str(path), "--prometheus",
+                        str(prom), "--state-dir", str(tmp_path / "state")], stdout=write_end,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    finally:
+        os.close(write_end)
+    assert prom.exists()
+    db = sqlite3.connect(tmp_path / "state" / "cronchecks.sqlite3")
+    assert list(db.execute("select name from checks")) == [("a",)]
+
+
+def test_the_command_line_shows_the_outcome_and_then_its_problems(tmp_path, beat):
+    import io
+
+    from cronchecks.cli.suite import show_outcome
+    from cronchecks.suite.command import SuiteOptions, run_suite_command
+
+    path = write(tmp_path, f"[[check]]\nname = 'a'\ntype = 'heartbeat'\nfile = '{beat}'\ncritical = '5m'\n")
+    outcome = run_suite_command(SuiteOptions(path=path, record=False, nagios_cmd=str(tmp_path / "absent.cmd")), {})
+    out, err = io.StringIO(), io.StringIO()
+    assert show_outcome(outcome, "auto", False, out, err) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("SUITE OK - 1 ok | a::age=") and lines[1].startswith("a: HEARTBEAT OK - ")
+    assert err.getvalue().startswith(f"cronchecks suite: --nagios-cmd {tmp_path / 'absent.cmd'} does not exist")
+    table = io.StringIO()
+    show_outcome(outcome, "table", False, table, io.StringIO())
+    assert "SUITE OK - 1 ok" in table.getvalue() and "┃ check" in table.getvalue()
+    valid = io.StringIO()
+    assert show_outcome(outcome, "auto", True, valid, io.StringIO()) == 0
+    assert valid.getvalue() == f"SUITE OK - {path}: 1 checks, valid\n"
+
+
 # --- property: the loader never fails with anything but SuiteError -------------------------
 
 _keys = st.sampled_from(["name", "type", "file", "critical", "warning", "argv", "after", "timeout", "webhook",

@@ -1,19 +1,18 @@
-"""Command line of `cronchecks report`: options in; a table, JSON, a status page or a daily summary out."""
+"""Command line of `cronchecks report`: options in; the report as a table or JSON out (checks.report.build does the rest)."""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional, Sequence
+from typing import Annotated, Optional
 
 import typer
 
 from cronchecks.core.values import option_value
-from cronchecks.core.errors import CheckError, UsageError
+from cronchecks.core.errors import UsageError
 
 WHAT = "What to report"
 OUTPUT = "Output"
 SUMMARY = "Daily summary (through the channels of cronchecks run)"
-
 
 
 def _moment(flag: str, text: str) -> float:
@@ -23,23 +22,6 @@ def _moment(flag: str, text: str) -> float:
         return parse_timestamp(text, resolve_timezone(None)).timestamp()
     except TimestampError as error:
         raise UsageError(f"invalid {flag}: {error}") from None
-
-
-def select_checks(known: Sequence[str], wanted: Sequence[str], where: str) -> list[str]:
-    """The names asked for with --check (exact names, or shell-style patterns like `web-*`), in the store's order."""
-    if not wanted:
-        return list(known)
-    from fnmatch import fnmatchcase
-
-    chosen: set[str] = set()
-    for pattern in wanted:
-        found = [name for name in known if fnmatchcase(name, pattern)] if any(c in pattern for c in "*?[") \
-            else [name for name in known if name == pattern]
-        if not found:
-            shown = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "") if known else "none yet"
-            raise UsageError(f"no check named {pattern!r} in the store {where} (known: {shown})")
-        chosen.update(found)
-    return [name for name in known if name in chosen]
 
 
 def _emit(text: str) -> None:
@@ -135,9 +117,8 @@ def report(
     store that cannot be read, or an --html file that cannot be written.
     """
     import os
-    import socket
-    import time
-    from pathlib import Path
+
+    from cronchecks.report.build import ReportRequest, make_report
 
     window_length = option_value("--since", since, positive=True)
     budget = option_value("--notify-timeout", notify_timeout, positive=True)
@@ -147,43 +128,18 @@ def report(
         raise UsageError(f"invalid --format {output_format!r} (table or json)")
     if not perf.strip():
         raise UsageError("invalid --perf: give a perfdata label, e.g. time")
-    generated = time.time()
-    end = _moment("--until", until) if until else generated
-    host_name = host or socket.gethostname()
-
-    from cronchecks.alerting.run import state_folder
-    from cronchecks.report.figures import Window, check_report, order
-    from cronchecks.report.history import History
-
-    channels = []
+    channels = None
     if mail or webhook:
         from cronchecks.alerting.channels.options import ChannelOptions
-        from cronchecks.report.summary import summary_channels
 
-        channels = summary_channels(ChannelOptions(mail=tuple(mail or ()), webhooks=tuple(webhook or ()),
-                                                   webhook_format=webhook_format), os.environ, host_name)
+        channels = ChannelOptions(mail=tuple(mail or ()), webhooks=tuple(webhook or ()), webhook_format=webhook_format)
     elif webhook_format:
         raise UsageError("--webhook-format goes with --webhook")
-
-    window = Window(end - window_length, end)
-    folder = state_folder(state_dir, os.environ)
-    with History(folder) as history:
-        names = select_checks(history.names(), check or [], str(history.path))
-        reports = []
-        for name in names:
-            rows = history.rows(name, min(window.start, window.end - 86400.0), window.end, perf)
-            reports.append(check_report(name, rows, history.streak(name, window.end), window, perf))
-    reports = order(reports)
-
-    if html:
-        from cronchecks.report.html import status_page, write_page
-
-        page = status_page(reports, window, host=host_name, generated=generated, title=title)
-        target = Path(html).expanduser()
-        try:
-            write_page(target, page)
-        except OSError as error:
-            raise CheckError(f"cannot write --html {target}: {error.strerror or error}") from None
+    request = ReportRequest(
+        window_length=window_length, until=_moment("--until", until) if until else None, checks=tuple(check or ()),
+        perf=perf, state_dir=state_dir, html=html, title=title, host=host, channels=channels,
+        notify_timeout=budget, outbox_expiry=expiry)
+    outcome = make_report(request, os.environ)
 
     if not quiet:
         if fmt == "json":
@@ -191,22 +147,14 @@ def report(
 
             from cronchecks.report.figures import report_dict
 
-            _emit(json.dumps(report_dict(reports, window, host=host_name, perf_label=perf, generated=generated),
-                             indent=2))
+            _emit(json.dumps(report_dict(outcome.reports, outcome.window, host=outcome.host, perf_label=outcome.perf,
+                                         generated=outcome.generated), indent=2))
         elif sys.stdout.isatty():
-            print_rich_table(reports, window, perf, host_name)
+            print_rich_table(outcome.reports, outcome.window, outcome.perf, outcome.host)
         else:
             from cronchecks.report.text import plain_report
 
-            _emit(plain_report(reports, window, perf, host_name))
-
-    if channels:
-        from cronchecks.report.summary import send_summary, summary_event
-
-        event = summary_event(reports, window, host=host_name, perf_label=perf, generated=generated)
-
-        def say(message: str) -> None:
-            print(f"cronchecks report: {message}", file=sys.stderr, flush=True)
-
-        send_summary(folder, channels, event, budget=budget, expiry=expiry, say=say)
+            _emit(plain_report(outcome.reports, outcome.window, outcome.perf, outcome.host))
+    for problem in outcome.problems:
+        print(f"cronchecks report: {problem}", file=sys.stderr, flush=True)
     return 0

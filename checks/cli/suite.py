@@ -1,10 +1,15 @@
-"""Command line of `cronchecks suite`: many checks from one TOML file, in one process."""
+"""Command line of `cronchecks suite`: many checks from one TOML file, in one process; options in, lines out."""
 
-from typing import Annotated, Optional
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 
 import typer
 
 from cronchecks.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from cronchecks.suite.command import SuiteOutcome
 
 OUTPUT = "Output"
 SCALE = "Feeding other systems"
@@ -31,7 +36,7 @@ def suite(
         "--nagios-cmd", metavar="FILE", help="Write PROCESS_SERVICE_CHECK_RESULT lines to Nagios' external command file.",
         rich_help_panel=SCALE)] = None,
     host: Annotated[Optional[str], typer.Option(
-        "--host", metavar="NAME", help="Host of the passive results and alerts (default: this machine's fully qualified name).",
+        "--host", metavar="NAME", help="Host of the passive results and alerts (default: this machine's name, as `hostname` prints it).",
         rich_help_panel=SCALE)] = None,
     ttl: Annotated[str, typer.Option(
         "--ttl", metavar="DURATION", help="How long Icinga 2 keeps a passive result fresh before it turns stale.",
@@ -51,6 +56,7 @@ def suite(
 ) -> int:
     """Run many checks from one TOML file in one process, in parallel; exit with the worst state."""
     import os
+    import sys
     from pathlib import Path
 
     from cronchecks.core.values import option_value
@@ -62,8 +68,73 @@ def suite(
     if output_format not in ("auto", "nagios", "table", "json"):
         raise UsageError(f"invalid --format {output_format!r} (nagios, table or json)")
     options = SuiteOptions(
-        path=Path(file), validate_only=check, jobs=jobs, output_format=output_format, prometheus=prometheus,
+        path=Path(file), validate_only=check, jobs=jobs, prometheus=prometheus,
         icinga2=icinga2, nagios_cmd=nagios_cmd, host=host, ttl=option_value("--ttl", ttl, positive=True), state_dir=state_dir,
         record=not no_record, keep=option_value("--keep", keep, positive=True), notify_timeout=option_value("--notify-timeout", notify_timeout, positive=True),
         outbox_expiry=option_value("--outbox-expiry", outbox_expiry, positive=True))
-    return run_suite_command(options, os.environ)
+    outcome = run_suite_command(options, os.environ)
+    code = show_outcome(outcome, output_format, check, sys.stdout, sys.stderr)
+    if outcome.timed_out:
+        # A hung check's thread cannot be interrupted; end what it started and leave
+        # without waiting for it (everything was recorded and printed already).
+        from cronchecks.core.execute import end_child_processes
+
+        end_child_processes()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def show_outcome(outcome: SuiteOutcome, output_format: str, validated_only: bool, out: TextIO, err: TextIO) -> int:
+    """Print what the suite did (nagios lines, a table or JSON), then its problems on `err`; the exit code."""
+    if validated_only:
+        _write(out, f"SUITE OK - {outcome.suite.path}: {len(outcome.suite.checks)} checks, valid")
+        return 0
+    if output_format == "auto":
+        isatty = getattr(out, "isatty", None)
+        output_format = "table" if isatty and isatty() else "nagios"
+    if output_format == "json":
+        import json
+
+        from cronchecks.suite.runner import as_json
+
+        _write(out, json.dumps(as_json(outcome.runs, outcome.elapsed), ensure_ascii=False))
+    elif output_format == "table":
+        _print_table(outcome, out)
+    else:
+        from cronchecks.suite.runner import nagios_text
+
+        _write(out, nagios_text(outcome.runs))
+    for problem in outcome.problems:
+        _write(err, f"cronchecks suite: {problem}")
+    return int(outcome.status)
+
+
+def _write(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except (BrokenPipeError, OSError):
+        pass  # the reader went away (`| head`); the exit code still tells the state
+
+
+def _print_table(outcome: SuiteOutcome, out: TextIO) -> None:
+    # rich costs ~30 ms to import: only a terminal (or --format table) pays it.
+    import os
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from cronchecks.core.result import Status
+    from cronchecks.suite.runner import summary_counts
+
+    colours = {Status.OK: "green", Status.WARNING: "yellow", Status.CRITICAL: "red", Status.UNKNOWN: "magenta"}
+    table = Table(title=f"SUITE {outcome.status.name} - {summary_counts(outcome.runs)}")
+    for column in ("check", "type", "state", "summary", "time"):
+        table.add_column(column)
+    for run in outcome.runs:
+        state = run.result.status
+        table.add_row(run.entry.name, run.entry.type, f"[{colours[state]}]{state.name}[/]", run.result.summary,
+                      f"{run.duration:.3f} s")
+    Console(file=out, no_color="NO_COLOR" in os.environ).print(table)

@@ -1,9 +1,23 @@
-"""The one map from check name to its function and its command line, read by every caller."""
+"""The one map from check name to its function, its command line and its part in the demo, read by every caller."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any, Callable, NamedTuple
+
+
+class DemoCommand(NamedTuple):
+    """One command line of `cronchecks demo`'s tour for a check, run against the demo service.
+
+    `argv` is what follows the check's program (`check-NAME`). The tour fills in, with
+    str.format (so a literal brace is doubled): {url} the service's base URL, {address} its
+    host:port, {folder} the folder of its heartbeat file (worker.beat), log (app.log),
+    configuration (app.conf) and static/ files, and {service} a pattern of its command line.
+    """
+
+    argv: tuple[str, ...]
+    healthy: int  # the exit code expected while the service is healthy
+    broken: int | None = None  # the exit code once it is broken; None: not run again then
 
 
 class CheckSpec(NamedTuple):
@@ -16,6 +30,7 @@ class CheckSpec(NamedTuple):
     options: str  # "module:function", its options read from OptionValues (the command line's or a suite's)
     threshold_unit: str  # how -w/-c are read: number, duration, size, percent
     help: str
+    demo: tuple[DemoCommand, ...] = ()  # its commands in the demo's tour, in order
 
     def load_function(self) -> Callable[..., Any]:
         return _load(self.function)
@@ -43,6 +58,11 @@ CHECKS: dict[str, CheckSpec] = {
             options="cronchecks.http.arguments:read_options",
             threshold_unit="duration",
             help="Check an HTTP(S) endpoint: status, body, JSON, response time, certificate.",
+            demo=(
+                DemoCommand(("{url}/health", "--expect-json", '$.status == "healthy"', "--expect-json",
+                             '$.checks.database == "OK"', "-w", "500ms", "-c", "2s"), healthy=0, broken=2),
+                DemoCommand(("{url}/slow", "-w", "100ms", "-c", "2s"), healthy=1),
+            ),
         ),
         CheckSpec(
             name="heartbeat",
@@ -52,6 +72,11 @@ CHECKS: dict[str, CheckSpec] = {
             options="cronchecks.heartbeat.arguments:read_options",
             threshold_unit="duration",
             help="Check that a heartbeat (file, timestamp, JSON field, SQL value) is fresh.",
+            demo=(
+                DemoCommand(("--file", "{folder}/worker.beat", "-w", "30s", "-c", "2m"), healthy=0, broken=2),
+                DemoCommand(("--url", "{url}/health", "--json-path", "$.lastHeartbeatAt", "-w", "30s", "-c", "2m"),
+                            healthy=0, broken=2),
+            ),
         ),
         CheckSpec(
             name="log",
@@ -61,6 +86,10 @@ CHECKS: dict[str, CheckSpec] = {
             options="cronchecks.log.arguments:read_options",
             threshold_unit="number",
             help="Count lines matching patterns in log files.",
+            demo=(
+                DemoCommand(("{folder}/app.log", "--pattern", "CRITICAL", "--since", "10m", "-w", "1", "-c", "5"),
+                            healthy=0, broken=2),
+            ),
         ),
         CheckSpec(
             name="service",
@@ -70,6 +99,7 @@ CHECKS: dict[str, CheckSpec] = {
             options="cronchecks.service.arguments:read_options",
             threshold_unit="number",
             help="Check that a service, process or port is up.",
+            demo=(DemoCommand(("--cmdline", "{service}", "--port", "{address}"), healthy=0),),
         ),
         CheckSpec(
             name="integrity",
@@ -79,6 +109,11 @@ CHECKS: dict[str, CheckSpec] = {
             options="cronchecks.integrity.arguments:read_options",
             threshold_unit="number",
             help="Check files against a manifest, or data with a query or an audit command.",
+            demo=(
+                DemoCommand(("--create", "--manifest", "{folder}/files.sha256", "{folder}/app.conf", "{folder}/static"),
+                            healthy=0),
+                DemoCommand(("--manifest", "{folder}/files.sha256"), healthy=0, broken=2),
+            ),
         ),
     )
 }

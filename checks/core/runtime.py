@@ -8,14 +8,8 @@ import time
 from datetime import datetime, timezone
 from typing import Callable, Mapping, TextIO
 
-
-def host_name() -> str:
-    """This machine's name, as `hostname` prints it (uname on POSIX: no socket import at start-up)."""
-    if hasattr(os, "uname"):
-        return os.uname().nodename
-    import socket
-
-    return socket.gethostname()
+# The wrapper (cronchecks.alerting.run) reads the host name from here; it lives in its own module.
+from cronchecks.core.hostname import host_name  # noqa: F401
 
 
 def _utc_now() -> datetime:

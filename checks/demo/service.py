@@ -1,12 +1,12 @@
 """The demo's target: a small service on 127.0.0.1 with health endpoints, a heartbeat and a log.
 
-Run as its own process by `cronchecks demo`, so that check-service can find it by its
-command line and port like any real service. It can be broken and fixed over HTTP.
+`cronchecks demo` runs it as its own process (`python -m cronchecks.cli.demo_service`),
+so that check-service can find it by its command line and port like any real service.
+It can be broken and fixed over HTTP.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import threading
@@ -63,6 +63,7 @@ class DemoService:
 
 
 def serve(folder: Path, port_file: Path) -> None:
+    """Serve until killed; the port, chosen by the system, is written to `port_file` once listening."""
     service = DemoService(folder)
     service.beat.touch()
     service.write_log("INFO", "demo service started")
@@ -109,14 +110,3 @@ def serve(folder: Path, port_file: Path) -> None:
     temporary.replace(port_file)  # the demo waits for this file: it appears whole
     server.serve_forever()
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--folder", required=True, type=Path)
-    parser.add_argument("--port-file", required=True, type=Path)
-    args = parser.parse_args()
-    serve(args.folder, args.port_file)
-
-
-if __name__ == "__main__":
-    main()

@@ -14,7 +14,12 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TextIO
+from typing import Callable
+
+from cronchecks.core.registry import CHECKS, CheckSpec, DemoCommand
+
+# The demo service's process entry; check-service finds the service by this in its command line.
+SERVICE_MODULE = "cronchecks.cli.demo_service"
 
 
 class AlertReceiver:
@@ -52,11 +57,21 @@ class AlertReceiver:
         self.server.server_close()
 
 
-class Tour:
-    """The walk-through: prints each command it runs and the command's real output."""
+def demo_values(base: str, folder: Path) -> dict[str, str]:
+    """What the registry's demo lines may name (see cronchecks.core.registry.DemoCommand)."""
+    return {"url": base, "address": base.removeprefix("http://"), "folder": str(folder), "service": SERVICE_MODULE}
 
-    def __init__(self, out: TextIO, state_dir: str | None, keep_running: bool) -> None:
-        self.out = out
+
+def demo_argv(spec: CheckSpec, command: DemoCommand, values: dict[str, str]) -> list[str]:
+    """A registry's demo line as a user types it: `check-NAME` and the arguments, placeholders filled."""
+    return [f"check-{spec.name}", *(part.format(**values) for part in command.argv)]
+
+
+class Tour:
+    """The walk-through: tells each command it runs and the command's real output, line by line, to `say`."""
+
+    def __init__(self, say: Callable[[str], None], state_dir: str | None, keep_running: bool) -> None:
+        self.tell = say
         self.keep_running = keep_running
         self.work = Path(tempfile.mkdtemp(prefix="cronchecks-demo-"))
         self.state_dir = Path(state_dir) if state_dir else self.work / "state"
@@ -65,10 +80,10 @@ class Tour:
         self.receiver: AlertReceiver | None = None
         self.base = ""
 
-    # --- printing and running ---------------------------------------------------------
+    # --- telling and running ----------------------------------------------------------
 
     def say(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        self.tell(text)
 
     def step(self, number: int, title: str) -> None:
         self.say()
@@ -83,7 +98,7 @@ class Tour:
         if found:
             return [found]
         verb = name.removeprefix("check-") if name.startswith("check-") else None
-        return [sys.executable, "-m", "checks", *([verb] if verb else [])]
+        return [sys.executable, "-m", "cronchecks", *([verb] if verb else [])]
 
     def run(self, shown: list[str], expect: int | None = None, argv: list[str] | None = None) -> None:
         """Run one of our commands as a user would, printing the line as shown and the real output.
@@ -106,7 +121,7 @@ class Tour:
 
     def start_service(self) -> None:
         port_file = self.work / "port"
-        self.service = subprocess.Popen([sys.executable, "-m", "cronchecks.demo.service", "--folder", str(self.work),
+        self.service = subprocess.Popen([sys.executable, "-m", SERVICE_MODULE, "--folder", str(self.work),
                                          "--port-file", str(port_file)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
@@ -127,23 +142,13 @@ class Tour:
     # --- the tour -----------------------------------------------------------------------
 
     def checks(self, broken: bool) -> None:
-        w = str(self.work)
-        ok, bad = (2, 2) if broken else (0, 0)
-        self.run(["check-http", f"{self.base}/health", "--expect-json", '$.status == "healthy"',
-                  "--expect-json", '$.checks.database == "OK"', "-w", "500ms", "-c", "2s"], expect=2 if broken else 0)
-        if not broken:
-            self.run(["check-http", f"{self.base}/slow", "-w", "100ms", "-c", "2s"], expect=1)
-        self.run(["check-heartbeat", "--file", f"{w}/worker.beat", "-w", "30s", "-c", "2m"], expect=ok)
-        self.run(["check-heartbeat", "--url", f"{self.base}/health", "--json-path", "$.lastHeartbeatAt",
-                  "-w", "30s", "-c", "2m"], expect=bad if broken else 0)
-        self.run(["check-log", f"{w}/app.log", "--pattern", "CRITICAL", "--since", "10m", "-w", "1", "-c", "5"],
-                 expect=2 if broken else 0)
-        if not broken:
-            self.run(["check-service", "--cmdline", "cronchecks.demo.service", "--port",
-                      self.base.removeprefix("http://")], expect=0)
-            self.run(["check-integrity", "--create", "--manifest", f"{w}/files.sha256", f"{w}/app.conf",
-                      f"{w}/static"], expect=0)
-        self.run(["check-integrity", "--manifest", f"{w}/files.sha256"], expect=2 if broken else 0)
+        """Every check's demo lines from the registry, in its order: a new check joins by its entry alone."""
+        values = demo_values(self.base, self.work)
+        for spec in CHECKS.values():
+            for command in spec.demo:
+                expect = command.broken if broken else command.healthy
+                if expect is not None:
+                    self.run(demo_argv(spec, command, values), expect=expect)
 
     def tour(self) -> int:
         self.say("cronchecks demo: every check against a small service on 127.0.0.1, then a failure, "
@@ -229,8 +234,9 @@ class Tour:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def run_demo(out: TextIO, state_dir: str | None = None, keep_running: bool = False) -> int:
-    tour = Tour(out, state_dir, keep_running)
+def run_demo(say: Callable[[str], None], state_dir: str | None = None, keep_running: bool = False) -> int:
+    """The whole tour, each line of it given to `say`; 0 when every step answered as expected."""
+    tour = Tour(say, state_dir, keep_running)
     try:
         code = tour.tour()
         if keep_running:

@@ -1,22 +1,23 @@
-"""`cronchecks suite` from options to exit code: load, run, record, print, export."""
+"""`cronchecks suite` from options to what happened: load, run, record, export, submit; nothing printed."""
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import TYPE_CHECKING, Mapping, NamedTuple
 
+from cronchecks.core.hostname import host_name
 from cronchecks.core.result import Status
-from cronchecks.core.runtime import host_name
+
+if TYPE_CHECKING:
+    from cronchecks.suite.file import Suite
+    from cronchecks.suite.runner import CheckRun
 
 
 class SuiteOptions(NamedTuple):
     path: Path
     validate_only: bool = False
     jobs: int = 16
-    output_format: str = "auto"
     prometheus: str | None = None
     icinga2: str | None = None
     nagios_cmd: str | None = None
@@ -29,73 +30,62 @@ class SuiteOptions(NamedTuple):
     outbox_expiry: float = 86400.0
 
 
-def _fqdn() -> str:
-    # The fully qualified name, as Icinga 2 and Nagios name hosts; it may take a DNS lookup.
-    import socket
+class SuiteOutcome(NamedTuple):
+    """What a suite did, for the command line to show; every side effect is already done."""
 
-    return socket.getfqdn()
+    suite: Suite
+    runs: list[CheckRun]  # one per check, in the file's order; empty when only validated
+    status: Status
+    elapsed: float  # seconds the checks took, all of them
+    host: str  # the name results were recorded and submitted under
+    problems: list[str]  # one line each: what went wrong recording, exporting or submitting
+    timed_out: bool  # a check hung: its thread may still run, so the process should not wait for it
 
 
-def _say(message: str) -> None:
-    print(f"cronchecks suite: {message}", file=sys.stderr, flush=True)
+def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOutcome:
+    """Load and check the file, run every check, then record, export and submit, in that order.
 
-
-def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> int:
-    from cronchecks.suite.runner import as_json, nagios_text, run_suite, suite_status
+    Everything goes out before the caller prints: a scheduler that kills the process once
+    it has its output, or a reader that closes the pipe (`| head`), cannot lose a record or
+    an alert. Trouble with one export is a line in `problems`, never a lost run.
+    """
     from cronchecks.suite.file import load_suite
+    from cronchecks.suite.runner import run_suite, suite_status
 
     suite = load_suite(options.path, env)
-    host = options.host or (_fqdn() if (options.icinga2 or options.nagios_cmd) else host_name())
+    # One name for this machine, the same as `cronchecks run` gives it: alerts of the same
+    # check from run and from a suite then agree, and Icinga 2's host matches `hostname`.
+    host = options.host or host_name()
     channels_by_check = _channels(suite, env, host) if options.record else {}
     if options.validate_only:
-        print(f"SUITE OK - {options.path}: {len(suite.checks)} checks, valid")
-        return 0
+        return SuiteOutcome(suite, [], Status.OK, 0.0, host, [], False)
     started = time.monotonic()
     runs = run_suite(suite, env, options.jobs)
     elapsed = time.monotonic() - started
-    status = suite_status(runs)
-    output_format = options.output_format
-    if output_format == "auto":
-        output_format = "table" if sys.stdout.isatty() else "nagios"
-    if output_format == "json":
-        import json
-
-        print(json.dumps(as_json(runs, elapsed), ensure_ascii=False), flush=True)
-    elif output_format == "table":
-        _print_table(runs, status)
-    else:
-        print(nagios_text(runs), flush=True)
+    problems: list[str] = []
     if options.record:
-        _record(runs, options, env, host, channels_by_check)
+        _record(runs, options, env, host, channels_by_check, problems.append)
     if options.prometheus:
         from cronchecks.suite.prometheus import render, write_textfile
 
         try:
             write_textfile(Path(options.prometheus), render(runs))
         except OSError as error:
-            _say(f"--prometheus {options.prometheus}: {error.strerror or error}")
+            problems.append(f"--prometheus {options.prometheus}: {error.strerror or error}")
     if options.icinga2:
-        from cronchecks.suite.passive import submit_icinga2
+        from cronchecks.suite.icinga2 import submit_icinga2
 
-        for problem in submit_icinga2(options.icinga2, runs, host, options.ttl, env, options.notify_timeout):
-            _say(problem)
+        problems.extend(submit_icinga2(options.icinga2, runs, host, options.ttl, env, options.notify_timeout))
     if options.nagios_cmd:
         from cronchecks.core.errors import UsageError
-        from cronchecks.suite.passive import nagios_command_lines, write_nagios_commands
+        from cronchecks.suite.nagios import nagios_command_lines, write_nagios_commands
 
         try:
             write_nagios_commands(options.nagios_cmd, nagios_command_lines(runs, host))
         except UsageError as error:
-            _say(error.message)
-    if any(run.timed_out for run in runs):
-        # A hung check's thread cannot be interrupted; end what it started and leave.
-        from cronchecks.core.execute import end_child_processes
-
-        end_child_processes()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(int(status))
-    return int(status)
+            problems.append(error.message)
+    return SuiteOutcome(suite, runs, suite_status(runs), elapsed, host, problems,
+                        any(run.timed_out for run in runs))
 
 
 def _channels(suite, env, host):
@@ -113,7 +103,7 @@ def _channels(suite, env, host):
     return built
 
 
-def _record(runs, options: SuiteOptions, env, host, channels_by_check) -> None:
+def _record(runs, options: SuiteOptions, env, host, channels_by_check, say) -> None:
     from cronchecks.alerting.outbox import flush
     from cronchecks.alerting.recorder import record_result
     from cronchecks.alerting.run import state_folder
@@ -129,25 +119,8 @@ def _record(runs, options: SuiteOptions, env, host, channels_by_check) -> None:
                           channels=channels_by_check.get(run.entry.name, []), keep=options.keep)
         unique = {c.fingerprint: c for channels in channels_by_check.values() for c in channels}
         try:
-            flush(store, list(unique.values()), budget=options.notify_timeout, expiry=options.outbox_expiry, say=_say)
+            flush(store, list(unique.values()), budget=options.notify_timeout, expiry=options.outbox_expiry, say=say)
         except Exception as error:  # delivery trouble never changes the exit code
-            _say(f"delivery failed: {type(error).__name__}: {error}")
+            say(f"delivery failed: {type(error).__name__}: {error}")
     finally:
         store.close()
-
-
-def _print_table(runs, status: Status) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from cronchecks.suite.runner import summary_counts
-
-    colours = {Status.OK: "green", Status.WARNING: "yellow", Status.CRITICAL: "red", Status.UNKNOWN: "magenta"}
-    table = Table(title=f"SUITE {status.name} - {summary_counts(runs)}")
-    for column in ("check", "type", "state", "summary", "time"):
-        table.add_column(column)
-    for run in runs:
-        state = run.result.status
-        table.add_row(run.entry.name, run.entry.type, f"[{colours[state]}]{state.name}[/]", run.result.summary,
-                      f"{run.duration:.3f} s")
-    Console(no_color="NO_COLOR" in os.environ).print(table)

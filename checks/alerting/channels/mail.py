@@ -19,6 +19,7 @@ from typing import Any, Mapping
 from cronchecks.alerting.channels.base import ALERT, Channel, DeliveryError
 from cronchecks.alerting.messages import cut_middle, facts, headline, report_text, shown_output
 from cronchecks.core.errors import UsageError
+from cronchecks.core.hostname import host_name
 from cronchecks.support.secrets import read_secret, scrub
 
 TLS_MODES = ("starttls", "ssl", "none")
@@ -48,7 +49,7 @@ class MailChannel(Channel):
         self.port = port or DEFAULT_PORTS[tls]
         self.user = user or None
         self.password = password or None
-        self.local_hostname = local_hostname or _hostname()
+        self.local_hostname = local_hostname or host_name()
         self.sender = sender or f"cronchecks@{self.local_hostname}"
         self.tls = tls
         self.cafile = cafile
@@ -254,10 +255,3 @@ def _close(smtp) -> None:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _hostname() -> str:
-    import socket
-
-    # gethostname, not getfqdn: the latter asks DNS, which may hang for seconds when broken.
-    return socket.gethostname() or "localhost"
