@@ -49,7 +49,7 @@ def test_every_check_has_demo_lines_the_tour_can_fill():
 
 
 def test_a_new_check_joins_the_tour_by_its_registry_entry_alone(monkeypatch):
-    extra = CheckSpec("extra", "EXTRA", "x:y", "x:z", "number", "An extra check.", demo=(
+    extra = CheckSpec("extra", "EXTRA", "x:y", "x:z", "x:w", "number", "An extra check.", demo=(
         DemoCommand(("--probe", "{url}/extra", "--in", "{folder}"), healthy=0, broken=2),
         DemoCommand(("--only-when-healthy", "{address}"), healthy=1)))
     monkeypatch.setitem(CHECKS, "extra", extra)
