@@ -20,14 +20,10 @@ from hypothesis import strategies as st
 from cronchecks.core.errors import UsageError
 from cronchecks.core.result import Status
 from cronchecks.core.runtime import Runtime
-from cronchecks.service.check import (
-    Endpoint,
-    ServiceOptions,
-    check_service,
-    judge_unit,
-    parse_endpoint,
-    parse_systemctl_show,
-)
+from cronchecks.service.check import check_service
+from cronchecks.service.options import ServiceOptions
+from cronchecks.service.ports import Endpoint, parse_endpoint
+from cronchecks.service.systemd import judge_unit, parse_systemctl_show
 from cronchecks.core.thresholds import parse_range
 from tests.conftest import run_console_script
 

@@ -6,7 +6,7 @@ import typer
 
 from cronchecks.cli.standard import check_command
 from cronchecks.core.values import option_value
-from cronchecks.service.check import ServiceOptions
+from cronchecks.service.options import ServiceOptions
 from cronchecks.core.thresholds import parse_duration, parse_percent, parse_size
 
 SYSTEMD = "systemd units"
