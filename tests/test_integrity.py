@@ -17,18 +17,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cronchecks.core.errors import CheckError, UsageError
-from cronchecks.integrity.check import (
+from cronchecks.integrity.check import check_integrity
+from cronchecks.integrity.manifest import (
     Entry,
-    IntegrityOptions,
     ManifestError,
     algorithm_hint,
-    check_integrity,
     escape_name,
     format_line,
     parse_line,
     parse_manifest,
     unescape_name,
 )
+from cronchecks.integrity.options import IntegrityOptions
 from cronchecks.core.result import Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import parse_range

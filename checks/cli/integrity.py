@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from cronchecks.cli.standard import check_command
-from cronchecks.integrity.check import IntegrityOptions
+from cronchecks.integrity.options import IntegrityOptions
 
 FILES = "Files against a manifest (sha256sum / sha512sum / b2sum format)"
 QUERY = "Data: an SQL query (-w/-c on its number; default -c 0)"
