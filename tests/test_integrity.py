@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cronchecks.core.errors import CheckError, UsageError
+from cronchecks.core.errors import CheckError, DeadlinePassed, UsageError
+from cronchecks.core.execute import execute
 from cronchecks.integrity.check import check_integrity
 from cronchecks.integrity.manifest import (
     Entry,
@@ -513,8 +514,14 @@ def test_a_hanging_audit_hits_the_timeout_and_is_ended(tmp_path):
 
 def test_in_process_a_hanging_command_is_ended_after_the_deadline():
     hang = audit("import time; time.sleep(60)")
-    result = check_integrity(IntegrityOptions(command=hang), runtime(seconds=0.2))
-    assert result.status is Status.CRITICAL and "did not finish in time" in result.summary
+    started = time.monotonic()
+    with pytest.raises(DeadlinePassed, match="did not finish in time"):
+        check_integrity(IntegrityOptions(command=hang), runtime(seconds=0.2))
+    assert time.monotonic() - started < 1.5
+    # as the suite runs it: the timeout state it asks for, not UNKNOWN
+    outcome = execute(check_integrity, IntegrityOptions(command=hang), Runtime(), 0.2, Status.UNKNOWN)
+    assert outcome.result.status is Status.UNKNOWN and outcome.timed_out
+    assert outcome.result.summary.startswith("timed out after")
 
 
 # --- usage, and the real command -------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from cronchecks.core.errors import CheckError, UsageError
+from cronchecks.core.errors import CheckError, DeadlinePassed, UsageError
 from cronchecks.core.result import Result, Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.service.findings import Finding, combine
@@ -39,10 +39,11 @@ def check_service(options: ServiceOptions, runtime: Runtime) -> Result:
 
 def _guard(acquire: Callable[[], Iterable[Finding]], what: str) -> list[Finding]:
     # One source that cannot be read must not hide what the others found: it becomes
-    # an UNKNOWN finding of its own, and the worst state still wins. Usage errors stop.
+    # an UNKNOWN finding of its own, and the worst state still wins. Usage errors stop,
+    # and so does the deadline: the whole check then takes the timeout state.
     try:
         return list(acquire())
-    except UsageError:
+    except (UsageError, DeadlinePassed):
         raise
     except CheckError as error:
         return [Finding(Status.UNKNOWN, f"{what}: {error.message}")]

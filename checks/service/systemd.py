@@ -6,16 +6,21 @@ import os
 import shutil
 import subprocess
 
-from cronchecks.core.errors import CheckError
+from cronchecks.core.errors import CheckError, DeadlinePassed
 from cronchecks.core.result import Perfdata, Status, worst
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import Range
 from cronchecks.service.findings import Finding, perf_label
+from cronchecks.support.process import run_command
 
 # What `systemctl show` is asked for: key=value output is stable across systemd
 # versions, unlike the table of `systemctl status`/`list-units` (whose parsing broke
 # check_systemd more than once), and it needs no D-Bus library.
 SYSTEMD_PROPERTIES = ("ActiveState", "SubState", "LoadState", "NRestarts", "ActiveEnterTimestamp", "MainPID")
+
+# Six short properties a unit: a megabyte is thousands of units, and a judgement from a cut
+# list would be wrong, so more than that is refused rather than kept head-and-tail.
+SHOW_BYTES = 1 << 20
 
 _ACTIVE_STATES = {
     "active": Status.OK,
@@ -99,16 +104,17 @@ def systemd_findings(units: tuple[str, ...], restarts_warning: int | None, runti
         raise CheckError("systemctl not found (no systemd on this machine)")
     argv = [systemctl, "show", "--property=" + ",".join(SYSTEMD_PROPERTIES), "--", *units]
     runtime.log(2, "running: " + " ".join(argv))
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=runtime.remaining(),
-                              env={**runtime.env, "LC_ALL": "C"}, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise CheckError("systemctl did not answer in time") from None
-    except OSError as error:
-        raise CheckError(f"cannot run systemctl: {error.strerror or error}") from None
-    if done.returncode != 0:
-        reason = (done.stderr.strip() or done.stdout.strip() or f"exit {done.returncode}").splitlines()[0]
+    done = run_command(argv, runtime.remaining(), passthrough=False, env={**runtime.env, "LC_ALL": "C"},
+                       stdin=subprocess.DEVNULL, head_bytes=SHOW_BYTES, tail_bytes=0, grace=0.5)
+    if done.start_error:
+        raise CheckError(f"cannot run systemctl: {done.start_error}")
+    if done.timed_out:
+        raise DeadlinePassed("systemctl did not answer in time")
+    if done.exit_code != 0:
+        reason = (done.stderr.strip() or done.stdout.strip() or f"exit {done.exit_code}").splitlines()[0]
         raise CheckError(f"systemctl failed: {reason}")
+    if done.elided:
+        raise CheckError(f"systemctl show printed more than {SHOW_BYTES >> 20} MiB: ask for fewer units at once")
     blocks = parse_systemctl_show(done.stdout)
     if len(blocks) != len(units):
         raise CheckError(f"systemctl show gave {len(blocks)} blocks of properties for {len(units)} units")
