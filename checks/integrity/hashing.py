@@ -7,12 +7,11 @@ import threading
 import time
 from typing import Callable, NamedTuple
 
+from cronchecks.core.errors import DeadlinePassed
 from cronchecks.core.runtime import Runtime
 from cronchecks.integrity.manifest import Digest
 
 CHUNK = 1 << 20  # 1 MiB reads: large enough that hashing, not the syscalls, is the cost
-# A progress bar only for work that takes a while even at full speed.
-_PROGRESS_BYTES = 512 << 20
 
 
 class Hashed(NamedTuple):
@@ -22,10 +21,6 @@ class Hashed(NamedTuple):
     digest: str | None
     size: int
     error: OSError | None = None
-
-
-class _Cancelled(Exception):
-    pass
 
 
 class Hasher:
@@ -64,7 +59,9 @@ class Hasher:
                     if self.progress is not None:
                         self.progress(count)
                     if deadline is not None and time.monotonic() > deadline:
-                        raise _Cancelled()  # the watchdog has answered already: stop using the disk
+                        # The watchdog answers now: stop using the disk, and say why, so that
+                        # the answer is the timeout state whichever of the two comes first.
+                        raise DeadlinePassed(f"the deadline passed while hashing {path}")
         except OSError as error:
             return Hashed(path, None, size, error)
         return Hashed(path, hasher.hexdigest(), size)
@@ -84,28 +81,16 @@ class Hasher:
         return results  # type: ignore[return-value]
 
 
-def _progress_for(runtime: Runtime, total: int, what: str):
-    """A rich progress bar on stderr when it is a terminal and the work is long; else None."""
-    isatty = getattr(runtime.stderr, "isatty", None)
-    if total < _PROGRESS_BYTES or not (isatty and isatty()):
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
-
-    console = Console(file=runtime.stderr, no_color="NO_COLOR" in runtime.env)
-    return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(binary_units=True),
-                    TransferSpeedColumn(), TimeRemainingColumn(), console=console, transient=True), what
-
-
 def run_hashing(runtime: Runtime, jobs: int | None, work: list[tuple[str, Digest]], sizes: list[int],
-                 what: str) -> list[Hashed]:
-    bar = _progress_for(runtime, sum(sizes), what)
-    if bar is None:
-        return Hasher(runtime, jobs).hash_all(work, sizes)
-    progress, description = bar
-    with progress:
-        task = progress.add_task(description, total=sum(sizes))
-        return Hasher(runtime, jobs, lambda count: progress.advance(task, count)).hash_all(work, sizes)
+                what: str) -> list[Hashed]:
+    """Hash `work` with a progress bar on stderr where it is a terminal and the work lasts."""
+    from cronchecks.support.progress import ScanProgress
+
+    progress = ScanProgress(runtime.stderr, sum(sizes), what, enabled=True, no_color="NO_COLOR" in runtime.env)
+    try:
+        return Hasher(runtime, jobs, progress.advance if progress.enabled else None).hash_all(work, sizes)
+    finally:
+        progress.close()
 
 
 def size_of(path: str) -> int:
