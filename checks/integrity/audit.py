@@ -77,7 +77,8 @@ def check_command(options: IntegrityOptions, runtime: Runtime) -> Result:
             failures.append(f"no match for {expectation} in its output{unsearched}")
     if failures:
         summary = f"audit command {shown_command} {' and '.join(failures)}: {last}"
-        return Result(Status.CRITICAL, summary, perfdata, [_printable(line[:_LINE_CHARS]) for line in lines[-_TAIL_LINES:]])
+        details = [_printable(line[:_LINE_CHARS]) for line in lines[-_TAIL_LINES:]]
+        return Result(Status.CRITICAL, summary, perfdata, details)
     found = f", {expectation} found" if expectation else ""
     return Result(Status.OK, f"audit command {shown_command} passed (exit 0{found})", perfdata)
 

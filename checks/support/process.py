@@ -158,10 +158,9 @@ def _drain(captures: list[_Capture]) -> None:
     # The command has exited: read what it left in the pipes, not what a process it
     # left behind may write later (that one would keep the judgement waiting).
     until = time.monotonic() + DRAIN_MAX
-    while not all(capture.done_reading(QUIET_SECONDS) for capture in captures):
-        if time.monotonic() >= until:
-            return
-        time.sleep(0.01)
+    for capture in captures:
+        while not capture.done_reading(QUIET_SECONDS) and time.monotonic() < until:
+            capture.thread.join(timeout=0.01)  # returns at once when the pipe reaches its end
 
 
 def _shell_style(code: int) -> int:
