@@ -16,19 +16,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cronchecks.core.errors import CheckError, UsageError
-from cronchecks.integrity.check import (
+from cronchecks.core.errors import CheckError, DeadlinePassed, UsageError
+from cronchecks.core.execute import execute
+from cronchecks.integrity.check import check_integrity
+from cronchecks.integrity.manifest import (
     Entry,
-    IntegrityOptions,
     ManifestError,
     algorithm_hint,
-    check_integrity,
     escape_name,
     format_line,
     parse_line,
     parse_manifest,
     unescape_name,
 )
+from cronchecks.integrity.options import IntegrityOptions
 from cronchecks.core.result import Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import parse_range
@@ -294,6 +295,27 @@ def test_create_leaves_out_the_manifest_itself_and_replaces_it_whole(tree):
     assert b"MANIFEST" not in manifest.read_bytes()
 
 
+def test_create_on_an_endless_file_takes_the_timeout_state(tmp_path):
+    # /dev/zero never ends: hashing stops at the deadline, and the answer is the timeout
+    # state whether the watchdog or the hashing thread sees the deadline first.
+    manifest = tmp_path / "M"
+    for _ in range(3):  # the old race went the wrong way in most runs
+        done = run_console_script("check-integrity", "--create", "-m", str(manifest), "-t", "1s", "/dev/zero")
+        assert (done.code, done.stdout) == (2, "INTEGRITY CRITICAL - timed out after 1.0 s\n"), done.stdout
+    as_unknown = run_console_script("check-integrity", "--create", "-m", str(manifest), "-t", "500ms",
+                                    "--timeout-result", "unknown", "/dev/zero")
+    assert as_unknown.code == 3 and as_unknown.stdout.count("\n") == 1 and "timed out" in as_unknown.stdout
+    assert not manifest.exists()
+
+
+def test_hashing_past_the_deadline_in_process_is_the_timeout_state(tmp_path):
+    options = IntegrityOptions(manifest=str(tmp_path / "M"), create=True, paths=("/dev/zero",))
+    with pytest.raises(DeadlinePassed, match="while hashing /dev/zero"):
+        check_integrity(options, runtime(seconds=0.2))
+    outcome = execute(check_integrity, options, Runtime(), 0.3, Status.WARNING)
+    assert outcome.timed_out and outcome.result.status is Status.WARNING
+
+
 def test_create_of_a_missing_path_writes_nothing(tmp_path):
     manifest = tmp_path / "x.sha256"
     with pytest.raises(CheckError, match="does not exist"):
@@ -513,8 +535,84 @@ def test_a_hanging_audit_hits_the_timeout_and_is_ended(tmp_path):
 
 def test_in_process_a_hanging_command_is_ended_after_the_deadline():
     hang = audit("import time; time.sleep(60)")
-    result = check_integrity(IntegrityOptions(command=hang), runtime(seconds=0.2))
-    assert result.status is Status.CRITICAL and "did not finish in time" in result.summary
+    started = time.monotonic()
+    with pytest.raises(DeadlinePassed, match="did not finish in time"):
+        check_integrity(IntegrityOptions(command=hang), runtime(seconds=0.2))
+    assert time.monotonic() - started < 1.5
+    # as the suite runs it: the timeout state it asks for, not UNKNOWN
+    outcome = execute(check_integrity, IntegrityOptions(command=hang), Runtime(), 0.2, Status.UNKNOWN)
+    assert outcome.result.status is Status.UNKNOWN and outcome.timed_out
+    assert outcome.result.summary.startswith("timed out after")
+
+
+def test_the_judgement_does_not_wait_for_a_process_the_audit_left_holding_its_output(tmp_path):
+    pidfile = tmp_path / "pid"
+    command = f"sleep 30 & echo $! > {shlex.quote(str(pidfile))}; echo TOTAL ISSUES: 0"
+    started = time.monotonic()
+    try:
+        done = run_console_script("check-integrity", "--shell", "--command", command, "--expect", "TOTAL ISSUES: 0",
+                                  "-t", "3s")
+        elapsed = time.monotonic() - started
+    finally:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), 9)
+    assert done.code == 0 and "passed (exit 0, 'TOTAL ISSUES: 0' found)" in done.first_line
+    assert elapsed < 1.5, f"{elapsed:.2f} s: it waited for the background sleep"
+
+
+# Runs check-integrity and prints the largest resident size of it (or what it started), in KiB.
+MAX_RSS = """
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=60)
+print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(done.stdout)
+"""
+
+
+@pytest.mark.skipif(os.name == "nt", reason="resource is POSIX; head and /dev/zero too")
+def test_a_huge_audit_output_is_kept_head_and_tail_in_bounded_memory():
+    from tests.conftest import VENV_BIN
+
+    script = str(VENV_BIN / "check-integrity")
+    done = subprocess.run([sys.executable, "-c", MAX_RSS, script, "--shell", "--command",
+                           "head -c 200000000 /dev/zero; echo; echo TOTAL ISSUES: 0", "--expect", "TOTAL ISSUES: 0"],
+                          capture_output=True, text=True, timeout=90)
+    code, max_rss_kib = map(int, done.stdout.split("\n")[0].split())
+    assert code == 0, done.stdout
+    assert max_rss_kib < 100 * 1024, f"{max_rss_kib / 1024:.0f} MiB for 200 MB of output"
+    missing = subprocess.run([sys.executable, "-c", MAX_RSS, script, "--command", "head -c 200000000 /dev/zero",
+                              "--expect", "TOTAL ISSUES: 0"], capture_output=True, text=True, timeout=90)
+    code, max_rss_kib = map(int, missing.stdout.split("\n")[0].split())
+    assert code == 2 and max_rss_kib < 100 * 1024
+    first = missing.stdout.split("\n")[1]
+    assert "bytes in the middle were not kept" in first and "\x00" not in missing.stdout
+    assert all(len(line) <= 200 for line in missing.stdout.split("\n")[2:])
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX shell's trap")
+def test_a_hanging_audit_ends_within_a_second_of_the_timeout_and_leaves_nothing(tmp_path):
+    import psutil
+
+    pidfile = tmp_path / "pid"
+    # The background sleep ignores SIGTERM (the trap is inherited): only a kill ends it.
+    command = f"trap '' TERM; sleep 60 & echo $! > {shlex.quote(str(pidfile))}; wait"
+    started = time.monotonic()
+    done = run_console_script("check-integrity", "--shell", "--command", command, "-t", "2s")
+    elapsed = time.monotonic() - started
+    assert done.code == 2 and done.first_line == "INTEGRITY CRITICAL - timed out after 2.0 s"
+    assert elapsed < 3.0, f"{elapsed:.2f} s for -t 2s"
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 2
+    while True:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                break  # killed; a container's PID 1 may be slow to reap an orphan
+        except psutil.NoSuchProcess:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            pytest.fail("the audit's background process was left running")
+        time.sleep(0.05)
 
 
 # --- usage, and the real command -------------------------------------------------------------------

@@ -18,16 +18,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cronchecks.core.errors import UsageError
+from cronchecks.core.execute import execute
 from cronchecks.core.result import Status
 from cronchecks.core.runtime import Runtime
-from cronchecks.service.check import (
-    Endpoint,
-    ServiceOptions,
-    check_service,
-    judge_unit,
-    parse_endpoint,
-    parse_systemctl_show,
-)
+from cronchecks.service.check import check_service
+from cronchecks.service.options import ServiceOptions
+from cronchecks.service.ports import Endpoint, parse_endpoint
+from cronchecks.service.systemd import judge_unit, parse_systemctl_show
 from cronchecks.core.thresholds import parse_range
 from tests.conftest import run_console_script
 
@@ -152,6 +149,25 @@ def test_the_real_systemctl_of_this_machine():
         assert result.status is Status.CRITICAL and "not found" in result.summary
     else:
         assert result.status is Status.UNKNOWN and "systemctl failed" in result.summary
+
+
+def test_a_hanging_systemctl_takes_the_timeout_state_and_is_ended(tmp_path):
+    import psutil
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    pidfile = tmp_path / "pid"
+    script = bindir / "systemctl"
+    script.write_text(f"#!/bin/sh\necho $$ > '{pidfile}'\nexec sleep 60\n")
+    script.chmod(0o755)
+    env = {"PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    options = ServiceOptions(systemd=("nginx.service",), ports=("1",))
+    started = time.monotonic()
+    outcome = execute(check_service, options, Runtime(env=env), 0.5, Status.UNKNOWN)
+    assert outcome.timed_out and outcome.result.status is Status.UNKNOWN  # --timeout-result, not a finding
+    assert time.monotonic() - started < 1.5
+    pid = int(pidfile.read_text())
+    assert not psutil.pid_exists(pid) or psutil.wait_procs([psutil.Process(pid)], timeout=2)[1] == []
 
 
 def test_systemctl_missing_is_unknown(tmp_path):

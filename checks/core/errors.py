@@ -18,6 +18,11 @@ class UsageError(CheckError):
     """The arguments are wrong: a bad value, a missing option, options that clash."""
 
 
+class DeadlinePassed(CheckError):
+    """The run's deadline passed before the check could decide: the timeout state, as if the
+    watchdog had answered (it would have, at the same instant), never UNKNOWN."""
+
+
 class MissingExtra(CheckError):
     """An optional dependency is not installed; the message says how to add it."""
 

@@ -7,7 +7,7 @@ import time
 import traceback
 from typing import Any, Callable, NamedTuple
 
-from cronchecks.core.errors import CheckError
+from cronchecks.core.errors import CheckError, DeadlinePassed
 from cronchecks.core.result import Result, Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import format_duration
@@ -22,9 +22,14 @@ class Outcome(NamedTuple):
 
 
 def call_guarded(check: Callable[[Any, Runtime], Result], options: Any, runtime: Runtime) -> Result:
-    """Call a check; typed errors and any other exception become UNKNOWN results."""
+    """Call a check; typed errors and any other exception become UNKNOWN results.
+
+    DeadlinePassed goes through: only the caller knows the timeout state.
+    """
     try:
         result = check(options, runtime)
+    except DeadlinePassed:
+        raise
     except CheckError as error:
         return Result(Status.UNKNOWN, error.message)
     except Exception as error:  # the last resort: never a traceback on stdout
@@ -51,16 +56,19 @@ def execute(
     """
     started = time.monotonic()
     runtime.deadline = started + timeout
-    box: list[Result] = []
-    worker = threading.Thread(
-        target=lambda: box.append(call_guarded(check, options, runtime)),
-        name="check",
-        daemon=True,
-    )
+    box: list[Result | None] = []
+
+    def attempt() -> None:
+        try:
+            box.append(call_guarded(check, options, runtime))
+        except DeadlinePassed:
+            box.append(None)  # the check saw the deadline go by: the watchdog's answer, whichever came first
+
+    worker = threading.Thread(target=attempt, name="check", daemon=True)
     worker.start()
     worker.join(timeout)
     duration = time.monotonic() - started
-    if box:
+    if box and box[0] is not None:
         return Outcome(box[0], duration)
     summary = f"timed out after {format_duration(timeout)}"
     return Outcome(Result(timeout_status, summary), duration, timed_out=True)

@@ -105,17 +105,20 @@ class Tour:
 
         `argv` is what actually runs when it differs from what is shown (the program's path).
         """
+        from cronchecks.support.process import run_command
+
         argv = argv or self.program(shown[0]) + shown[1:]
         self.say(f"$ {shlex.join(shown)}")
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "NO_COLOR": "1", "CRONCHECKS_STATE_DIR": str(self.state_dir)})
+        done = run_command(argv, 60, passthrough=False, stdin=subprocess.DEVNULL,
+                           env={**os.environ, "NO_COLOR": "1", "CRONCHECKS_STATE_DIR": str(self.state_dir)})
         for line in (done.stdout.rstrip("\n").splitlines() or ["(no output)"]):
             self.say(f"  {line}")
         for line in done.stderr.rstrip("\n").splitlines():
             self.say(f"  stderr: {line}")
-        self.say(f"  (exit {done.returncode})")
-        if expect is not None and done.returncode != expect:
-            self.unexpected.append(f"{shlex.join(shown)} exited {done.returncode}, expected {expect}")
+        ended = done.start_error or ("timed out after 60 s" if done.timed_out else f"exit {done.exit_code}")
+        self.say(f"  ({ended})")
+        if expect is not None and done.exit_code != expect:
+            self.unexpected.append(f"{shlex.join(shown)} {ended}, expected exit {expect}")
 
     # --- the demo service -------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cronchecks.core.values import OptionValues
-from cronchecks.integrity.check import IntegrityOptions
+from cronchecks.integrity.options import IntegrityOptions
 
 
 def read_options(values: OptionValues) -> IntegrityOptions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cronchecks.core.thresholds import parse_duration, parse_percent, parse_size
 from cronchecks.core.values import OptionValues
-from cronchecks.service.check import ServiceOptions
+from cronchecks.service.options import ServiceOptions
 
 
 def read_options(values: OptionValues) -> ServiceOptions:

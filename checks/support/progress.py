@@ -1,7 +1,8 @@
-"""A progress bar on stderr for a long log scan, shown only on a terminal and only after a second."""
+"""A progress bar on stderr for long work over bytes (a log scan, hashing), only on a terminal, only after a second."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TextIO
 
@@ -9,15 +10,19 @@ DELAY = 1.0
 
 
 class ScanProgress:
-    """Called with bytes done; draws nothing until the scan has run for DELAY seconds."""
+    """Called with bytes done (or `advance`d by each piece); draws nothing until the work has run
+    for DELAY seconds. `no_color` None leaves it to rich (which reads NO_COLOR from the environment)."""
 
-    def __init__(self, stream: TextIO, total: int, label: str, enabled: bool) -> None:
+    def __init__(self, stream: TextIO, total: int, label: str, enabled: bool, no_color: bool | None = None) -> None:
         self.stream = stream
         self.total = total
         self.label = label
         self.enabled = enabled and total > 0 and _is_terminal(stream)
+        self.no_color = no_color
         self.started = time.monotonic()
         self.base = 0
+        self.done = 0
+        self.lock = threading.Lock()
         self.bar = None
         self.task = None
 
@@ -37,12 +42,20 @@ class ScanProgress:
             from rich.console import Console
             from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-            console = Console(file=self.stream, stderr=True)
+            console = Console(file=self.stream, stderr=True, no_color=self.no_color)
             self.bar = Progress("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                                 console=console, transient=True)
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=max(self.total, 1))
         self.bar.update(self.task, completed=done)
+
+    def advance(self, count: int) -> None:
+        """Add `count` bytes done; safe from several threads at once (files hashed in parallel)."""
+        if not self.enabled:
+            return
+        with self.lock:
+            self.done += count
+            self(self.done)
 
     def close(self) -> None:
         if self.bar is not None:
