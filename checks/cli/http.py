@@ -7,8 +7,8 @@ import typer
 from cronchecks.cli.standard import check_command
 from cronchecks.core.values import option_value
 from cronchecks.core.errors import UsageError
-from cronchecks.http.check import HttpOptions, parse_status_list
-from cronchecks.core.thresholds import ParseError, parse_duration
+from cronchecks.http.options import HttpOptions, parse_status_list
+from cronchecks.core.thresholds import ParseError, parse_duration, parse_size
 
 REQUEST = "Request"
 AUTH = "Authentication and TLS (secrets from the environment or files, never the command line)"
@@ -36,6 +36,14 @@ def _statuses(flag: str, text: str | None):
         raise UsageError(f"invalid {flag}: {error}") from None
 
 
+def _max_body(text: str) -> int:
+    size = option_value("--max-body", text, parse_size, positive=True)
+    assert size is not None
+    if size < 1:
+        raise UsageError(f"invalid --max-body: {text!r} (at least 1 byte)")
+    return int(size)
+
+
 @check_command("http")
 def http(
     url: Annotated[str, typer.Argument(
@@ -58,8 +66,12 @@ def http(
         "--max-redirects", metavar="N", help="Most redirects to follow (default 10); more is CRITICAL.",
         rich_help_panel=REQUEST)] = None,
     user_agent: Annotated[Optional[str], typer.Option(
-        "--user-agent", metavar="TEXT", help="User-Agent header (default cronchecks-http/VERSION).",
+        "--user-agent", metavar="TEXT", help="User-Agent header (default cronchecks/VERSION).",
         rich_help_panel=REQUEST)] = None,
+    max_body: Annotated[str, typer.Option(
+        "--max-body", metavar="SIZE", help="Read at most this much of the answer (default 10MiB); the rest is cut, "
+                                           "said so, and the expectations judge the part kept.",
+        rich_help_panel=REQUEST)] = "10MiB",
     auth_env: Annotated[Optional[str], typer.Option(
         "--auth-env", metavar="VAR", help="Basic auth: environment variable holding 'user:password'.",
         rich_help_panel=AUTH)] = None,
@@ -128,6 +140,7 @@ def http(
         follow=follow,
         max_redirects=max_redirects,
         user_agent=user_agent,
+        max_body=_max_body(max_body),
         expect_status=_statuses("--expect-status", expect_status),
         warn_status=_statuses("--warn-status", warn_status) or (),
         expect_body=tuple(expect_body or ()),
