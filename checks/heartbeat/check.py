@@ -13,7 +13,6 @@ from cronchecks.core.errors import CheckError, UsageError
 from cronchecks.core.result import Perfdata, Result, Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import Range, format_duration, judge, plain_number
-from cronchecks.support.httpclient import DEFAULT_MAX_BODY
 from cronchecks.support.timestamps import TimestampError, parse_timestamp, resolve_timezone, to_timestamp
 
 # A heartbeat written with --content is a short file; reading its tail is enough and
@@ -33,7 +32,7 @@ class HeartbeatOptions:
     headers: tuple[str, ...] = ()
     cacert: str | None = None
     insecure: bool = False
-    max_body: int = DEFAULT_MAX_BODY  # bytes of the --url answer read at most
+    max_body: int | None = None  # bytes of the --url answer read at most; None: the HTTP client's 10 MiB
     db: str | None = None
     db_env: str | None = None
     db_file: str | None = None
@@ -86,7 +85,7 @@ def validate(options: HeartbeatOptions) -> None:
         raise UsageError("--grace goes with --schedule")
     if options.max_skew < 0:
         raise UsageError("--max-skew cannot be negative")
-    if options.max_body < 1:
+    if options.max_body is not None and options.max_body < 1:
         raise UsageError("--max-body must be at least 1 byte")
 
 
@@ -184,8 +183,8 @@ def _from_url(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sigh
     # The house rules (CAs and proxies from the environment handed in, never ~/.netrc, one
     # User-Agent, a bounded body), the same as check-http's.
     try:
-        with HttpClient(runtime.env, verify=not options.insecure, cafile=options.cacert,
-                        max_body=int(options.max_body)) as client:
+        limit = {} if options.max_body is None else {"max_body": int(options.max_body)}
+        with HttpClient(runtime.env, verify=not options.insecure, cafile=options.cacert, **limit) as client:
             answer = client.request("GET", options.url or "", headers=headers, timeout=runtime.remaining())
     except UsageError as error:
         raise UsageError(f"invalid --url {shown}: {error}") from None

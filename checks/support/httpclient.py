@@ -110,7 +110,9 @@ class HttpClient:
         # requests would read os.environ (proxies, CA bundles) and ~/.netrc (credentials nobody
         # gave); the rules above come from `env` alone.
         session.trust_env = False
-        session.headers.clear()
+        # requests' own defaults (Accept, Accept-Encoding) stay; its User-Agent is replaced by
+        # ours, and a caller's User-Agent header (any case) replaces ours in turn.
+        session.headers["User-Agent"] = self.user_agent
         adapter = _quiet_adapter() if self.verify is False else requests.adapters.HTTPAdapter()
         session.mount("https://", adapter)
         session.mount("http://", requests.adapters.HTTPAdapter())
@@ -143,8 +145,7 @@ class HttpClient:
         limit = self.max_body if max_body is None else max_body
         budget = DEFAULT_TIMEOUT if timeout is None else max(timeout, 0.001)
         deadline = time.monotonic() + budget
-        given = dict(headers or {})
-        sent = {"User-Agent": self.user_agent, **given} if not _has(given, "User-Agent") else given
+        sent = dict(headers or {})
         started = time.perf_counter()
         hops: list[Hop] = []
         chain: list[str] = []
@@ -215,10 +216,6 @@ def send(env: Mapping[str, str], method: str, url: str, *, timeout: float, cafil
     """One request with a client of its own: what a notification channel needs."""
     with HttpClient(env, cafile=cafile, max_body=max_body) as client:
         return client.request(method, url, timeout=timeout, **request)
-
-
-def _has(headers: Mapping[str, str], name: str) -> bool:
-    return any(key.lower() == name.lower() for key in headers)
 
 
 def _origin(url: str) -> tuple[str, str, int] | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Mapping
 from urllib.parse import urlsplit
 
@@ -33,6 +32,8 @@ def proxies_for(url: str, env: Mapping[str, str], *, explicit: str | None = None
 
 def bypasses_proxy(host: str, port: int, no_proxy: str) -> bool:
     """Whether `no_proxy` (comma separated: `*`, names, `.domain`, addresses, CIDR, `:port`) exempts host:port."""
+    import ipaddress  # here, not at the top: check-heartbeat's file path loads this module and needs none of it
+
     host = host.lower().strip("[]")
     try:
         address = ipaddress.ip_address(host)
