@@ -341,6 +341,15 @@ def test_credentials_follow_a_redirect_within_the_origin(server):
     assert landed["headers"]["Authorization"].startswith("Basic ")
 
 
+def test_credentials_in_the_url_follow_within_the_origin_only(server, other_server):
+    server.routes.update({"/start": Reply(302, "", headers={"Location": "/next"}),
+                          "/next": Reply(302, "", headers={"Location": other_server.url + "/away"})})
+    other_server.routes["/away"] = Reply(200, "ok")
+    send({}, "GET", server.url.replace("http://", "http://monitor:pa55@") + "/start", timeout=5)
+    assert [r["headers"].get("Authorization", "")[:6] for r in server.requests] == ["Basic ", "Basic "]
+    assert "Authorization" not in other_server.requests[-1]["headers"]
+
+
 def test_a_307_repeats_the_body_and_a_303_turns_into_a_get(server):
     server.routes.update({"/a": Reply(307, "", headers={"Location": "/b"}), "/b": Reply(303, "", headers={"Location": "/c"}),
                           "/c": Reply(200, "ok")})

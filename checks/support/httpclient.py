@@ -151,6 +151,13 @@ class HttpClient:
         chain: list[str] = []
         origin = _origin(url)
         current, verb, body, body_json, credentials = url, method.upper(), data, json, auth
+        if credentials is None:
+            # Credentials in the URL belong to its origin like any others: carried over redirects
+            # within it (the next Location has none), dropped beyond it.
+            from requests.utils import get_auth_from_url
+
+            user, password = get_auth_from_url(url)
+            credentials = (user, password) if user or password else None
         while True:
             response = self._send(verb, current, sent, body, body_json, credentials, deadline, connect_timeout)
             location = _redirect_target(response) if follow else None
