@@ -17,15 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cronchecks import __version__
 from cronchecks.core.errors import UsageError
-from cronchecks.http.check import (
-    HttpOptions,
-    StatusSpan,
-    check_http,
-    describe_status_list,
-    parse_status_list,
-    status_in,
-)
+from cronchecks.http.check import check_http
+from cronchecks.http.options import HttpOptions, StatusSpan, describe_status_list, parse_status_list, status_in
 from cronchecks.support.jsonpaths import JsonPathError, holds, parse_literal, same_value, split_expression
 from cronchecks.core.result import Status
 from cronchecks.core.runtime import Runtime
@@ -271,7 +266,7 @@ def test_method_headers_and_body_reach_the_server(http_server, tmp_path):
     check_http(HttpOptions(url=http_server.url + "/api", method="HEAD"), runtime())
     assert http_server.requests[-1]["method"] == "HEAD"
     check_http(HttpOptions(url=http_server.url + "/api"), runtime())
-    assert http_server.requests[-1]["headers"]["User-Agent"].startswith("cronchecks-http/")
+    assert http_server.requests[-1]["headers"]["User-Agent"] == f"cronchecks/{__version__}"
 
 
 # --- authentication ----------------------------------------------------------------------------

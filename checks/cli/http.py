@@ -35,8 +35,12 @@ def http(
         "--max-redirects", metavar="N", help="Most redirects to follow (default 10); more is CRITICAL.",
         rich_help_panel=REQUEST)] = None,
     user_agent: Annotated[Optional[str], typer.Option(
-        "--user-agent", metavar="TEXT", help="User-Agent header (default cronchecks-http/VERSION).",
+        "--user-agent", metavar="TEXT", help="User-Agent header (default cronchecks/VERSION).",
         rich_help_panel=REQUEST)] = None,
+    max_body: Annotated[str, typer.Option(
+        "--max-body", metavar="SIZE", help="Read at most this much of the answer (default 10MiB); the rest is cut, "
+                                           "said so, and the expectations judge the part kept.",
+        rich_help_panel=REQUEST)] = "10MiB",
     auth_env: Annotated[Optional[str], typer.Option(
         "--auth-env", metavar="VAR", help="Basic auth: environment variable holding 'user:password'.",
         rich_help_panel=AUTH)] = None,

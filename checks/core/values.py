@@ -178,6 +178,17 @@ class OptionValues:
             raise OptionError(name, f"{self.text(name)!r} (it must be above zero)", flag)
         return value
 
+    def bytes(self, name: str, default: int) -> int:
+        """A size in whole bytes, at least one (`10MiB`, `512KB`, `4096`)."""
+        from cronchecks.core.thresholds import parse_size
+
+        size = self.parsed(name, parse_size)
+        if size is None:
+            return default
+        if size < 1:
+            raise OptionError(name, f"{self.text(name)!r} (at least 1 byte)")
+        return int(size)
+
     def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         text = (self.text(name) or default).strip().lower()
         if text not in choices:

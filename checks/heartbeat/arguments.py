@@ -5,6 +5,7 @@ from __future__ import annotations
 from cronchecks.core.thresholds import parse_size
 from cronchecks.core.values import OptionValues
 from cronchecks.heartbeat.check import HeartbeatOptions
+from cronchecks.support.httpclient import DEFAULT_MAX_BODY
 
 
 def read_options(values: OptionValues) -> HeartbeatOptions:
@@ -18,6 +19,7 @@ def read_options(values: OptionValues) -> HeartbeatOptions:
         min_size=values.parsed("min-size", parse_size),
         url=values.text("url"),
         json_path=values.text("json-path"),
+        max_body=values.bytes("max-body", DEFAULT_MAX_BODY),
         headers=values.texts("header"),
         cacert=values.text("cacert"),
         insecure=values.flag("insecure"),
@@ -30,3 +32,4 @@ def read_options(values: OptionValues) -> HeartbeatOptions:
         tz=values.text("tz"),
         max_skew=values.duration("max-skew", 60.0) or 0.0,
     )
+

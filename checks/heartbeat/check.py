@@ -32,6 +32,7 @@ class HeartbeatOptions:
     headers: tuple[str, ...] = ()
     cacert: str | None = None
     insecure: bool = False
+    max_body: int | None = None  # bytes of the --url answer read at most; None: the HTTP client's 10 MiB
     db: str | None = None
     db_env: str | None = None
     db_file: str | None = None
@@ -84,6 +85,8 @@ def validate(options: HeartbeatOptions) -> None:
         raise UsageError("--grace goes with --schedule")
     if options.max_skew < 0:
         raise UsageError("--max-skew cannot be negative")
+    if options.max_body is not None and options.max_body < 1:
+        raise UsageError("--max-body must be at least 1 byte")
 
 
 def check_heartbeat(options: HeartbeatOptions, runtime: Runtime) -> Result:
@@ -169,33 +172,36 @@ def _from_url(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sigh
     except JsonPathError as error:
         raise UsageError(f"invalid --json-path: {error}") from None
     shown = redact_url(options.url or "")
-    import requests
+    from cronchecks.support.httpclient import HttpClient, HttpFailure, parse_header
 
-    from cronchecks.http.check import default_ca_bundle, describe_failure, parse_header, proxies_for
-
-    headers = {"User-Agent": "cronchecks-heartbeat", "Accept": "application/json"}
+    headers = {"Accept": "application/json"}
     headers.update(parse_header(header) for header in options.headers)
-
-    # The same trust and proxy rules as check-http: CAs and proxies from the environment
-    # handed in, never requests' own reading of os.environ and ~/.netrc.
-    session = requests.Session()
-    session.trust_env = False
-    verify: bool | str = False if options.insecure else (options.cacert or default_ca_bundle(runtime.env))
+    if not (options.url or "").lower().startswith(("http://", "https://")):
+        raise UsageError(f"invalid --url {shown} (http:// or https:// expected)")
+    if options.insecure and options.cacert:
+        raise UsageError("--insecure and --cacert contradict each other: give one")
+    # The house rules (CAs and proxies from the environment handed in, never ~/.netrc, one
+    # User-Agent, a bounded body), the same as check-http's.
     try:
-        response = session.get(options.url or "", headers=headers, timeout=runtime.remaining(), verify=verify,
-                               proxies=proxies_for(options.url or "", runtime.env))
-    except requests.exceptions.InvalidURL as error:
+        limit = {} if options.max_body is None else {"max_body": int(options.max_body)}
+        with HttpClient(runtime.env, verify=not options.insecure, cafile=options.cacert, **limit) as client:
+            answer = client.request("GET", options.url or "", headers=headers, timeout=runtime.remaining())
+    except UsageError as error:
         raise UsageError(f"invalid --url {shown}: {error}") from None
-    except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
-        raise UsageError(f"invalid --url {shown} (http:// or https:// expected)") from None
-    except requests.exceptions.RequestException as error:
-        raise NoHeartbeat(describe_failure(error, shown)) from None
-    runtime.log(1, f"GET {shown}: {response.status_code}, {len(response.content)} bytes")
-    if not 200 <= response.status_code < 300:
-        raise NoHeartbeat(f"{shown} answered {response.status_code} {response.reason}")
+    except HttpFailure as failure:
+        raise NoHeartbeat(failure.describe(shown)) from None
+    cut = f", cut at --max-body {answer.max_body} B" if answer.truncated else ""
+    runtime.log(1, f"GET {shown}: {answer.status}, {len(answer.body)} bytes{cut}")
+    if not 200 <= answer.status < 300:
+        raise NoHeartbeat(f"{shown} answered {answer.status} {answer.reason}")
+    if answer.truncated:
+        # Cut JSON does not parse; say why rather than "not JSON".
+        raise NoHeartbeat(f"{shown} answered more than --max-body {answer.max_body} B: the JSON was cut")
+    import json
+
     try:
-        body = response.json()
-    except ValueError:
+        body = json.loads(answer.body.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError):
         raise NoHeartbeat(f"{shown} did not answer JSON") from None
     matches = path.values(body)
     if not matches:

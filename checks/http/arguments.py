@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cronchecks.core.thresholds import ParseError, parse_duration
 from cronchecks.core.values import OptionError, OptionValues
-from cronchecks.http.check import HttpOptions, StatusSpan, parse_status_list
+from cronchecks.http.options import DEFAULT_MAX_BODY, HttpOptions, StatusSpan, parse_status_list
 
 
 def _days(text: str) -> float:
@@ -43,6 +43,7 @@ def read_options(values: OptionValues) -> HttpOptions:
         follow=values.flag("follow", True),
         max_redirects=values.whole("max-redirects", minimum=0),
         user_agent=values.text("user-agent"),
+        max_body=values.bytes("max-body", DEFAULT_MAX_BODY),
         expect_status=values.parsed("expect-status", _statuses, None) or parse_status_list("200-399"),
         warn_status=values.parsed("warn-status", _statuses, None) or (),
         expect_body=values.texts("expect-body"),
@@ -53,3 +54,4 @@ def read_options(values: OptionValues) -> HttpOptions:
         retries=values.whole("retries", 0, minimum=0) or 0,
         retry_delay=values.duration("retry-delay"),
     )
+

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 # Events are plain JSON-able dicts, free of secrets, so that they can wait in the outbox:
 #   {"event": "alert", "kind": "problem"|"recovery"|"escalation"|"reminder"|
@@ -29,17 +29,38 @@ class DeliveryError(Exception):
         return self.message
 
 
-def request_failure(error: Exception) -> str:
-    """Why an HTTP request failed, in words fit for a line (and free of the URL and its token)."""
-    import requests
+def channel_cafile(env: Mapping[str, str], variable: str) -> str | None:
+    """The CA file a channel trusts instead of the system store (`variable` in env), checked up front."""
+    import os
 
-    if isinstance(error, requests.exceptions.Timeout):
-        return "timed out"
-    if isinstance(error, requests.exceptions.SSLError):
-        return "TLS failure"
-    if isinstance(error, requests.exceptions.ConnectionError):
-        return "connection failed"
-    return type(error).__name__
+    from cronchecks.core.errors import UsageError
+
+    cafile = env.get(variable) or None
+    if cafile and not os.path.exists(cafile):
+        raise UsageError(f"{variable} {cafile} is not a readable file")
+    return cafile
+
+
+def http_delivery(label: str, env: Mapping[str, str], method: str, url: str, *, timeout: float,
+                  cafile: str | None, cafile_variable: str, **request: Any) -> Any:
+    """One request through the house HTTP client (support/httpclient), its answer or a DeliveryError.
+
+    `label` starts the error's one line and never holds the URL (a token lives in it). An
+    untrusted certificate is permanent, as the mail channel has it: retrying cannot fix a CA.
+    """
+    from cronchecks.core.errors import UsageError
+    from cronchecks.support.httpclient import HttpFailure, send
+
+    try:
+        return send(env, method, url, timeout=max(timeout, 0.1), cafile=cafile, **request)
+    except HttpFailure as failure:
+        reason = failure.reason
+        if failure.kind == "tls-verify":
+            trusted = f"trusting {cafile}" if cafile else "trusting the system CAs"
+            reason += f"; {trusted}, {cafile_variable} names the CA to trust"
+        raise DeliveryError(f"{label}: {reason}", retryable=failure.retryable) from None
+    except UsageError as error:
+        raise DeliveryError(f"{label}: {error}", retryable=False) from None
 
 
 def fingerprint(kind: str, address: str) -> str:

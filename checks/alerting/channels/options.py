@@ -75,7 +75,7 @@ def build_channels(options: ChannelOptions, env: Mapping[str, str], host: str) -
         if options.pagerduty and url == webhooks[-1] and len(webhooks) > len(options.webhooks):
             kind = "pagerduty"
         key = pagerduty_routing_key(options, env) if kind == "pagerduty" else None
-        channels.append(WebhookChannel(url, kind, routing_key=key))
+        channels.append(WebhookChannel(url, kind, routing_key=key, env=env))
     if options.cloudwatch:
         from cronchecks.alerting.channels.cloudwatch import CloudWatchChannel
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from cronchecks.alerting.channels.base import DeliveryError, request_failure
+from cronchecks.alerting.channels.base import DeliveryError, channel_cafile, http_delivery
 from cronchecks.core.errors import UsageError
+
+# Trusted instead of the system's CA store, for a self-hosted Healthchecks behind an internal CA.
+CAFILE_VARIABLE = "CRONCHECKS_PING_CAFILE"
 
 # Sent when the server has not said its limit (no start ping answered yet): self-hosted
 # Healthchecks keeps 10 000 bytes by default and stores the head of a longer body, so sending
@@ -35,6 +38,7 @@ class Pinger:
         self.url = url.strip()
         self._parts = parts
         self.env = env
+        self.cafile = channel_cafile(env, CAFILE_VARIABLE)
         self.body_limit: int | None = None  # the server's Ping-Body-Limit, once seen
         user_limit = (env.get("CRONCHECKS_PING_BODY_LIMIT") or "").strip()
         try:
@@ -83,24 +87,20 @@ class Pinger:
     def _ping(self, suffix: str, run_id: str, body: bytes, timeout: float) -> None:
         import uuid
 
-        import requests
-
         try:
             rid = str(uuid.UUID(str(run_id)))  # canonical: lowercase, hyphenated
         except ValueError:
             raise DeliveryError(f"{self.shown}: run id {run_id!r} is not a UUID", retryable=False) from None
         what = suffix or "success"
-        try:
-            response = requests.post(self.ping_url(suffix, rid), data=body, timeout=max(timeout, 0.1),
-                                     headers={"User-Agent": "cronchecks", "Content-Type": "text/plain; charset=utf-8"})
-        except requests.exceptions.RequestException as error:
-            raise DeliveryError(f"{self.shown} ({what}): {request_failure(error)}", retryable=True) from None
+        response = http_delivery(f"{self.shown} ({what})", self.env, "POST", self.ping_url(suffix, rid), data=body,
+                                 headers={"Content-Type": "text/plain; charset=utf-8"}, timeout=timeout,
+                                 cafile=self.cafile, cafile_variable=CAFILE_VARIABLE)
         limit = response.headers.get("Ping-Body-Limit")
         if limit and limit.strip().isdigit():
             self.body_limit = int(limit.strip())
-        if response.status_code >= 300:
-            retryable = response.status_code >= 500 or response.status_code in _RETRYABLE_STATUS
-            raise DeliveryError(f"{self.shown} ({what}): HTTP {response.status_code}", retryable=retryable)
+        if response.status >= 300:
+            retryable = response.status >= 500 or response.status in _RETRYABLE_STATUS
+            raise DeliveryError(f"{self.shown} ({what}): HTTP {response.status}", retryable=retryable)
 
 
 def tail_bytes(text: str, limit: int) -> bytes:

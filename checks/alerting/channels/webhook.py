@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-from cronchecks.alerting.channels.base import ALERT, Channel, DeliveryError, request_failure
+from cronchecks.alerting.channels.base import ALERT, Channel, DeliveryError, channel_cafile, http_delivery
 from cronchecks.support.secrets import redact_url
+
+# Trusted instead of the system's CA store, for a receiver behind an internal CA.
+CAFILE_VARIABLE = "CRONCHECKS_WEBHOOK_CAFILE"
 
 # 408 and 429 say "later"; 5xx is the receiver's trouble; other 4xx will fail again.
 _RETRYABLE_STATUS = {408, 425, 429}
@@ -16,7 +19,8 @@ class WebhookChannel(Channel):
 
     events = frozenset({ALERT, "report"})
 
-    def __init__(self, url: str, payload_format: str, routing_key: str | None = None) -> None:
+    def __init__(self, url: str, payload_format: str, routing_key: str | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
         super().__init__(url if routing_key is None else f"{url}#{routing_key}",
                          f"{payload_format} webhook {redact_url(url).split('://')[0]}://"
                          f"{redact_url(url).split('://', 1)[-1].split('/', 1)[0]}/***")
@@ -24,6 +28,9 @@ class WebhookChannel(Channel):
         self.kind = f"webhook-{payload_format}"
         self.payload_format = payload_format
         self.routing_key = routing_key
+        # Proxies and the CA come from the environment the wrapper was given, as for every HTTP call.
+        self.env: Mapping[str, str] = env if env is not None else {}
+        self.cafile = channel_cafile(self.env, CAFILE_VARIABLE)
         if payload_format == "pagerduty":  # a daily report is not an incident
             self.events = frozenset({ALERT})
 
@@ -42,34 +49,29 @@ class WebhookChannel(Channel):
         return render(self.payload_format, event, routing_key=self.routing_key)
 
     def send(self, event: dict[str, Any], timeout: float) -> None:
-        import requests
-
         from cronchecks.alerting.channels.webhook_formats import UnsupportedEvent
 
         try:
             body = self.render(event)
         except UnsupportedEvent as error:
             raise DeliveryError(f"{self.shown}: {error}", retryable=False) from None
-        try:
-            response = requests.post(self.url, json=body, timeout=max(timeout, 0.1),
-                                     headers={"User-Agent": "cronchecks"})
-        except requests.exceptions.RequestException as error:
-            raise DeliveryError(f"{self.shown}: {request_failure(error)}", retryable=True) from None
-        if response.status_code < 300:
+        response = http_delivery(self.shown, self.env, "POST", self.url, json=body, timeout=timeout,
+                                 cafile=self.cafile, cafile_variable=CAFILE_VARIABLE)
+        if response.status < 300:
             from cronchecks.alerting.channels.webhook_formats import rejected_in_body
 
             problem = rejected_in_body(self.payload_format, response.text)
             if problem:
                 raise DeliveryError(f"{self.shown}: rejected: {problem}", retryable=False)
             return
-        retryable = response.status_code >= 500 or response.status_code in _RETRYABLE_STATUS
+        retryable = response.status >= 500 or response.status in _RETRYABLE_STATUS
         reason = ""
         if self.payload_format == "slack":  # Slack says why in a short token (`invalid_token`)
             from cronchecks.alerting.channels.webhook_formats import slack_error_token
 
             token = slack_error_token(response.text)
             reason = f" ({token})" if token else ""
-        raise DeliveryError(f"{self.shown}: HTTP {response.status_code}{reason}", retryable=retryable,
+        raise DeliveryError(f"{self.shown}: HTTP {response.status}{reason}", retryable=retryable,
                             retry_after=_retry_after(response.headers.get("Retry-After")))
 
 

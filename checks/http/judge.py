@@ -1,0 +1,156 @@
+"""check-http's judge step: the exchange (or the refusal) against every expectation, as one Result."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from cronchecks.core.result import Perfdata, Result, Status, worst
+from cronchecks.core.runtime import Runtime
+from cronchecks.core.thresholds import format_duration, format_size, judge, plain_number
+from cronchecks.http.options import describe_status_list, status_in
+from cronchecks.http.plan import Plan
+from cronchecks.http.request import Exchange, Refusal
+from cronchecks.support.secrets import redact_url
+
+_DAY = 86400.0
+
+
+class Problem(NamedTuple):
+    """One expectation not met: the status it calls for and the words for the summary."""
+
+    status: Status
+    text: str
+
+
+def judge_outcome(plan: Plan, outcome: Exchange | Refusal, runtime: Runtime) -> Result:
+    """The Result of one attempt: status codes, time, body, JSON and certificate, worst first."""
+    if isinstance(outcome, Refusal):
+        return Result(Status.CRITICAL, outcome.text)
+    exchange = outcome
+    perfdata = [
+        Perfdata("time", round(exchange.elapsed, 6), "s", plan.warning, plan.critical, minimum=0),
+        Perfdata("size", len(exchange.body), "B", minimum=0),
+    ]
+    notes: list[str] = []  # remarks on the status line itself
+    problems: list[Problem] = []
+
+    code_status = Status.OK
+    if status_in(exchange.code, plan.warn_status):
+        code_status = Status.WARNING
+        notes.append(f"degraded: --warn-status {describe_status_list(plan.warn_status)}")
+    elif not status_in(exchange.code, plan.expect_status):
+        code_status = Status.CRITICAL
+        notes.append(f"expected {describe_status_list(plan.expect_status)}")
+
+    time_status = judge(exchange.elapsed, plan.warning, plan.critical)
+    if time_status is not Status.OK:
+        breached = plan.critical if time_status is Status.CRITICAL else plan.warning
+        assert breached is not None
+        notes.append(f"{time_status.name.lower()} {breached.describe(format_duration)}")
+
+    if exchange.truncated:
+        # The expectations below see only the head of the body: say so wherever the result is read.
+        notes.append(f"body cut at {exchange.max_body} B by --max-body")
+    problems += _body_problems(plan, exchange)
+    cert_perf, cert_problem = _certificate(plan, exchange, runtime)
+    perfdata += cert_perf
+    if cert_problem is not None:
+        problems.append(cert_problem)
+
+    head = f"{exchange.code} {exchange.reason} from {exchange.url} in {exchange.elapsed:.3f} s"
+    if exchange.location is not None:
+        head += f" -> {redact_url(_absolute(exchange.url, exchange.location))}"
+    status = worst([code_status, time_status, *(p.status for p in problems)])
+    if status is Status.OK:
+        head += f", {len(exchange.body)} B"
+    if notes:
+        head += f" ({'; '.join(notes)})"
+    problems.sort(key=lambda p: (p.status is not Status.CRITICAL, p.status is not Status.WARNING))
+    texts = [p.text for p in problems]
+    parts = [head, *texts] if code_status is Status.CRITICAL else [*texts, head]
+    details = [f"redirects: {' -> '.join([*exchange.redirects, exchange.url])}"] if exchange.redirects else []
+    if exchange.truncated:
+        details.append(f"body cut at {exchange.max_body} B ({format_size(exchange.max_body)}, --max-body): "
+                       "the server sent more; the body expectations and the size judged the first "
+                       f"{exchange.max_body} B")
+    return Result(status, "; ".join(parts), perfdata, details)
+
+
+def _absolute(base: str, location: str) -> str:
+    from urllib.parse import urljoin
+
+    return urljoin(base, location)
+
+
+def _decoded(exchange: Exchange) -> str:
+    match = re.search(r"charset=[\"']?([\w.:-]+)", exchange.content_type, re.IGNORECASE)
+    encoding = match.group(1) if match else "utf-8"
+    try:
+        return exchange.body.decode(encoding, "replace")
+    except LookupError:
+        return exchange.body.decode("utf-8", "replace")
+
+
+def _snippet(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _body_problems(plan: Plan, exchange: Exchange) -> list[Problem]:
+    problems = []
+    if plan.expect_body or plan.reject_body:
+        text = _decoded(exchange)
+        for pattern in plan.expect_body:
+            if not pattern.search(text):
+                problems.append(Problem(Status.CRITICAL, f"body does not match --expect-body {pattern.pattern!r}"))
+        for pattern in plan.reject_body:
+            found = pattern.search(text)
+            if found:
+                problems.append(Problem(Status.CRITICAL, f"body matches --reject-body {pattern.pattern!r}: "
+                                                         f"{_snippet(found.group(0))}"))
+    if plan.expect_json:
+        import json
+
+        raw = exchange.body
+        try:
+            document = json.loads(raw.decode("utf-8-sig") if raw.startswith(b"\xef\xbb\xbf") else raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            reason = str(error).split(":")[0] if str(error) else "unreadable"
+            shown = _snippet(raw.decode("utf-8", "replace")) if raw.strip() else "empty"
+            if exchange.truncated:
+                reason += f", cut at {exchange.max_body} B by --max-body"
+            return [*problems, Problem(Status.CRITICAL, f"body is not JSON ({reason}): {shown}")]
+        for expectation in plan.expect_json:
+            failure = expectation.failure(document)
+            if failure is not None:
+                problems.append(Problem(Status.CRITICAL, failure))
+    return problems
+
+
+def _certificate(plan: Plan, exchange: Exchange, runtime: Runtime) -> tuple[list[Perfdata], Problem | None]:
+    judged = plan.cert_warning is not None or plan.cert_critical is not None
+    if exchange.certificate is None:
+        if judged:
+            return [], Problem(Status.UNKNOWN, f"no TLS certificate to judge ({exchange.url} is not https)")
+        return [], None
+    from cronchecks.support.x509 import CertificateError, not_after
+
+    try:
+        expires = not_after(exchange.certificate)
+    except CertificateError as error:
+        return [], Problem(Status.UNKNOWN, f"cannot read the certificate's expiry: {error}") if judged else None
+    left = (expires - runtime.now()).total_seconds()
+    days = left / _DAY
+    perf = [Perfdata("cert_days", round(days, 2), "", plan.cert_warning, plan.cert_critical)]
+    status = judge(days, plan.cert_warning, plan.cert_critical)
+    if status is Status.OK:
+        return perf, None
+    when = expires.strftime("%Y-%m-%d %H:%M UTC")
+    breached = plan.cert_critical if status is Status.CRITICAL else plan.cert_warning
+    limit = f"{status.name.lower()} < {plain_number(breached.start)} days" if breached else status.name.lower()
+    if left < 0:
+        text = f"certificate expired {format_duration(-left)} ago ({when}; {limit})"
+    else:
+        text = f"certificate expires in {format_duration(left)} ({when}; {limit})"
+    return perf, Problem(status, text)

@@ -1,0 +1,88 @@
+"""check-http's acquire step: one request through the house HTTP client, its answer as an Exchange."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, NamedTuple
+
+from cronchecks.core.runtime import Runtime
+from cronchecks.http.plan import Plan
+from cronchecks.support.httpclient import HttpClient, HttpFailure, TooManyRedirects
+from cronchecks.support.secrets import redact_url
+
+# The request's own timeout sits just past the whole-run deadline, so that the run's
+# watchdog always speaks first and --timeout-result decides what a timeout means.
+DEADLINE_MARGIN = 0.25
+
+_SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
+
+
+class Exchange(NamedTuple):
+    """What one request got back: the final response after any redirects, URLs fit to show."""
+
+    code: int
+    reason: str
+    url: str
+    elapsed: float
+    body: bytes  # at most max_body bytes
+    truncated: bool  # the server sent more than max_body: `body` is its head
+    max_body: int
+    content_type: str
+    location: str | None
+    redirects: tuple[str, ...]
+    certificate: bytes | None  # the leaf certificate (DER) when the answer came over TLS
+
+
+class Refusal(NamedTuple):
+    """The request got no HTTP answer: why, in words."""
+
+    text: str
+
+
+def open_client(plan: Plan, env: Mapping[str, str]) -> HttpClient:
+    """The client for every attempt of one check: its TLS settings, proxies from `env`, the body limit."""
+    return HttpClient(env, verify=not plan.insecure, cafile=plan.cacert, client_cert=plan.client_cert,
+                      max_body=plan.max_body)
+
+
+def send(client: HttpClient, plan: Plan, runtime: Runtime, say: Callable[[int, str], None]) -> Exchange | Refusal:
+    """Ask once; a refusal (no HTTP answer) is the target's state, a usage mistake raises UsageError."""
+    remaining = runtime.remaining()
+    timeout = None if remaining is None else remaining + DEADLINE_MARGIN
+    say(1, f"{plan.method} {plan.shown_url}" + (f" via proxy {_redacted(plan.proxies)}" if plan.proxies else ""))
+    say(2, "request headers: " + ", ".join(f"{k}: {_masked(k, v)}" for k, v in plan.headers.items()))
+    try:
+        answer = client.request(plan.method, plan.url, headers=plan.headers, data=plan.body, auth=plan.auth,
+                                timeout=timeout, follow=plan.follow, max_redirects=plan.max_redirects)
+    except HttpFailure as failure:
+        # Too many redirects are told from where they started; anything else names the URL that failed.
+        shown = plan.shown_url if isinstance(failure, TooManyRedirects) else redact_url(failure.url)
+        return Refusal(failure.describe(shown, client_cert=plan.client_cert is not None))
+    exchange = Exchange(
+        code=answer.status,
+        reason=answer.reason,
+        url=redact_url(answer.url),
+        elapsed=answer.elapsed,
+        body=answer.body,
+        truncated=answer.truncated,
+        max_body=answer.max_body,
+        content_type=answer.headers.get("Content-Type", ""),
+        location=answer.headers.get("Location") if 300 <= answer.status < 400 else None,
+        redirects=tuple(redact_url(hop.url) for hop in answer.redirects),
+        certificate=answer.certificate,
+    )
+    for hop in answer.redirects:
+        say(1, f"  {hop.status} {hop.reason} from {redact_url(hop.url)}, redirected")
+    cut = f" (cut at --max-body {answer.max_body} B)" if answer.truncated else ""
+    say(1, f"  {exchange.code} {exchange.reason} from {exchange.url} in {exchange.elapsed:.3f} s, "
+           f"{len(answer.body)} B{cut}")
+    say(2, "response headers: " + ", ".join(f"{k}: {_masked(k, v)}" for k, v in answer.headers.items()))
+    say(3, f"body: {answer.body[:500]!r}")
+    return exchange
+
+
+def _redacted(proxies: dict[str, str]) -> str:
+    return ", ".join(redact_url(p) for p in proxies.values())
+
+
+def _masked(name: str, value: Any) -> str:
+    return "***" if name.lower() in _SENSITIVE_HEADERS else value
