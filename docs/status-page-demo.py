@@ -1,4 +1,4 @@
-"""Make docs/status-page.png: a day of a typical stack recorded in a throw-away store, its status page, a phone-sized screenshot.
+"""Make docs/status-page.png: a typical stack's day in a throw-away store, its status page, a phone-sized screenshot.
 
     .venv/bin/python docs/status-page-demo.py [OUTPUT.png]
 

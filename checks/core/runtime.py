@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timezone
-from typing import Callable, Mapping, TextIO
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TextIO
 
 
 def host_name() -> str:
@@ -19,7 +20,7 @@ def host_name() -> str:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Runtime:
@@ -29,7 +30,7 @@ class Runtime:
     use `remaining()` so that they give up before the whole-run timeout cuts them off.
     """
 
-    __slots__ = ("env", "now", "verbosity", "stderr", "deadline")
+    __slots__ = ("deadline", "env", "now", "stderr", "verbosity")
 
     def __init__(
         self,

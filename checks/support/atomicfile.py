@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 
 def write_atomically(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None:
@@ -17,10 +18,11 @@ def write_atomically(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> 
     readers often run as another user.
     """
     target = Path(path)
-    handle = tempfile.NamedTemporaryFile("wb", dir=target.parent if str(target.parent) else ".",
-                                         prefix=f".{target.name}.", suffix=".tmp", delete=False)
+    temporary: str | None = None
     try:
-        with handle:
+        with tempfile.NamedTemporaryFile("wb", dir=target.parent if str(target.parent) else ".",
+                                         prefix=f".{target.name}.", suffix=".tmp", delete=False) as handle:
+            temporary = handle.name
             for chunk in ([data] if isinstance(data, (bytes, bytearray)) else data):
                 handle.write(chunk)
             handle.flush()
@@ -28,11 +30,10 @@ def write_atomically(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> 
         if os.name != "nt":
             umask = os.umask(0)
             os.umask(umask)
-            os.chmod(handle.name, 0o666 & ~umask)
-        os.replace(handle.name, target)
+            os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
     except BaseException:
-        try:
-            os.unlink(handle.name)
-        except OSError:
-            pass
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         raise

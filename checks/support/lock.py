@@ -31,7 +31,8 @@ class RunLock:
         self.handle = None
 
     def acquire(self) -> None:
-        handle = open(self.path, "a+b")
+        # No `with`: the open handle is the lock, held until release() (or the process's end) closes it.
+        handle = open(self.path, "a+b")  # noqa: SIM115
         try:
             _lock(handle)
         except OSError:
@@ -53,7 +54,7 @@ class RunLock:
                 self.handle.close()
                 self.handle = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         self.acquire()
         return self
 

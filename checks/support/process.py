@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
 import time
-from typing import BinaryIO, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import BinaryIO, NamedTuple
 
 # What is kept of a command's output for the store and the alerts: its start (the
 # plugin's status line) and its end (where errors are); the middle is elided.
@@ -132,7 +134,5 @@ def end_process_tree(child: subprocess.Popen, grace: float = 2.0) -> None:
             member.kill()
     except Exception:
         child.kill()
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         child.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass

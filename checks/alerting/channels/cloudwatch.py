@@ -7,7 +7,9 @@ credentials come from the environment mapping handed in, read the way the AWS CL
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from datetime import UTC
+from typing import Any, NamedTuple
 
 from cronchecks.alerting.channels.base import RUN, Channel, DeliveryError
 from cronchecks.core.errors import MissingExtra, UsageError
@@ -94,13 +96,13 @@ class CloudWatchChannel(Channel):
 
     def metric_data(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         """The MetricData entries for one run event."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         dimensions = [{"Name": "Check", "Value": _clip(str(event.get("check") or "?"), MAX_DIMENSION_VALUE)},
                       {"Name": "Host", "Value": _clip(str(event.get("host") or "?"), MAX_DIMENSION_VALUE)}]
         dimensions += [{"Name": name, "Value": value} for name, value in self.dimensions.items()]
         at = event.get("at")
-        timestamp = datetime.fromtimestamp(at, timezone.utc) if at is not None else datetime.now(timezone.utc)
+        timestamp = datetime.fromtimestamp(at, UTC) if at is not None else datetime.now(UTC)
         code = event.get("code")
         if code not in (0, 1, 2, 3):
             code = {"OK": 0, "WARNING": 1, "CRITICAL": 2}.get(str(event.get("status")), 3)

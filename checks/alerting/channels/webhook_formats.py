@@ -10,8 +10,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cronchecks.alerting.messages import (cut_middle, facts, fit, headline, is_clear, iso_time, report_text,
-                                      shown_output, utf16_length)
+from cronchecks.alerting.messages import (
+    cut_middle,
+    facts,
+    fit,
+    headline,
+    is_clear,
+    iso_time,
+    report_text,
+    shown_output,
+    utf16_length,
+)
 
 # Slack: a section's text 3000 characters, a header 150, a field 2000; `text` beside blocks is
 # the notification fallback (40 000 allowed, 4000 advised).
