@@ -102,7 +102,8 @@ class Mailbox:
 
         self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
                               "message": message_from_bytes(envelope.content, policy=policy.default),
-                              "tls": server.transport.get_extra_info("ssl_object") is not None, "authenticated": bool(session.authenticated)})
+                              "tls": server.transport.get_extra_info("ssl_object") is not None,
+                              "authenticated": bool(session.authenticated)})
         return "250 Message accepted for delivery"
 
 
@@ -151,7 +152,7 @@ class SMTPServer:
     def env(self, **more: str) -> dict[str, str]:
         return {"CRONCHECKS_SMTP_HOST": self.host, "CRONCHECKS_SMTP_PORT": str(self.port), **more}
 
-    def __enter__(self) -> "SMTPServer":
+    def __enter__(self) -> SMTPServer:
         self.controller.start()
         return self
 
@@ -168,7 +169,7 @@ class SilentServer:
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
 
-    def __enter__(self) -> "SilentServer":
+    def __enter__(self) -> SilentServer:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -216,7 +217,7 @@ class UDPReceiver:
     def receive(self) -> bytes:
         return self.sock.recvfrom(65535)[0]
 
-    def __enter__(self) -> "UDPReceiver":
+    def __enter__(self) -> UDPReceiver:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -8,12 +8,16 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 import pytest
+
+# The fixture modules' fixtures (receiver, smtp_pki, moto_endpoint, pki, quick_http_server) for every test, so
+# that a test asks for one by name instead of importing it (an import that the parameter then shadows).
+pytest_plugins = ["tests.alerting_fixtures", "tests.http_fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -117,7 +121,7 @@ class LoopbackHTTP:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def __enter__(self) -> "LoopbackHTTP":
+    def __enter__(self) -> LoopbackHTTP:
         self.thread.start()
         return self
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -43,7 +43,7 @@ def pki(tmp_path_factory) -> Pki:
 
 def issue(pki: Pki, kind: str):
     """A server certificate: valid, expiring (in 5 days), expired, or for the wrong host."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if kind == "expiring":
         return pki.ca.issue_cert("127.0.0.1", "localhost", not_after=now + 5 * DAY)
     if kind == "expired":

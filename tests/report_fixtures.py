@@ -6,8 +6,9 @@ import shutil
 import struct
 import subprocess
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from cronchecks.alerting.policy import Policy, decide
 from cronchecks.alerting.store import ResultRow, Store

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
 from cronchecks.alerting.channels.base import DeliveryError
 from cronchecks.alerting.channels.cloudwatch import MAX_METRICS_PER_CALL, MAX_REQUEST_BYTES, CloudWatchChannel
 from cronchecks.core.errors import MissingExtra, UsageError
-from tests.alerting_fixtures import NOW, alert, aws_env, moto_endpoint, receiver, run_event  # noqa: F401
+from tests.alerting_fixtures import NOW, alert, aws_env, run_event
 from tests.conftest import Reply
 
 pytest.importorskip("moto")
@@ -50,9 +50,9 @@ def test_a_run_becomes_status_healthy_and_perfdata_metrics(moto_endpoint):
                                                               "Dimensions": dimensions},
                                                    "Period": 60, "Stat": "Maximum"}}
                for name in ("Status", "Healthy", "time", "size")]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    at = datetime.fromtimestamp(NOW, timezone.utc)
+    at = datetime.fromtimestamp(NOW, UTC)
     answer = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=at - timedelta(minutes=5),
                                         EndTime=at + timedelta(minutes=5))
     values = {result["Id"]: result["Values"] for result in answer["MetricDataResults"]}

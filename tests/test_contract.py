@@ -132,7 +132,8 @@ def test_timeout_ends_the_child_process_tree(tmp_path):
         from cronchecks.core.runtime import Runtime
         def hanging_check(options, runtime):
             child = subprocess.Popen([sys.executable, "-c",
-                "import subprocess, sys, time; g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
+                "import subprocess, sys, time;"
+                " g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
                 "open({str(marker)!r}, 'w').write(str(g.pid)); time.sleep(60)"])
             with open({str(marker)!r} + ".child", "w") as f:
                 f.write(str(child.pid))

@@ -22,7 +22,7 @@ import sys
 import time
 import types
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -70,7 +70,7 @@ def _help_cache() -> dict[tuple[str, ...], frozenset[str]]:
 
     commands = [(f"check-{name}",) for name in CHECKS] + [("cronchecks", verb) for verb in SUBCOMMANDS]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip(commands, pool.map(_read_help, commands)))
+        return dict(zip(commands, pool.map(_read_help, commands), strict=True))
 
 
 def _read_help(command: tuple[str, ...]) -> frozenset[str]:
@@ -273,20 +273,24 @@ def icinga2_strip_comments(text: str) -> str:
     while index < len(text):
         if text.startswith("{{{", index):
             end = text.index("}}}", index) + 3
-            out.append(text[index:end]); index = end
+            out.append(text[index:end])
+            index = end
         elif text[index] == '"':
             match = re.compile(r'"(?:\\.|[^"\\\n])*"').match(text, index)
             assert match, f"unterminated string at {text[index:index + 40]!r}"
-            out.append(match.group()); index = match.end()
+            out.append(match.group())
+            index = match.end()
         elif text.startswith("/*", index):
             end = text.index("*/", index) + 2
-            out.append(re.sub(r"[^\n]", " ", text[index:end])); index = end
+            out.append(re.sub(r"[^\n]", " ", text[index:end]))
+            index = end
         elif text.startswith("//", index) or (text[index] == "#"):
             end = text.find("\n", index)
             end = len(text) if end < 0 else end
             index = end
         else:
-            out.append(text[index]); index += 1
+            out.append(text[index])
+            index += 1
     return "".join(out)
 
 
@@ -331,7 +335,8 @@ def icinga2_top_keys(body: str) -> dict[str, str]:
         elif char in "}]":
             depth -= 1
         elif char in "\n;" and depth == 0:
-            entries.append(body[start:index]); start = index + 1
+            entries.append(body[start:index])
+            start = index + 1
     entries.append(body[start:])
     for entry in entries:
         match = re.match(r'\s*"([^"]+)"\s*=\s*(.*)', entry, re.S)
@@ -375,7 +380,7 @@ def invocations_of(path: Path, tmp_path: Path) -> list[Invocation]:
         for number, schedule, command in crontab_entries(path):
             where = f"{rel(path)}:{number}"
             try:
-                CronSim(schedule, datetime(2026, 1, 1))
+                CronSim(schedule, datetime(2026, 1, 1, tzinfo=UTC))
             except CronSimError as error:
                 raise AssertionError(f"{where}: bad schedule {schedule!r}: {error}") from None
             # cron turns an unescaped % into a newline: date +%F must be written date +\%F
@@ -452,9 +457,8 @@ def test_example_parses_and_uses_only_real_options(path, tmp_path):
     problems = []
     for invocation in invocations_of(path, tmp_path):
         known = help_options(invocation.command)
-        for option in invocation.options():
-            if option not in known:
-                problems.append(f"{invocation.where}: {' '.join(invocation.command)} has no option {option}")
+        problems.extend(f"{invocation.where}: {' '.join(invocation.command)} has no option {option}"
+                        for option in invocation.options() if option not in known)
     assert not problems, "\n".join(sorted(set(problems)))
 
 
@@ -608,7 +612,7 @@ def test_kubernetes_cronjob_is_safe_to_leave_running():
     cronjob = next(d for d in documents if d["kind"] == "CronJob")
     from cronsim import CronSim
 
-    CronSim(cronjob["spec"]["schedule"], datetime(2026, 1, 1))
+    CronSim(cronjob["spec"]["schedule"], datetime(2026, 1, 1, tzinfo=UTC))
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
     job = cronjob["spec"]["jobTemplate"]["spec"]
     assert 0 < job["activeDeadlineSeconds"] < 300, "a hung suite must end before the next is due (5 minutes)"
