@@ -23,7 +23,7 @@ class Outcome(NamedTuple):
     timed_out: bool = False
 
 
-def call_guarded(check: Callable[[Any, Runtime], Result], options: Any, runtime: Runtime) -> Result:
+def call_guarded(check: Callable[[Any, Runtime], object], options: Any, runtime: Runtime) -> Result:
     """Call a check; typed errors and any other exception become UNKNOWN results."""
     try:
         result = check(options, runtime)

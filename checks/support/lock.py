@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 
 class LockHeld(Exception):
@@ -28,7 +30,7 @@ class RunLock:
         folder.mkdir(parents=True, exist_ok=True)
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
         self.path = folder / f"{safe}.lock"
-        self.handle = None
+        self.handle: BinaryIO | None = None
 
     def acquire(self) -> None:
         # No `with`: the open handle is the lock, held until release() (or the process's end) closes it.
@@ -70,21 +72,21 @@ def _read_owner(text: str) -> tuple[float | None, int | None]:
         return None, None
 
 
-if os.name == "nt":
+if sys.platform == "win32":  # (not os.name: type checkers read sys.platform and skip the other branch)
     import msvcrt
 
-    def _lock(handle) -> None:
+    def _lock(handle: BinaryIO) -> None:
         handle.seek(0)
         msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
 
-    def _unlock(handle) -> None:
+    def _unlock(handle: BinaryIO) -> None:
         handle.seek(0)
         msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
 else:
     import fcntl
 
-    def _lock(handle) -> None:
+    def _lock(handle: BinaryIO) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
-    def _unlock(handle) -> None:
+    def _unlock(handle: BinaryIO) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

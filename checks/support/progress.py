@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:  # rich is imported only once a bar is drawn
+    from rich.progress import Progress, TaskID
 
 DELAY = 1.0
 
@@ -18,8 +21,8 @@ class ScanProgress:
         self.enabled = enabled and total > 0 and _is_terminal(stream)
         self.started = time.monotonic()
         self.base = 0
-        self.bar = None
-        self.task = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
     def next_file(self, label: str, total: int) -> None:
         self.label = label
@@ -42,7 +45,8 @@ class ScanProgress:
                                 console=console, transient=True)
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=max(self.total, 1))
-        self.bar.update(self.task, completed=done)
+        if self.task is not None:
+            self.bar.update(self.task, completed=done)
 
     def close(self) -> None:
         if self.bar is not None:

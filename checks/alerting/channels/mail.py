@@ -146,7 +146,7 @@ class MailChannel(Channel):
         deadline = time.monotonic() + max(timeout, 0.1)
         mode = self.mode
         context = ssl.create_default_context(cafile=self.cafile) if mode != "none" else None
-        smtp = None
+        smtp: smtplib.SMTP | None = None
         try:
             if mode == "ssl":
                 smtp = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
