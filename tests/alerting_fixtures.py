@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import threading
@@ -132,6 +133,7 @@ class SMTPServer:
         class PortZeroController(Controller):
             def _trigger_server(self):
                 if self.port == 0:
+                    assert isinstance(self.server, asyncio.Server)
                     self.port = self.server.sockets[0].getsockname()[1]
                 super()._trigger_server()
 

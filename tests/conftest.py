@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -118,8 +118,7 @@ class LoopbackHTTP:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.server.server_port}"
 
     def __enter__(self) -> LoopbackHTTP:
         self.thread.start()
@@ -208,7 +207,7 @@ def postgresql_server(request, tmp_path_factory):
 
 
 @pytest.fixture
-def postgresql_url(request, postgresql_server) -> str:
+def postgresql_url(request, postgresql_server) -> Iterator[str]:
     """A fresh database on the tests' PostgreSQL, as an SQLAlchemy URL (pytest-postgresql's janitor)."""
     from pytest_postgresql.janitor import DatabaseJanitor
 

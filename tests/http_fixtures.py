@@ -6,11 +6,14 @@ import ssl
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pytest
 
 from tests.conftest import LoopbackHTTP
+
+if TYPE_CHECKING:  # imported by the fixture that makes one
+    import trustme
 
 DAY = timedelta(days=1)
 
@@ -18,7 +21,7 @@ DAY = timedelta(days=1)
 class Pki(NamedTuple):
     """A test CA and the files a client needs: the CA bundle and a client certificate."""
 
-    ca: object  # trustme.CA
+    ca: trustme.CA
     ca_file: str
     client_cert: str
     client_key: str

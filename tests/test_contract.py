@@ -171,6 +171,7 @@ def test_a_closed_stdout_does_not_crash(tmp_path):
     beat.write_text("")
     proc = subprocess.Popen([str(VENV_BIN / "check-heartbeat"), "--file", str(beat), "-c", "5m"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
     proc.stdout.close()
     _, err = proc.communicate(timeout=30)
     assert proc.returncode in (0, 1, 2, 3)

@@ -47,7 +47,7 @@ def sections(text: str) -> dict[str, str]:
 
 
 SECTIONS = sections(README)
-APP = typer.main.get_command(build_app())
+APP = typer.main.get_group(build_app())
 
 
 def section_title(command: str) -> str:
