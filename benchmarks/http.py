@@ -44,7 +44,8 @@ def main() -> None:
         ("python -c pass", [python, "-c", "pass"]),
         (FLOOR, [python, "-c", "import typer, requests"]),
         ("check-http URL", [check, url]),
-        ("check-http URL --expect-json '$.status == \"healthy\"'", [check, url, "--expect-json", '$.status == "healthy"']),
+        ("check-http URL --expect-json '$.status == \"healthy\"'",
+         [check, url, "--expect-json", '$.status == "healthy"']),
     ]
     for name in ("check_http", "check_curl"):
         binary = plugin(name)

@@ -21,10 +21,11 @@ from pathlib import Path
 # A venv of its own: other benchmarks reinstall the shared one while this one runs for minutes.
 os.environ.setdefault("CRONCHECKS_BENCH_VENV", "/tmp/cronchecks-bench-log/venv")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Timing, bench_venv, report  # noqa: E402
+from harness import Timing, bench_venv, report
 
 LEVELS = ["INFO"] * 900 + ["DEBUG"] * 80 + ["WARNING"] * 14 + ["ERROR"] * 5 + ["CRITICAL:"] * 1
-WORDS = "user request served cache miss database query took ms worker started job finished connection pool".split()
+WORDS = ["user", "request", "served", "cache", "miss", "database", "query", "took", "ms", "worker", "started", "job",
+         "finished", "connection", "pool"]
 
 
 def generate(path: Path, size: int) -> None:

@@ -32,10 +32,10 @@ def main() -> None:
     beat.write_text("")
 
     imported = subprocess.run(
-        [python, "-c", "import sys; from cronchecks.cli import check_main; sys.argv[1:] = "
-         f"['--file', {str(beat)!r}, '-w', '5m', '-c', '15m']; import io, contextlib;"
-         "out = io.StringIO()\nwith contextlib.redirect_stdout(out): check_main('heartbeat')\n"
-         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"],
+        [python, "-c", ("import sys; from cronchecks.cli import check_main; sys.argv[1:] = "
+                        f"['--file', {str(beat)!r}, '-w', '5m', '-c', '15m']; import io, contextlib;"
+                        "out = io.StringIO()\nwith contextlib.redirect_stdout(out): check_main('heartbeat')\n"
+                        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")],
         capture_output=True, text=True).stdout.split()
     heavy = [name for name in HEAVY if name in imported]
     print(f"heavy modules imported on the heartbeat --file path: {', '.join(heavy) or 'none'}")
@@ -48,7 +48,8 @@ def main() -> None:
     ]
     file_age = plugin("check_file_age")
     if file_age:
-        commands.append(("check_file_age -w 300 -c 900 -f F (Perl)", [file_age, "-w", "300", "-c", "900", "-f", str(beat)]))
+        commands.append(("check_file_age -w 300 -c 900 -f F (Perl)",
+                         [file_age, "-w", "300", "-c", "900", "-f", str(beat)]))
     else:
         print("check_file_age not installed (apt-get install monitoring-plugins-basic): left out")
     # check-service --process X vs check_procs -C X: a process of a known name, started here.

@@ -1,4 +1,4 @@
-"""Make docs/status-page.png: a day of a typical stack recorded in a throw-away store, its status page, a phone-sized screenshot.
+"""Make docs/status-page.png: a typical stack's day in a throw-away store, its status page, a phone-sized screenshot.
 
     .venv/bin/python docs/status-page-demo.py [OUTPUT.png]
 
@@ -29,8 +29,11 @@ OK, WARNING, CRITICAL = Status.OK, Status.WARNING, Status.CRITICAL
 def record(store: Store, name: str, runs) -> None:
     for at, status, duration, summary, perf in runs:
         row = ResultRow(name, at, status, int(status), duration, summary, perf)
-        store.record(row, lambda previous, history, status=status, at=at: decide(previous, status, at, history,
-                                                                                 Policy()), lambda *decision: [])
+
+        def judged(previous, history, status: Status = status, at: float = at):
+            return decide(previous, status, at, history, Policy())
+
+        store.record(row, judged, lambda *decision: [])
 
 
 def every(start: float, end: float, step: float):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import threading
@@ -102,7 +103,8 @@ class Mailbox:
 
         self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
                               "message": message_from_bytes(envelope.content, policy=policy.default),
-                              "tls": server.transport.get_extra_info("ssl_object") is not None, "authenticated": bool(session.authenticated)})
+                              "tls": server.transport.get_extra_info("ssl_object") is not None,
+                              "authenticated": bool(session.authenticated)})
         return "250 Message accepted for delivery"
 
 
@@ -131,6 +133,7 @@ class SMTPServer:
         class PortZeroController(Controller):
             def _trigger_server(self):
                 if self.port == 0:
+                    assert isinstance(self.server, asyncio.Server)
                     self.port = self.server.sockets[0].getsockname()[1]
                 super()._trigger_server()
 
@@ -151,7 +154,7 @@ class SMTPServer:
     def env(self, **more: str) -> dict[str, str]:
         return {"CRONCHECKS_SMTP_HOST": self.host, "CRONCHECKS_SMTP_PORT": str(self.port), **more}
 
-    def __enter__(self) -> "SMTPServer":
+    def __enter__(self) -> SMTPServer:
         self.controller.start()
         return self
 
@@ -168,7 +171,7 @@ class SilentServer:
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
 
-    def __enter__(self) -> "SilentServer":
+    def __enter__(self) -> SilentServer:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -216,7 +219,7 @@ class UDPReceiver:
     def receive(self) -> bytes:
         return self.sock.recvfrom(65535)[0]
 
-    def __enter__(self) -> "UDPReceiver":
+    def __enter__(self) -> UDPReceiver:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -8,12 +8,16 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 import pytest
+
+# The fixture modules' fixtures (receiver, smtp_pki, moto_endpoint, pki, quick_http_server) for every test, so
+# that a test asks for one by name instead of importing it (an import that the parameter then shadows).
+pytest_plugins = ["tests.alerting_fixtures", "tests.http_fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -117,10 +121,9 @@ class LoopbackHTTP:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.server.server_port}"
 
-    def __enter__(self) -> "LoopbackHTTP":
+    def __enter__(self) -> LoopbackHTTP:
         self.thread.start()
         return self
 
@@ -207,7 +210,7 @@ def postgresql_server(request, tmp_path_factory):
 
 
 @pytest.fixture
-def postgresql_url(request, postgresql_server) -> str:
+def postgresql_url(request, postgresql_server) -> Iterator[str]:
     """A fresh database on the tests' PostgreSQL, as an SQLAlchemy URL (pytest-postgresql's janitor)."""
     from pytest_postgresql.janitor import DatabaseJanitor
 

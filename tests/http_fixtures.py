@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ssl
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pytest
 
 from tests.conftest import LoopbackHTTP
+
+if TYPE_CHECKING:  # imported by the fixture that makes one
+    import trustme
 
 DAY = timedelta(days=1)
 
@@ -18,7 +21,7 @@ DAY = timedelta(days=1)
 class Pki(NamedTuple):
     """A test CA and the files a client needs: the CA bundle and a client certificate."""
 
-    ca: object  # trustme.CA
+    ca: trustme.CA
     ca_file: str
     client_cert: str
     client_key: str
@@ -43,7 +46,7 @@ def pki(tmp_path_factory) -> Pki:
 
 def issue(pki: Pki, kind: str):
     """A server certificate: valid, expiring (in 5 days), expired, or for the wrong host."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if kind == "expiring":
         return pki.ca.issue_cert("127.0.0.1", "localhost", not_after=now + 5 * DAY)
     if kind == "expired":

@@ -5,15 +5,15 @@ from __future__ import annotations
 import random
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from cronchecks.log.check import LogOptions, check_log
 from cronchecks.core.runtime import Runtime
+from cronchecks.log.check import LogOptions, check_log
 
-NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 
 
 def runtime(now: datetime = NOW, verbosity: int = 0) -> Runtime:
@@ -109,7 +109,7 @@ def generate_log(path: Path, layout: str, start: datetime, count: int, step: flo
             other = min(len(entries) - 1, index + rng.randrange(0, shuffle_within + 1))
             entries[index], entries[other] = entries[other], entries[index]
     lines = []
-    for index, (moment, line) in enumerate(entries):
+    for index, (_moment, line) in enumerate(entries):
         lines.append(line)
         if continuation_every and index % continuation_every == continuation_every - 1:
             lines.append("    at continuation CRITICAL: in a stack frame")

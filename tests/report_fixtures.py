@@ -6,8 +6,9 @@ import shutil
 import struct
 import subprocess
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from cronchecks.alerting.policy import Policy, decide
 from cronchecks.alerting.store import ResultRow, Store
@@ -39,9 +40,10 @@ def record(folder: Path, name: str, runs: Iterable[Run]) -> None:
             perf = [] if run.time is None else [{"label": "time", "value": run.time, "uom": run.uom}]
             row = ResultRow(name, run.at, run.status, int(run.status), run.duration,
                             f"{name.upper()} {run.status.name} - at {run.at:.0f}", perf)
-            store.record(row, lambda previous, history, run=run: decide(previous, run.status, run.at, history,
-                                                                          Policy()),
-                         lambda *decision: [])
+            def judged(previous, history, run: Run = run):
+                return decide(previous, run.status, run.at, history, Policy())
+
+            store.record(row, judged, lambda *decision: [])
     finally:
         store.close()
 

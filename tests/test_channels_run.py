@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.alerting_fixtures import SMTPServer, UDPReceiver, aws_env, moto_endpoint, receiver  # noqa: F401
+from tests.alerting_fixtures import SMTPServer, UDPReceiver, aws_env
 from tests.conftest import Reply, run_console_script
 
 PASSWORD, ROUTING_KEY, PING_KEY = "Sm7p-Pa55-e2e", "R0UTINGKEYe2e00000000000000000000", "PINGKEYe2e0000"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
-from datetime import timedelta
+from datetime import UTC, timedelta
+from typing import Any
 
 import pytest
 
 from cronchecks.alerting.channels.base import DeliveryError
 from cronchecks.alerting.channels.cloudwatch import MAX_METRICS_PER_CALL, MAX_REQUEST_BYTES, CloudWatchChannel
 from cronchecks.core.errors import MissingExtra, UsageError
-from tests.alerting_fixtures import NOW, alert, aws_env, moto_endpoint, receiver, run_event  # noqa: F401
+from tests.alerting_fixtures import NOW, alert, aws_env, run_event
 from tests.conftest import Reply
 
 pytest.importorskip("moto")
@@ -50,9 +51,9 @@ def test_a_run_becomes_status_healthy_and_perfdata_metrics(moto_endpoint):
                                                               "Dimensions": dimensions},
                                                    "Period": 60, "Stat": "Maximum"}}
                for name in ("Status", "Healthy", "time", "size")]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    at = datetime.fromtimestamp(NOW, timezone.utc)
+    at = datetime.fromtimestamp(NOW, UTC)
     answer = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=at - timedelta(minutes=5),
                                         EndTime=at + timedelta(minutes=5))
     values = {result["Id"]: result["Values"] for result in answer["MetricDataResults"]}
@@ -120,8 +121,10 @@ def test_errors_permanent_or_retryable(status, code, retryable):
     from botocore.exceptions import ClientError
 
     channel = CloudWatchChannel("Cron", {}, aws_env("http://127.0.0.1:9", AWS_SECRET_ACCESS_KEY="TopSecret0001"))
-    error = ClientError({"Error": {"Code": code, "Message": "the key TopSecret0001 was wrong"},
-                         "ResponseMetadata": {"HTTPStatusCode": status}}, "PutMetricData")
+    # Only the parts the channel reads: the stubs' TypedDict wants every key botocore would fill in.
+    response: Any = {"Error": {"Code": code, "Message": "the key TopSecret0001 was wrong"},
+                     "ResponseMetadata": {"HTTPStatusCode": status}}
+    error = ClientError(response, "PutMetricData")
     failure = channel._classify(error)
     assert failure.retryable is retryable and code in str(failure) and "TopSecret0001" not in str(failure)
 
@@ -150,7 +153,8 @@ def test_settings_come_from_the_mapping_given(monkeypatch):
     channel = CloudWatchChannel("Cron", {}, env)
     client = channel.client(2)
     assert client.meta.region_name == "ap-south-1" and client.meta.endpoint_url == "http://cw.example"
-    assert client._request_signer._credentials.access_key == "AKIDX"
+    # The credentials botocore will sign with sit on its private signer (no public way to read them).
+    assert client._request_signer._credentials.access_key == "AKIDX"  # type: ignore[attr-defined]
     assert channel.shown == "cloudwatch Cron (ap-south-1)"
 
 

@@ -130,7 +130,8 @@ def test_timeout_ends_the_child_process_tree(tmp_path):
         from cronchecks.core.runtime import Runtime
         def hanging_check(options, runtime):
             child = subprocess.Popen([sys.executable, "-c",
-                "import subprocess, sys, time; g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
+                "import subprocess, sys, time;"
+                " g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
                 "open({str(marker)!r}, 'w').write(str(g.pid)); time.sleep(60)"])
             with open({str(marker)!r} + ".child", "w") as f:
                 f.write(str(child.pid))
@@ -168,6 +169,7 @@ def test_a_closed_stdout_does_not_crash(tmp_path):
     beat.write_text("")
     proc = subprocess.Popen([str(VENV_BIN / "check-heartbeat"), "--file", str(beat), "-c", "5m"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
     proc.stdout.close()
     _, err = proc.communicate(timeout=30)
     assert proc.returncode in (0, 1, 2, 3)

@@ -27,7 +27,9 @@ def test_demo_tours_every_check_and_exits_zero_leaving_nothing(tmp_path):
     assert "the webhook received: RECOVERY web-health is OK, down " in out
     assert out.count("the webhook received: PROBLEM") == 1  # announced once, not every run
     assert "Every step answered as expected" in out
-    pid = int(re.search(r"pid (\d+)", out).group(1))
+    named = re.search(r"pid (\d+)", out)
+    assert named, out
+    pid = int(named.group(1))
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert set(Path(tempfile.gettempdir()).glob("cronchecks-demo-*")) == leftovers_before
 

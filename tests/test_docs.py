@@ -47,7 +47,7 @@ def sections(text: str) -> dict[str, str]:
 
 
 SECTIONS = sections(README)
-APP = typer.main.get_command(build_app())
+APP = typer.main.get_group(build_app())
 
 
 def section_title(command: str) -> str:
@@ -109,8 +109,8 @@ def readme_command_lines() -> list[tuple[int, str, str]]:
                 logical[-1] = (logical[-1][0], logical[-1][1] + " " + line)
                 continue
             logical.append((number, line))
-        for number, line in logical:
-            line = line[2:] if line.startswith("$ ") else line
+        for number, text in logical:
+            line = text[2:] if text.startswith("$ ") else text
             if info == "":
                 words = line.split()
                 if not words or not program_of(words[0]):

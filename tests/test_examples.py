@@ -22,7 +22,7 @@ import sys
 import time
 import types
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -70,7 +70,7 @@ def _help_cache() -> dict[tuple[str, ...], frozenset[str]]:
 
     commands = [(f"check-{name}",) for name in CHECKS] + [("cronchecks", verb) for verb in SUBCOMMANDS]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip(commands, pool.map(_read_help, commands)))
+        return dict(zip(commands, pool.map(_read_help, commands), strict=True))
 
 
 def _read_help(command: tuple[str, ...]) -> frozenset[str]:
@@ -228,10 +228,18 @@ def powershell_invocations(path: Path) -> list[Invocation]:
     return found + mentioned_invocations(path, text)
 
 
+class CaseKeepingParser(configparser.ConfigParser):
+    """systemd's keys are case-sensitive (ExecStart, WantedBy): keep them as written."""
+
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr
+
+
 def load_example_suite(path: Path, text: str | None = None, tmp_path: Path | None = None):
     from cronchecks.suite.file import load_suite
 
     if text is not None:
+        assert tmp_path is not None, "an example's text is written to tmp_path"
         path = tmp_path / path.name
         path.write_text(text)
     return load_suite(path, SUITE_ENV)
@@ -239,7 +247,9 @@ def load_example_suite(path: Path, text: str | None = None, tmp_path: Path | Non
 
 def nagios_objects(path: Path) -> list[tuple[str, dict[str, str], int]]:
     """(type, directives, line) of every `define TYPE { ... }`; the shape is asserted on the way."""
-    objects, current, start = [], None, 0
+    objects: list[tuple[str, dict[str, str], int]] = []
+    current: tuple[str, dict[str, str]] | None = None
+    start = 0
     for number, raw in enumerate(path.read_text().splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith(("#", ";")):
@@ -273,20 +283,24 @@ def icinga2_strip_comments(text: str) -> str:
     while index < len(text):
         if text.startswith("{{{", index):
             end = text.index("}}}", index) + 3
-            out.append(text[index:end]); index = end
+            out.append(text[index:end])
+            index = end
         elif text[index] == '"':
             match = re.compile(r'"(?:\\.|[^"\\\n])*"').match(text, index)
             assert match, f"unterminated string at {text[index:index + 40]!r}"
-            out.append(match.group()); index = match.end()
+            out.append(match.group())
+            index = match.end()
         elif text.startswith("/*", index):
             end = text.index("*/", index) + 2
-            out.append(re.sub(r"[^\n]", " ", text[index:end])); index = end
+            out.append(re.sub(r"[^\n]", " ", text[index:end]))
+            index = end
         elif text.startswith("//", index) or (text[index] == "#"):
             end = text.find("\n", index)
             end = len(text) if end < 0 else end
             index = end
         else:
-            out.append(text[index]); index += 1
+            out.append(text[index])
+            index += 1
     return "".join(out)
 
 
@@ -331,7 +345,8 @@ def icinga2_top_keys(body: str) -> dict[str, str]:
         elif char in "}]":
             depth -= 1
         elif char in "\n;" and depth == 0:
-            entries.append(body[start:index]); start = index + 1
+            entries.append(body[start:index])
+            start = index + 1
     entries.append(body[start:])
     for entry in entries:
         match = re.match(r'\s*"([^"]+)"\s*=\s*(.*)', entry, re.S)
@@ -375,7 +390,7 @@ def invocations_of(path: Path, tmp_path: Path) -> list[Invocation]:
         for number, schedule, command in crontab_entries(path):
             where = f"{rel(path)}:{number}"
             try:
-                CronSim(schedule, datetime(2026, 1, 1))
+                CronSim(schedule, datetime(2026, 1, 1, tzinfo=UTC))
             except CronSimError as error:
                 raise AssertionError(f"{where}: bad schedule {schedule!r}: {error}") from None
             # cron turns an unescaped % into a newline: date +%F must be written date +\%F
@@ -408,8 +423,7 @@ def invocations_of(path: Path, tmp_path: Path) -> list[Invocation]:
                     found.extend(invocations_in(argv, f"{rel(path)} container {container['name']}", strict=True))
         return found + mentioned_invocations(path, text)
     if kind == "systemd":
-        unit = configparser.ConfigParser(strict=False, interpolation=None, delimiters=("=",))
-        unit.optionxform = str
+        unit = CaseKeepingParser(strict=False, interpolation=None, delimiters=("=",))
         unit.read_string(text)
         assert "Unit" in unit, f"{rel(path)}: no [Unit] section"
         for key in ("ExecStart", "ExecStartPre", "ExecStartPost", "ExecStop"):
@@ -430,12 +444,12 @@ def invocations_of(path: Path, tmp_path: Path) -> list[Invocation]:
         code = icinga2_strip_comments(text)
         for head, body in icinga2_blocks(code):
             if head.startswith('object CheckCommand'):
-                command = re.search(r"command\s*=\s*\[(.*?)\]", body, re.S)
-                assert command, f"{rel(path)}: {head} has no command"
-                program = program_of(re.findall(r'"([^"]*)"', command.group(1))[-1])
-                arguments = re.search(r"arguments\s*=\s*\{(.*)\n  \}", body, re.S)
-                if program and arguments:
-                    keys = [key for key in icinga2_top_keys(arguments.group(1)) if key.startswith("-")]
+                command_list = re.search(r"command\s*=\s*\[(.*?)\]", body, re.S)
+                assert command_list, f"{rel(path)}: {head} has no command"
+                program = program_of(re.findall(r'"([^"]*)"', command_list.group(1))[-1])
+                arguments_block = re.search(r"arguments\s*=\s*\{(.*)\n  \}", body, re.S)
+                if program and arguments_block:
+                    keys = [key for key in icinga2_top_keys(arguments_block.group(1)) if key.startswith("-")]
                     found.append(Invocation((program,), keys, f"{rel(path)} {head}"))
         return found + mentioned_invocations(path, text)
     if kind == "dockerfile":
@@ -449,12 +463,11 @@ def invocations_of(path: Path, tmp_path: Path) -> list[Invocation]:
 
 @pytest.mark.parametrize("path", example_files(), ids=rel)
 def test_example_parses_and_uses_only_real_options(path, tmp_path):
-    problems = []
+    problems: list[str] = []
     for invocation in invocations_of(path, tmp_path):
         known = help_options(invocation.command)
-        for option in invocation.options():
-            if option not in known:
-                problems.append(f"{invocation.where}: {' '.join(invocation.command)} has no option {option}")
+        problems.extend(f"{invocation.where}: {' '.join(invocation.command)} has no option {option}"
+                        for option in invocation.options() if option not in known)
     assert not problems, "\n".join(sorted(set(problems)))
 
 
@@ -539,8 +552,9 @@ def test_the_passive_services_are_the_suites_checks():
     assert int(template["freshness_threshold"]) > 0
 
     text = icinga2_strip_comments((EXAMPLES / "icinga2" / "cronchecks-passive.conf").read_text())
-    names = re.search(r"vars\.cronchecks_suite\s*=\s*\[(.*?)\]", text, re.S).group(1)
-    assert sorted(re.findall(r'"([^"]+)"', names)) == sorted(suite_check_names())
+    names = re.search(r"vars\.cronchecks_suite\s*=\s*\[(.*?)\]", text, re.S)
+    assert names, "cronchecks-passive.conf sets no vars.cronchecks_suite"
+    assert sorted(re.findall(r'"([^"]+)"', names.group(1))) == sorted(suite_check_names())
     assert '"actions/process-check-result"' in text and 'object ApiUser' in text
     assert re.search(r'check_command\s*=\s*"(dummy|passive)"', text)
     raw = (EXAMPLES / "icinga2" / "cronchecks-passive.conf").read_text()
@@ -562,7 +576,9 @@ def test_icinga2_services_set_only_variables_their_commands_read():
     for head, body in icinga2_blocks(services_text):
         if not head.startswith("apply Service"):
             continue
-        command = re.search(r'check_command\s*=\s*"([^"]+)"', body).group(1)
+        check_command = re.search(r'check_command\s*=\s*"([^"]+)"', body)
+        assert check_command, f"{head}: no check_command"
+        command = check_command.group(1)
         assert command in read, f"{head}: {command} is not defined"
         used.add(command)
         for variable in re.findall(r"vars\.(cc_\w+)\s*=", body):
@@ -575,15 +591,13 @@ def test_icinga2_services_set_only_variables_their_commands_read():
 
 def test_systemd_units_pass_systemd_analyze(tmp_path):
     for path in sorted((EXAMPLES / "systemd").glob("*.timer")):
-        unit = configparser.ConfigParser(strict=False, interpolation=None)
-        unit.optionxform = str
+        unit = CaseKeepingParser(strict=False, interpolation=None)
         unit.read_string(path.read_text())
         target = unit.get("Timer", "Unit", fallback=path.name.replace(".timer", ".service"))
         assert (EXAMPLES / "systemd" / target).exists(), f"{path.name} starts {target}, which is not beside it"
         assert unit.get("Install", "WantedBy") == "timers.target"
     for path in sorted((EXAMPLES / "systemd").glob("*.service")):
-        unit = configparser.ConfigParser(strict=False, interpolation=None)
-        unit.optionxform = str
+        unit = CaseKeepingParser(strict=False, interpolation=None)
         unit.read_string(path.read_text())
         assert unit.get("Service", "Type") == "oneshot"
         assert (EXAMPLES / "systemd" / path.name.replace(".service", ".timer")).exists()
@@ -608,7 +622,7 @@ def test_kubernetes_cronjob_is_safe_to_leave_running():
     cronjob = next(d for d in documents if d["kind"] == "CronJob")
     from cronsim import CronSim
 
-    CronSim(cronjob["spec"]["schedule"], datetime(2026, 1, 1))
+    CronSim(cronjob["spec"]["schedule"], datetime(2026, 1, 1, tzinfo=UTC))
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
     job = cronjob["spec"]["jobTemplate"]["spec"]
     assert 0 < job["activeDeadlineSeconds"] < 300, "a hung suite must end before the next is due (5 minutes)"
@@ -631,7 +645,9 @@ def test_kubernetes_cronjob_is_safe_to_leave_running():
 def test_task_scheduler_xml_declares_its_real_encoding():
     for path in sorted((EXAMPLES / "task-scheduler").glob("*.xml")):
         declaration = path.read_bytes().split(b"?>", 1)[0]
-        encoding = re.search(rb'encoding="([^"]+)"', declaration).group(1).decode()
+        declared = re.search(rb'encoding="([^"]+)"', declaration)
+        assert declared, f"{path.name}: no encoding in the XML declaration"
+        encoding = declared.group(1).decode()
         path.read_bytes().decode(encoding)  # schtasks refuses a file whose bytes are not what it declares
         xml_exec_actions(path)
 
@@ -657,11 +673,12 @@ class RecordingAgentCheck:
 @pytest.fixture
 def datadog_check(monkeypatch):
     base = types.ModuleType("datadog_checks.base")
-    base.AgentCheck = RecordingAgentCheck
+    monkeypatch.setattr(base, "AgentCheck", RecordingAgentCheck, raising=False)
     monkeypatch.setitem(sys.modules, "datadog_checks", types.ModuleType("datadog_checks"))
     monkeypatch.setitem(sys.modules, "datadog_checks.base", base)
     path = EXAMPLES / "datadog" / "checks.d" / "cronchecks_heartbeat.py"
     spec = importlib.util.spec_from_file_location("cronchecks_heartbeat", path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -10,7 +10,7 @@ from cronchecks.alerting.channels import mail
 from cronchecks.alerting.channels.base import DeliveryError
 from cronchecks.alerting.channels.mail import MailChannel
 from cronchecks.core.errors import UsageError
-from tests.alerting_fixtures import SilentServer, SMTPServer, alert, smtp_pki, write  # noqa: F401
+from tests.alerting_fixtures import SilentServer, SMTPServer, alert, write
 
 PASSWORD = "s3cret-Pa55word"
 

@@ -35,7 +35,7 @@ def test_perfdata_numbers_never_use_an_exponent(value, shown):
 
 
 def test_perfdata_unit_must_be_a_guideline_unit():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="perfdata unit 'seconds' is not one of"):
         Perfdata("x", 1, "seconds")
 
 
@@ -51,7 +51,8 @@ def test_json_object_has_every_field():
     data = json.loads(json_line("HTTP", result, duration=1.5))
     assert data == {
         "label": "HTTP", "status": "WARNING", "code": 1, "summary": "slow",
-        "perfdata": [{"label": "time", "value": 1.5, "uom": "s", "warning": "1", "critical": None, "min": 0, "max": None}],
+        "perfdata": [{"label": "time", "value": 1.5, "uom": "s", "warning": "1", "critical": None, "min": 0,
+                      "max": None}],
         "details": ["d1"], "duration": 1.5,
     }
 
@@ -71,5 +72,5 @@ def test_worst_is_max_state_alt(states, expected):
                                          ("Unknown", Status.UNKNOWN)])
 def test_states_parse_as_operators_write_them(text, state):
     assert Status.parse(text) is state
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a state: 'fine'"):
         Status.parse("fine")

@@ -47,7 +47,7 @@ def test_what_we_write_we_read_back(data):
     written = " ".join(format_perfdata(Perfdata(label.strip() or "x", value, uom)) for label, value, uom in data)
     read = parse_perfdata(written)
     assert [(p.label, p.uom) for p in read] == [(label.strip() or "x", uom) for label, _, uom in data]
-    for datum, (_, value, _) in zip(read, data):
+    for datum, (_, value, _) in zip(read, data, strict=True):
         assert datum.value == pytest.approx(value, rel=1e-9, abs=1e-9)
 
 

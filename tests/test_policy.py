@@ -15,10 +15,12 @@ from cronchecks.alerting.policy import (
 )
 from cronchecks.core.result import Status
 
-O, W, C, U = Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN
+# One letter a state, so that a sequence of runs reads as one: [O, W, C, C, O]. `O` is OK, never zero.
+O, W, C, U = Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN  # noqa: E741
+DEFAULT_POLICY = Policy()
 
 
-def play(sequence, policy=Policy(), step=60.0):
+def play(sequence, policy=DEFAULT_POLICY, step=60.0):
     """Feed results one per `step` seconds; return the notices of each run (as strings)."""
     state, history, out = None, [], []
     for index, status in enumerate(sequence):
@@ -121,6 +123,6 @@ def test_every_announced_problem_is_followed_by_at_most_one_recovery(sequence, a
 ])
 def test_notify_on(text, kinds):
     assert parse_notify_on(text) == kinds
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown --notify-on kind"):
         parse_notify_on("problems")
 

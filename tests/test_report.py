@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from cronchecks.cli import main
 from cronchecks.core.hostname import host_name
+from cronchecks.core.result import Status
 from cronchecks.report.figures import Window, check_report, quantile, status_strip, time_in_states, uptime_percent
 from cronchecks.report.history import History
-from cronchecks.core.result import Status
 from tests.conftest import Reply, run_console_script
-from tests.report_fixtures import CHROMIUM, DAY, HOUR, T, Run, chromium, known_histories, read_png, record
+from tests.report_fixtures import CHROMIUM, DAY, HOUR, Run, T, chromium, known_histories, read_png, record
 
 
 @pytest.fixture
@@ -247,7 +247,8 @@ def test_check_patterns_and_unknown_names(store, capsys):
     assert names == ["queue", "web"]
     code, out, _ = run_report(capsys, "--state-dir", str(store), "--check", "nope")
     assert code == 3
-    assert out.startswith("CRONCHECKS UNKNOWN - no check named 'nope' in the store ") and "(known: db, queue, web)" in out
+    assert out.startswith("CRONCHECKS UNKNOWN - no check named 'nope' in the store ")
+    assert "(known: db, queue, web)" in out
 
 
 @pytest.mark.parametrize("args, message", [

@@ -40,7 +40,8 @@ def test_guideline_ranges(text, alerting, quiet):
         assert not parsed.alerts(value), f"{text} should not alert on {value}"
 
 
-@pytest.mark.parametrize("text", ["", " ", "@", "abc", "10:5", "1:2:3", "~", "5:~", "10MB", "1e", "nan", "inf", ":", "@:"])
+@pytest.mark.parametrize("text",
+                         ["", " ", "@", "abc", "10:5", "1:2:3", "~", "5:~", "10MB", "1e", "nan", "inf", ":", "@:"])
 def test_invalid_ranges_are_rejected_naming_the_text(text):
     with pytest.raises(ParseError) as caught:
         parse_range(text)

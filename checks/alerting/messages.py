@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any, NamedTuple
 
 from cronchecks.core.thresholds import format_duration
 
@@ -68,9 +70,9 @@ def iso_time(epoch: float | None) -> str | None:
     """RFC 3339 in UTC, for receivers that render the time themselves (Discord, PagerDuty)."""
     if epoch is None:
         return None
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def is_clear(event: dict[str, Any]) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from cronchecks.alerting.channels.base import Channel, DeliveryError
 from cronchecks.alerting.store import OutboxEntry, Store

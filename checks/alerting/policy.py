@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from cronchecks.core.result import Status
 
@@ -103,7 +104,7 @@ def decide(previous: CheckState | None, status: Status, now: float, history: Seq
             state = state._replace(announced=None)
         elif hard and prev.announced is None:
             notices.append(PROBLEM)
-        elif hard and status is not prev.announced:
+        elif hard and prev.announced is not None and status is not prev.announced:
             notices.append(ESCALATION if _SEVERITY[status] > _SEVERITY[prev.announced] else PROBLEM)
         elif hard and _reminder_due(prev, now, policy):
             notices.append(REMINDER)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from cronchecks.alerting.channels.base import Channel
 from cronchecks.alerting.policy import Decision, Policy, decide

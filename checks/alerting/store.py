@@ -7,8 +7,9 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from cronchecks.alerting.policy import CheckState, Decision
 from cronchecks.core.result import Status
@@ -159,7 +160,7 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def transaction(self) -> "_Transaction":
+    def transaction(self) -> _Transaction:
         return _Transaction(self.db, self.guard)
 
     # --- states and results ---------------------------------------------------------
@@ -187,7 +188,7 @@ class Store:
             recent = [Status(s) for (s,) in self.db.execute(
                 "SELECT status FROM results WHERE check_name = ? ORDER BY at DESC, id DESC LIMIT 19",
                 (row.check_name,))][::-1]
-            decision = decide(previous, recent + [row.status])
+            decision = decide(previous, [*recent, row.status])
             self.db.execute(
                 "INSERT INTO results (check_name, at, status, exit_code, duration, summary, perfdata) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import traceback
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from cronchecks.core.errors import CheckError, DeadlinePassed
 from cronchecks.core.result import Result, Status
@@ -85,13 +87,9 @@ def end_child_processes(grace: float = 0.5) -> None:
     except psutil.Error:
         return
     for child in children:
-        try:
+        with contextlib.suppress(psutil.Error):
             child.terminate()
-        except psutil.Error:
-            pass
     _, alive = psutil.wait_procs(children, timeout=grace)
     for child in alive:
-        try:
+        with contextlib.suppress(psutil.Error):
             child.kill()
-        except psutil.Error:
-            pass

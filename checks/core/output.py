@@ -8,7 +8,6 @@ from cronchecks.core.result import Perfdata, Result
 from cronchecks.core.thresholds import Range, plain_number
 
 
-
 def _quote_label(label: str) -> str:
     # The guidelines: quote labels with spaces (any white space), '=' or quotes; a quote
     # inside is doubled.

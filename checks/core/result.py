@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Any, Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 
 class Status(enum.IntEnum):
@@ -16,7 +17,7 @@ class Status(enum.IntEnum):
     UNKNOWN = 3
 
     @classmethod
-    def parse(cls, text: str) -> "Status":
+    def parse(cls, text: str) -> Status:
         """Read a state name as an operator writes it (`crit`, `Warning`, `ok`)."""
         key = text.strip().upper()
         aliases = {"WARN": "WARNING", "CRIT": "CRITICAL", "UNKN": "UNKNOWN"}
@@ -58,7 +59,7 @@ class Perfdata(_PerfdataFields):
     __slots__ = ()
 
     def __new__(cls, label: str, value: float | None, uom: str = "", warning: Any = None, critical: Any = None,
-                minimum: float | None = None, maximum: float | None = None) -> "Perfdata":
+                minimum: float | None = None, maximum: float | None = None) -> Perfdata:
         if uom not in PERFDATA_UNITS:
             raise ValueError(f"perfdata unit {uom!r} is not one of {sorted(PERFDATA_UNITS)}")
         if value is not None and not math.isfinite(value):
@@ -79,5 +80,5 @@ class Result(_ResultFields):
     __slots__ = ()
 
     def __new__(cls, status: Status, summary: str, perfdata: Iterable[Perfdata] = (),
-                details: Iterable[str] = ()) -> "Result":
+                details: Iterable[str] = ()) -> Result:
         return super().__new__(cls, status, summary, tuple(perfdata), tuple(details))

@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timezone
-from typing import Callable, Mapping, TextIO
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TextIO
 
 # The wrapper (cronchecks.alerting.run) reads the host name from here; it lives in its own module.
 from cronchecks.core.hostname import host_name  # noqa: F401
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Runtime:
@@ -23,7 +24,7 @@ class Runtime:
     use `remaining()` so that they give up before the whole-run timeout cuts them off.
     """
 
-    __slots__ = ("env", "now", "verbosity", "stderr", "deadline")
+    __slots__ = ("deadline", "env", "now", "stderr", "verbosity")
 
     def __init__(
         self,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from cronchecks.core.result import Status
 

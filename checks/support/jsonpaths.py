@@ -213,7 +213,7 @@ def same_value(left: Any, right: Any) -> bool:
     if type(left) is not type(right):
         return False
     if isinstance(left, list):
-        return len(left) == len(right) and all(same_value(a, b) for a, b in zip(left, right))
+        return len(left) == len(right) and all(same_value(a, b) for a, b in zip(left, right, strict=True))
     if isinstance(left, dict):
         return left.keys() == right.keys() and all(same_value(left[key], right[key]) for key in left)
     return left == right

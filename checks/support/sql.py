@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from cronchecks.core.errors import CheckError, MissingExtra, UsageError
 from cronchecks.support.secrets import read_secret, scrub

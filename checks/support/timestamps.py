@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 from cronchecks.core.errors import UsageError
 
@@ -21,7 +21,7 @@ def resolve_timezone(name: str | None) -> tzinfo:
         assert local is not None
         return local
     if name.upper() in ("UTC", "Z"):
-        return timezone.utc
+        return UTC
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -40,7 +40,7 @@ def from_epoch(number: float) -> datetime:
     for scale in (1, 1e3, 1e6, 1e9):
         if abs(value / scale) < 1e11:
             try:
-                return datetime.fromtimestamp(value / scale, tz=timezone.utc)
+                return datetime.fromtimestamp(value / scale, tz=UTC)
             except (OverflowError, OSError, ValueError):
                 break
     raise TimestampError(f"epoch value out of range: {number!r}")

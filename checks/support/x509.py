@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Only the path to validity.notAfter is walked (RFC 5280 4.1): importing `cryptography`
 # would cost more start-up than the whole rest of check-http, and the ssl module gives
@@ -58,11 +58,11 @@ def not_after(der: bytes) -> datetime:
         if tag == _UTC_TIME:
             # Two-digit years: 50-99 are 19xx, 00-49 are 20xx (RFC 5280; strptime's %y differs).
             century = "19" if text[:2] >= "50" else "20"
-            moment = datetime.strptime(century + text, "%Y%m%d%H%M%SZ")
+            moment = datetime.strptime(century + text, "%Y%m%d%H%M%S%z")  # %z reads the trailing Z as UTC
         elif tag == _GENERALIZED_TIME:
-            moment = datetime.strptime(text, "%Y%m%d%H%M%SZ")
+            moment = datetime.strptime(text, "%Y%m%d%H%M%S%z")
         else:
             raise CertificateError("no expiry time in certificate")
     except ValueError:
         raise CertificateError(f"unreadable expiry time {text!r} in certificate") from None
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(UTC)

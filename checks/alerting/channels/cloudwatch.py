@@ -7,11 +7,18 @@ credentials come from the environment mapping handed in, read the way the AWS CL
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from datetime import UTC
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from cronchecks.alerting.channels.base import RUN, Channel, DeliveryError
 from cronchecks.core.errors import MissingExtra, UsageError
 from cronchecks.support.secrets import scrub
+
+if TYPE_CHECKING:  # botocore is imported at the first send, not at start-up; these names are boto3-stubs'
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.literals import StandardUnitType
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, MetricDatumTypeDef
 
 # PutMetricData's limits (botocore's model and the API reference): 1000 metrics and 1 MB a
 # request, 30 dimensions a metric, names 1-255 characters, dimension values 1-1024, values
@@ -22,8 +29,10 @@ MAX_DIMENSIONS = 30
 MAX_NAME, MAX_DIMENSION_VALUE = 255, 1024
 MAX_VALUE = 2.0 ** 360
 
-UNITS = {"s": "Seconds", "ms": "Milliseconds", "us": "Microseconds", "B": "Bytes", "KB": "Kilobytes",
-         "MB": "Megabytes", "GB": "Gigabytes", "TB": "Terabytes", "%": "Percent", "c": "Count", "": "None"}
+UNITS: dict[str, StandardUnitType] = {
+    "s": "Seconds", "ms": "Milliseconds", "us": "Microseconds", "B": "Bytes", "KB": "Kilobytes", "MB": "Megabytes",
+    "GB": "Gigabytes", "TB": "Terabytes", "%": "Percent", "c": "Count", "": "None",
+}
 OWN_METRICS = ("Status", "Healthy")
 
 # Error codes that say "later": throttled, or the service's own trouble.
@@ -85,27 +94,29 @@ class CloudWatchChannel(Channel):
         self.namespace = namespace
         self.dimensions = extra
         self.settings = aws_settings(env)
-        self._client = None
+        self._client: CloudWatchClient | None = None
         dims = ",".join(f"{name}={value}" for name, value in sorted(extra.items()))
         where = self.settings.region or "default region"
         super().__init__(f"{namespace}|{dims}", f"cloudwatch {namespace} ({where})")
 
     # --- what goes out -------------------------------------------------------------------
 
-    def metric_data(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+    def metric_data(self, event: dict[str, Any]) -> list[MetricDatumTypeDef]:
         """The MetricData entries for one run event."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        dimensions = [{"Name": "Check", "Value": _clip(str(event.get("check") or "?"), MAX_DIMENSION_VALUE)},
-                      {"Name": "Host", "Value": _clip(str(event.get("host") or "?"), MAX_DIMENSION_VALUE)}]
+        dimensions: list[DimensionTypeDef] = [
+            {"Name": "Check", "Value": _clip(str(event.get("check") or "?"), MAX_DIMENSION_VALUE)},
+            {"Name": "Host", "Value": _clip(str(event.get("host") or "?"), MAX_DIMENSION_VALUE)},
+        ]
         dimensions += [{"Name": name, "Value": value} for name, value in self.dimensions.items()]
         at = event.get("at")
-        timestamp = datetime.fromtimestamp(at, timezone.utc) if at is not None else datetime.now(timezone.utc)
+        timestamp = datetime.fromtimestamp(at, UTC) if at is not None else datetime.now(UTC)
         code = event.get("code")
         if code not in (0, 1, 2, 3):
             code = {"OK": 0, "WARNING": 1, "CRITICAL": 2}.get(str(event.get("status")), 3)
 
-        def datum(name: str, value: float, unit: str) -> dict[str, Any]:
+        def datum(name: str, value: float, unit: StandardUnitType) -> MetricDatumTypeDef:
             return {"MetricName": name, "Dimensions": dimensions, "Timestamp": timestamp, "Value": value,
                     "Unit": unit}
 
@@ -123,10 +134,10 @@ class CloudWatchChannel(Channel):
             data.append(datum(name, value, UNITS.get(str(perf.get("uom") or ""), "None")))
         return data
 
-    def batches(self, data: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    def batches(self, data: list[MetricDatumTypeDef]) -> list[list[MetricDatumTypeDef]]:
         """`data` split within PutMetricData's limits: 1000 metrics and 1 MB a request."""
-        batches: list[list[dict[str, Any]]] = []
-        current: list[dict[str, Any]] = []
+        batches: list[list[MetricDatumTypeDef]] = []
+        current: list[MetricDatumTypeDef] = []
         size = _HEADER_BYTES + len(self.namespace) * 3
         for entry in data:
             entry_size = _encoded_size(entry, len(current) + 1)
@@ -141,7 +152,7 @@ class CloudWatchChannel(Channel):
 
     # --- sending --------------------------------------------------------------------------
 
-    def client(self, timeout: float):
+    def client(self, timeout: float) -> CloudWatchClient:
         """A botocore CloudWatch client built from this channel's settings (made once, then reused)."""
         if self._client is not None:
             return self._client
@@ -157,10 +168,11 @@ class CloudWatchChannel(Channel):
                         retries={"max_attempts": 1, "mode": "standard"},  # the outbox retries, not botocore
                         disable_request_compression=settings.disable_compression or None,
                         user_agent_extra="cronchecks")
-        self._client = session.create_client(
+        # botocore types create_client as returning any client; boto3-stubs knows this one's methods.
+        self._client = cast("CloudWatchClient", session.create_client(
             "cloudwatch", region_name=settings.region, endpoint_url=settings.endpoint,
             aws_access_key_id=settings.access_key, aws_secret_access_key=settings.secret_key,
-            aws_session_token=settings.session_token, config=config)
+            aws_session_token=settings.session_token, config=config))
         return self._client
 
     def send(self, event: dict[str, Any], timeout: float) -> None:
@@ -209,7 +221,7 @@ class CloudWatchChannel(Channel):
 _HEADER_BYTES = 200
 
 
-def _encoded_size(entry: dict[str, Any], index: int) -> int:
+def _encoded_size(entry: Mapping[str, Any], index: int) -> int:
     from urllib.parse import quote
 
     prefix = f"MetricData.member.{index}."

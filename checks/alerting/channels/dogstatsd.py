@@ -81,7 +81,7 @@ class DogStatsdChannel(Channel):
         super().__init__(f"{shown_host}:{port}", f"dogstatsd {shown_host}:{port}")
 
     @classmethod
-    def from_address(cls, address: str) -> "DogStatsdChannel":
+    def from_address(cls, address: str) -> DogStatsdChannel:
         """`HOST:PORT`, `HOST` (port 8125) or `[IPv6]:PORT`."""
         text = address.strip()
         host, port_text = text, ""

@@ -12,9 +12,11 @@ A password never travels in plain text unless CRONCHECKS_SMTP_TLS=none says so.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from cronchecks.alerting.channels.base import ALERT, Channel, DeliveryError
 from cronchecks.alerting.messages import cut_middle, facts, headline, report_text, shown_output
@@ -57,7 +59,7 @@ class MailChannel(Channel):
         super().__init__(",".join(recipients), f"mail {','.join(recipients)} via {server}:{self.port}")
 
     @classmethod
-    def from_env(cls, address: str, env: Mapping[str, str]) -> "MailChannel":
+    def from_env(cls, address: str, env: Mapping[str, str]) -> MailChannel:
         """Settings from CRONCHECKS_SMTP_*; mistakes raise UsageError at once, not at the first alert."""
         port_text = env.get("CRONCHECKS_SMTP_PORT", "").strip()
         try:
@@ -145,7 +147,7 @@ class MailChannel(Channel):
         deadline = time.monotonic() + max(timeout, 0.1)
         mode = self.mode
         context = ssl.create_default_context(cafile=self.cafile) if mode != "none" else None
-        smtp = None
+        smtp: smtplib.SMTP | None = None
         try:
             if mode == "ssl":
                 smtp = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
@@ -247,10 +249,8 @@ def _close(smtp) -> None:
         smtp.quit()
     except Exception:
         pass
-    try:
+    with contextlib.suppress(Exception):
         smtp.close()
-    except Exception:
-        pass
 
 
 def _one_line(text: str) -> str:

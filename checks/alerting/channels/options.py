@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from cronchecks.alerting.channels.base import Channel
 from cronchecks.core.errors import UsageError

@@ -8,10 +8,20 @@ payload too large would turn one long output into a lost alert.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from cronchecks.alerting.messages import (cut_middle, facts, fit, headline, is_clear, iso_time, report_text,
-                                      shown_output, utf16_length)
+from cronchecks.alerting.messages import (
+    cut_middle,
+    facts,
+    fit,
+    headline,
+    is_clear,
+    iso_time,
+    report_text,
+    shown_output,
+    utf16_length,
+)
 
 # Slack: a section's text 3000 characters, a header 150, a field 2000; `text` beside blocks is
 # the notification fallback (40 000 allowed, 4000 advised).
@@ -196,16 +206,16 @@ def _discord_code(text: str) -> str:
 def _discord(event: dict[str, Any]) -> dict[str, Any]:
     title = headline(event)
     # Nobody is pinged by what a check printed (`@everyone` in a log line).
-    quiet = {"parse": []}
+    quiet: dict[str, list[str]] = {"parse": []}
     if event.get("event") == "report":
         text = fit(f"**{title}**\n{report_text(event)}", DISCORD_CONTENT, utf16_length)
         return {"username": "cronchecks", "content": text, "allowed_mentions": quiet}
     status = str(event.get("status") or "UNKNOWN")
     summary = fit(str(event.get("summary") or ""), 1500, utf16_length)
     label, output = shown_output(event)
-    fields = [{"name": fit(fact.name, DISCORD_FIELD_NAME, utf16_length),
-               "value": fit(fact.value, DISCORD_FACT, utf16_length) or "-", "inline": True}
-              for fact in facts(event)][:DISCORD_FIELDS]
+    fields: list[dict[str, Any]] = [{"name": fit(fact.name, DISCORD_FIELD_NAME, utf16_length),
+                                     "value": fit(fact.value, DISCORD_FACT, utf16_length) or "-", "inline": True}
+                                    for fact in facts(event)][:DISCORD_FIELDS]
     footer = f"cronchecks · {_event_ref(event)}"
     title_text = fit(title, DISCORD_TITLE, utf16_length)
     used = utf16_length(title_text) + utf16_length(footer) + sum(
@@ -281,4 +291,7 @@ def _event_ref(event: dict[str, Any]) -> str:
     return f"event {str(event.get('id') or '')[:8]}".strip()
 
 
-_RENDERERS = {"slack": _slack, "teams": _teams, "discord": _discord, "pagerduty": _pagerduty}
+# pagerduty's renderer also takes the routing key; render() passes it.
+_RENDERERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "slack": _slack, "teams": _teams, "discord": _discord, "pagerduty": _pagerduty,
+}
