@@ -12,13 +12,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cronchecks.alerting.channels.base import DeliveryError, fingerprint
+from cronchecks.alerting.channels.dogstatsd import (
+    DogStatsdChannel,
+    escape_message,
+    service_check_datagram,
+    service_check_name,
+)
 from cronchecks.alerting.channels.options import ChannelOptions, build_channels
-from cronchecks.alerting.channels.dogstatsd import (DogStatsdChannel, escape_message, service_check_datagram,
-                                       service_check_name)
-from cronchecks.alerting.messages import cut_middle, fit, utf16_length
 from cronchecks.alerting.channels.ping import DEFAULT_BODY_LIMIT, Pinger, tail_bytes
 from cronchecks.alerting.channels.webhook import WebhookChannel
 from cronchecks.alerting.channels.webhook_formats import pagerduty_dedup_key, rejected_in_body, render
+from cronchecks.alerting.messages import cut_middle, fit, utf16_length
 from cronchecks.core.errors import UsageError
 from tests.alerting_fixtures import UDPReceiver, alert, receiver, run_event  # noqa: F401
 from tests.conftest import Reply

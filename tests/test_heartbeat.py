@@ -6,19 +6,19 @@ import json
 import os
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from cronchecks.core.errors import UsageError
-from cronchecks.heartbeat.check import HeartbeatOptions, check_heartbeat
 from cronchecks.core.result import Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import parse_range
+from cronchecks.heartbeat.check import HeartbeatOptions, check_heartbeat
 from tests.conftest import Reply, run_console_script
 
-NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 FIVE_MIN, FIFTEEN_MIN = parse_range("5m", "duration"), parse_range("15m", "duration")
 
 
@@ -162,15 +162,15 @@ def test_future_heartbeat_within_skew_counts_as_fresh(tmp_path):
 
 @pytest.mark.parametrize("now, beat_at, status", [
     # daily at 06:00 with 15m grace: before 06:15 yesterday's run is the one that counts
-    (datetime(2026, 11, 24, 6, 10, tzinfo=timezone.utc), datetime(2026, 11, 23, 6, 5, tzinfo=timezone.utc), Status.OK),
+    (datetime(2026, 11, 24, 6, 10, tzinfo=UTC), datetime(2026, 11, 23, 6, 5, tzinfo=UTC), Status.OK),
     # 06:20: today's run was due by 06:15 and no heartbeat came after 06:00
-    (datetime(2026, 11, 24, 6, 20, tzinfo=timezone.utc), datetime(2026, 11, 23, 6, 5, tzinfo=timezone.utc),
+    (datetime(2026, 11, 24, 6, 20, tzinfo=UTC), datetime(2026, 11, 23, 6, 5, tzinfo=UTC),
      Status.CRITICAL),
-    (datetime(2026, 11, 24, 6, 20, tzinfo=timezone.utc), datetime(2026, 11, 24, 6, 3, tzinfo=timezone.utc), Status.OK),
+    (datetime(2026, 11, 24, 6, 20, tzinfo=UTC), datetime(2026, 11, 24, 6, 3, tzinfo=UTC), Status.OK),
     # exactly at the end of the grace the run is due
-    (datetime(2026, 11, 24, 6, 15, tzinfo=timezone.utc), datetime(2026, 11, 23, 6, 5, tzinfo=timezone.utc),
+    (datetime(2026, 11, 24, 6, 15, tzinfo=UTC), datetime(2026, 11, 23, 6, 5, tzinfo=UTC),
      Status.CRITICAL),
-    (datetime(2026, 11, 24, 23, 0, tzinfo=timezone.utc), datetime(2026, 11, 24, 6, 1, tzinfo=timezone.utc), Status.OK),
+    (datetime(2026, 11, 24, 23, 0, tzinfo=UTC), datetime(2026, 11, 24, 6, 1, tzinfo=UTC), Status.OK),
 ])
 def test_schedule_with_grace(tmp_path, now, beat_at, status):
     beat = touch(tmp_path / "beat", (now - beat_at).total_seconds(), now=now)
@@ -183,7 +183,7 @@ def test_schedule_with_grace(tmp_path, now, beat_at, status):
 
 def test_schedule_in_a_time_zone(tmp_path):
     # 06:00 in Berlin is 05:00 UTC in winter.
-    now = datetime(2026, 11, 24, 5, 20, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 5, 20, tzinfo=UTC)
     beat = touch(tmp_path / "beat", 3600 * 20, now=now)
     berlin = HeartbeatOptions(file=str(beat), schedule="0 6 * * *", grace=900, tz="Europe/Berlin")
     assert check_heartbeat(berlin, runtime(now)).status is Status.CRITICAL
@@ -191,7 +191,7 @@ def test_schedule_in_a_time_zone(tmp_path):
 
 
 def test_schedule_and_thresholds_combine_by_the_worst(tmp_path):
-    now = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     beat = touch(tmp_path / "beat", 600, now=now)
     options = HeartbeatOptions(file=str(beat), schedule="*/5 * * * *", grace=60, tz="UTC", warning=FIVE_MIN)
     result = check_heartbeat(options, runtime(now))

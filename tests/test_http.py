@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import socket
 import subprocess
@@ -11,7 +10,7 @@ import sys
 import textwrap
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -19,12 +18,12 @@ from hypothesis import strategies as st
 
 from cronchecks import __version__
 from cronchecks.core.errors import UsageError
-from cronchecks.http.check import check_http
-from cronchecks.http.options import HttpOptions, StatusSpan, describe_status_list, parse_status_list, status_in
-from cronchecks.support.jsonpaths import JsonPathError, holds, parse_literal, same_value, split_expression
 from cronchecks.core.result import Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import ParseError, parse_range
+from cronchecks.http.check import check_http
+from cronchecks.http.options import HttpOptions, StatusSpan, describe_status_list, parse_status_list, status_in
+from cronchecks.support.jsonpaths import JsonPathError, holds, parse_literal, same_value, split_expression
 from cronchecks.support.x509 import CertificateError, not_after
 from tests.conftest import Reply, run_console_script
 from tests.http_fixtures import LoopbackHTTPS, QuickLoopbackHTTP, pki, quick_http_server, write  # noqa: F401
@@ -659,9 +658,9 @@ def test_comparisons_are_consistent(left, right):
 # --- the certificate reader -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("moment", [datetime(2030, 5, 1, 12, 30, 15, tzinfo=timezone.utc),
-                                    datetime(2049, 12, 31, 23, 59, 59, tzinfo=timezone.utc),
-                                    datetime(2051, 1, 2, 3, 4, 5, tzinfo=timezone.utc)])  # GeneralizedTime
+@pytest.mark.parametrize("moment", [datetime(2030, 5, 1, 12, 30, 15, tzinfo=UTC),
+                                    datetime(2049, 12, 31, 23, 59, 59, tzinfo=UTC),
+                                    datetime(2051, 1, 2, 3, 4, 5, tzinfo=UTC)])  # GeneralizedTime
 def test_not_after_reads_trustme_certificates(pki, moment):
     import ssl
 

@@ -26,10 +26,10 @@ from cronchecks.alerting.channels.webhook import WebhookChannel
 from cronchecks.core.errors import UsageError
 from cronchecks.core.result import Status
 from cronchecks.core.runtime import Runtime
+from cronchecks.core.thresholds import parse_range
 from cronchecks.heartbeat.check import HeartbeatOptions, check_heartbeat
 from cronchecks.http.check import check_http
 from cronchecks.http.options import HttpOptions
-from cronchecks.core.thresholds import parse_range
 from cronchecks.support.httpclient import CHANNEL_MAX_BODY, bypasses_proxy, parse_header, proxies_for, send
 from tests.alerting_fixtures import alert
 from tests.conftest import Reply, run_console_script
@@ -176,7 +176,7 @@ class Firehose:
             def log_message(self, *args) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(size))
@@ -194,7 +194,7 @@ class Firehose:
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
 
-    def __enter__(self) -> "Firehose":
+    def __enter__(self) -> Firehose:
         self.thread.start()
         return self
 

@@ -18,6 +18,9 @@ from hypothesis import strategies as st
 
 from cronchecks.core.errors import CheckError, DeadlinePassed, UsageError
 from cronchecks.core.execute import execute
+from cronchecks.core.result import Status
+from cronchecks.core.runtime import Runtime
+from cronchecks.core.thresholds import parse_range
 from cronchecks.integrity.check import check_integrity
 from cronchecks.integrity.manifest import (
     Entry,
@@ -30,9 +33,6 @@ from cronchecks.integrity.manifest import (
     unescape_name,
 )
 from cronchecks.integrity.options import IntegrityOptions
-from cronchecks.core.result import Status
-from cronchecks.core.runtime import Runtime
-from cronchecks.core.thresholds import parse_range
 from tests.conftest import run_console_script
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -71,7 +71,7 @@ def tool_manifest(tool: str, folder: Path, manifest: Path, *flags: str) -> Path:
     return manifest
 
 
-def verify(manifest: Path, folder: Path, **kwargs) -> "Result":  # noqa: F821
+def verify(manifest: Path, folder: Path, **kwargs) -> Result:  # noqa: F821
     return check_integrity(IntegrityOptions(manifest=str(manifest), root=str(folder), **kwargs), runtime())
 
 

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cronchecks.core.errors import CheckError, UsageError
+from cronchecks.core.result import Status
+from cronchecks.core.thresholds import parse_range
 from cronchecks.log.match import Pattern, required_literals
 from cronchecks.log.scan import CHUNK
 from cronchecks.log.timewindow import FORMATS, TimeReader, custom_format, detect_format
-from cronchecks.core.result import Status
-from cronchecks.core.thresholds import parse_range
 from tests.conftest import run_console_script
 from tests.log_fixtures import LAYOUTS, NOW, Rotator, generate_log, grep_count, perf, run_log
 
@@ -453,7 +453,7 @@ def test_corrupt_state_is_unknown(tmp_path, sample):
 # --- timestamp detection and parsers: properties ------------------------------------------------
 
 moments = st.datetimes(min_value=datetime(2002, 1, 1), max_value=datetime(2037, 12, 31)).map(
-    lambda m: m.replace(microsecond=m.microsecond // 1000 * 1000, tzinfo=timezone.utc))
+    lambda m: m.replace(microsecond=m.microsecond // 1000 * 1000, tzinfo=UTC))
 prefixes = st.sampled_from(["", "ERROR ", "host1 ", "[worker-3] "])
 words = st.text(alphabet="abcdefgh ijk:;,-_", max_size=40)
 
@@ -465,10 +465,10 @@ def test_detection_reads_back_what_each_layout_wrote(moment, layout, rest):
     write, _ = LAYOUTS[layout]
     lines = "\n".join(write(moment + timedelta(seconds=i), f"INFO {rest}") for i in range(5)).encode()
     now = moment + timedelta(hours=1)
-    fmt = detect_format(lines, timezone.utc, now)
+    fmt = detect_format(lines, UTC, now)
     assert fmt is not None
     first = lines.split(b"\n")[0]
-    stamp = TimeReader(fmt, timezone.utc, now).stamp(first, 0, len(first))
+    stamp = TimeReader(fmt, UTC, now).stamp(first, 0, len(first))
     precise = layout in ("iso8601", "python", "django", "epoch")
     expected = moment if precise else moment.replace(microsecond=0)
     assert stamp == pytest.approx(expected.timestamp(), abs=1e-3)
@@ -479,7 +479,7 @@ def test_detection_reads_back_what_each_layout_wrote(moment, layout, rest):
 def test_custom_time_format_reads_back_what_strftime_wrote(moment, prefix):
     fmt = custom_format("%d/%m/%Y %H.%M.%S")
     line = f"{prefix}{moment.strftime('%d/%m/%Y %H.%M.%S')} message".encode()
-    stamp = TimeReader(fmt, timezone.utc, NOW).stamp(line, 0, len(line))
+    stamp = TimeReader(fmt, UTC, NOW).stamp(line, 0, len(line))
     assert stamp == moment.replace(microsecond=0).timestamp()
 
 
@@ -487,8 +487,8 @@ def test_custom_time_format_reads_back_what_strftime_wrote(moment, prefix):
 @given(text=st.binary(max_size=120))
 def test_detection_never_fails_on_garbage(text):
     for fmt in FORMATS:
-        TimeReader(fmt, timezone.utc, NOW).stamp(text, 0, len(text))
-    detect_format(text, timezone.utc, NOW)
+        TimeReader(fmt, UTC, NOW).stamp(text, 0, len(text))
+    detect_format(text, UTC, NOW)
 
 
 REGEXES = ["ERROR|CRITICAL:", "time(out|d out) after [0-9]+", "(?:disk|memory) (full|low)", "x?abc+def",

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -365,7 +363,7 @@ def test_lock_keeps_a_second_run_from_overlapping(tmp_path):
         time.sleep(0.05)
     second = wrap(state, "--name", "slow", "--lock", "--", "true")
     assert second.code == 3
-    assert second.stdout.startswith("SLOW UNKNOWN - still running since ") and f"(pid " in second.stdout
+    assert second.stdout.startswith("SLOW UNKNOWN - still running since ") and "(pid " in second.stdout
     assert first.wait(timeout=30) == 0
     third = wrap(state, "--name", "slow", "--lock", "--", "true")
     assert third.code == 0

@@ -21,11 +21,11 @@ from cronchecks.core.errors import UsageError
 from cronchecks.core.execute import execute
 from cronchecks.core.result import Status
 from cronchecks.core.runtime import Runtime
+from cronchecks.core.thresholds import parse_range
 from cronchecks.service.check import check_service
 from cronchecks.service.options import ServiceOptions
 from cronchecks.service.ports import Endpoint, parse_endpoint
 from cronchecks.service.systemd import judge_unit, parse_systemctl_show
-from cronchecks.core.thresholds import parse_range
 from tests.conftest import run_console_script
 
 FIXTURES = Path(__file__).parent / "fixtures" / "systemctl"

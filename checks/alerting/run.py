@@ -8,15 +8,17 @@ import shlex
 import sys
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, TextIO
+from typing import Any, TextIO
 
 from cronchecks.alerting.channels.options import ChannelOptions
 from cronchecks.alerting.policy import REMEDIATION, Decision, Policy
 from cronchecks.core.errors import UsageError
-from cronchecks.core.runtime import host_name
 from cronchecks.core.result import Status
+from cronchecks.core.runtime import host_name
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunOptions:
@@ -191,7 +193,7 @@ class Wrapper:
             try:
                 if channel.accepts(event):
                     channel.send(event, timeout=min(self.options.notify_timeout, 10))
-            except Exception as error:  # noqa: BLE001  (delivery trouble never changes the exit code)
+            except Exception as error:
                 self.say(f"{channel.shown}: the notice of the lost record was not delivered: {error}")
 
     def _run_locked(self, store, channels, pinger) -> int:

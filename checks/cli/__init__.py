@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Sequence
+from collections.abc import Sequence
 
-from cronchecks.core.invocation import CheckInvocation
 from cronchecks.core.errors import CheckError
+from cronchecks.core.invocation import CheckInvocation
 from cronchecks.core.result import Result, Status
 
 PROGRAM = "cronchecks"

@@ -1,12 +1,12 @@
 """Command line of `cronchecks demo`."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 
 def demo(
-    state_dir: Annotated[Optional[str], typer.Option(
+    state_dir: Annotated[str | None, typer.Option(
         "--state-dir", metavar="DIR", help="Keep the demo's store here (default: a temporary folder, removed after).")] = None,
     keep_running: Annotated[bool, typer.Option(
         "--keep-running", help="Leave the demo service up after the tour, to try commands against it (Ctrl-C ends it).")] = False,

@@ -1,6 +1,6 @@
 """Command line of check-heartbeat: its options declared for typer (read by cronchecks.heartbeat.arguments)."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,47 +13,47 @@ JUDGE = "Judging the age"
 
 @check_command("heartbeat")
 def heartbeat(
-    file: Annotated[Optional[str], typer.Option(
+    file: Annotated[str | None, typer.Option(
         "--file", "-f", metavar="PATH",
         help="Heartbeat file: its modification time is the heartbeat. A glob ('/backups/*.tar.gz') means the newest match.",
         rich_help_panel=SOURCE)] = None,
     content: Annotated[bool, typer.Option(
         "--content", help="Read the timestamp inside the file (last line: ISO 8601 or epoch) instead of its mtime.",
         rich_help_panel=SOURCE)] = False,
-    min_size: Annotated[Optional[str], typer.Option(
+    min_size: Annotated[str | None, typer.Option(
         "--min-size", metavar="SIZE", help="The newest file must be at least this big (1, 10MB, 1GiB): catches empty or truncated backups.",
         rich_help_panel=SOURCE)] = None,
-    url: Annotated[Optional[str], typer.Option(
+    url: Annotated[str | None, typer.Option(
         "--url", metavar="URL", help="HTTP(S) endpoint answering JSON that holds the timestamp.", rich_help_panel=SOURCE)] = None,
-    json_path: Annotated[Optional[str], typer.Option(
+    json_path: Annotated[str | None, typer.Option(
         "--json-path", metavar="JSONPATH", help="RFC 9535 JSONPath of the timestamp in the body, e.g. '$.lastHeartbeatAt'.",
         rich_help_panel=SOURCE)] = None,
-    header: Annotated[Optional[list[str]], typer.Option(
+    header: Annotated[list[str] | None, typer.Option(
         "--header", metavar="'NAME: VALUE'", help="Extra request header for --url (repeatable).", rich_help_panel=SOURCE)] = None,
-    cacert: Annotated[Optional[str], typer.Option(
+    cacert: Annotated[str | None, typer.Option(
         "--cacert", metavar="PATH", help="CA bundle to verify the --url server with.", rich_help_panel=SOURCE)] = None,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Do not verify the --url server's TLS certificate.", rich_help_panel=SOURCE)] = False,
     max_body: Annotated[str, typer.Option(
         "--max-body", metavar="SIZE", help="Read at most this much of the --url answer (default 10MiB); a longer "
                                            "answer is a cut JSON: CRITICAL, saying so.", rich_help_panel=SOURCE)] = "10MiB",
-    db: Annotated[Optional[str], typer.Option(
+    db: Annotated[str | None, typer.Option(
         "--db", metavar="URL", help="SQLAlchemy database URL (visible in ps: prefer --db-env or --db-file when it has a password).",
         rich_help_panel=SOURCE)] = None,
-    db_env: Annotated[Optional[str], typer.Option(
+    db_env: Annotated[str | None, typer.Option(
         "--db-env", metavar="VAR", help="Environment variable holding the database URL.", rich_help_panel=SOURCE)] = None,
-    db_file: Annotated[Optional[str], typer.Option(
+    db_file: Annotated[str | None, typer.Option(
         "--db-file", metavar="PATH", help="File holding the database URL.", rich_help_panel=SOURCE)] = None,
-    query: Annotated[Optional[str], typer.Option(
+    query: Annotated[str | None, typer.Option(
         "--query", metavar="SQL", help="Query whose first value is the newest heartbeat (timestamp, date, text or epoch).",
         rich_help_panel=SOURCE)] = None,
-    schedule: Annotated[Optional[str], typer.Option(
+    schedule: Annotated[str | None, typer.Option(
         "--schedule", metavar="CRON", help="Cron expression of the job: CRITICAL when no heartbeat came after the latest scheduled run once --grace has passed.",
         rich_help_panel=JUDGE)] = None,
-    grace: Annotated[Optional[str], typer.Option(
+    grace: Annotated[str | None, typer.Option(
         "--grace", metavar="DURATION", help="How long after a scheduled time the heartbeat may arrive (with --schedule; default 0).",
         rich_help_panel=JUDGE)] = None,
-    tz: Annotated[Optional[str], typer.Option(
+    tz: Annotated[str | None, typer.Option(
         "--tz", metavar="ZONE", help="Time zone for naive timestamps and the schedule (IANA name, UTC; default: local).",
         rich_help_panel=JUDGE)] = None,
     max_skew: Annotated[str, typer.Option(

@@ -1,6 +1,6 @@
 """Command line of check-http: its options declared for typer (read by cronchecks.http.arguments)."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,73 +18,73 @@ def http(
     url: Annotated[str, typer.Argument(
         metavar="URL", help="http:// or https:// URL. User-info (https://user:pass@host/) is used for basic auth "
                             "and never shown; prefer --auth-env, since the command line is visible in ps.")],
-    method: Annotated[Optional[str], typer.Option(
+    method: Annotated[str | None, typer.Option(
         "--method", metavar="METHOD", help="HTTP method (default GET; POST when --data/--data-file is given).",
         rich_help_panel=REQUEST)] = None,
-    header: Annotated[Optional[list[str]], typer.Option(
+    header: Annotated[list[str] | None, typer.Option(
         "--header", metavar="'NAME: VALUE'", help="Extra request header (repeatable).", rich_help_panel=REQUEST)] = None,
-    data: Annotated[Optional[str], typer.Option(
+    data: Annotated[str | None, typer.Option(
         "--data", metavar="TEXT", help="Request body (set its type with --header 'Content-Type: ...').",
         rich_help_panel=REQUEST)] = None,
-    data_file: Annotated[Optional[str], typer.Option(
+    data_file: Annotated[str | None, typer.Option(
         "--data-file", metavar="PATH", help="Request body read from a file, sent as is.", rich_help_panel=REQUEST)] = None,
     follow: Annotated[bool, typer.Option(
         "--follow/--no-follow", help="Follow redirects (default) and judge the final answer, or judge the 3xx itself.",
         rich_help_panel=REQUEST)] = True,
-    max_redirects: Annotated[Optional[int], typer.Option(
+    max_redirects: Annotated[int | None, typer.Option(
         "--max-redirects", metavar="N", help="Most redirects to follow (default 10); more is CRITICAL.",
         rich_help_panel=REQUEST)] = None,
-    user_agent: Annotated[Optional[str], typer.Option(
+    user_agent: Annotated[str | None, typer.Option(
         "--user-agent", metavar="TEXT", help="User-Agent header (default cronchecks/VERSION).",
         rich_help_panel=REQUEST)] = None,
     max_body: Annotated[str, typer.Option(
         "--max-body", metavar="SIZE", help="Read at most this much of the answer (default 10MiB); the rest is cut, "
                                            "said so, and the expectations judge the part kept.",
         rich_help_panel=REQUEST)] = "10MiB",
-    auth_env: Annotated[Optional[str], typer.Option(
+    auth_env: Annotated[str | None, typer.Option(
         "--auth-env", metavar="VAR", help="Basic auth: environment variable holding 'user:password'.",
         rich_help_panel=AUTH)] = None,
-    auth_file: Annotated[Optional[str], typer.Option(
+    auth_file: Annotated[str | None, typer.Option(
         "--auth-file", metavar="PATH", help="Basic auth: file holding 'user:password'.", rich_help_panel=AUTH)] = None,
-    bearer_env: Annotated[Optional[str], typer.Option(
+    bearer_env: Annotated[str | None, typer.Option(
         "--bearer-env", metavar="VAR", help="Bearer token from an environment variable.", rich_help_panel=AUTH)] = None,
-    bearer_file: Annotated[Optional[str], typer.Option(
+    bearer_file: Annotated[str | None, typer.Option(
         "--bearer-file", metavar="PATH", help="Bearer token from a file.", rich_help_panel=AUTH)] = None,
-    cacert: Annotated[Optional[str], typer.Option(
+    cacert: Annotated[str | None, typer.Option(
         "--cacert", metavar="PATH", help="CA bundle to verify the server with (default: the system's CAs).",
         rich_help_panel=AUTH)] = None,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Do not verify the server's certificate (its expiry is still read).",
         rich_help_panel=AUTH)] = False,
-    cert: Annotated[Optional[str], typer.Option(
+    cert: Annotated[str | None, typer.Option(
         "--cert", metavar="PATH", help="Client certificate (PEM; may hold the key too).", rich_help_panel=AUTH)] = None,
-    key: Annotated[Optional[str], typer.Option(
+    key: Annotated[str | None, typer.Option(
         "--key", metavar="PATH", help="Private key of --cert (PEM, unencrypted).", rich_help_panel=AUTH)] = None,
     expect_status: Annotated[str, typer.Option(
         "--expect-status", metavar="LIST", help="Status codes that are OK: 200,204,300-399,2xx (default 200-399). "
                                                 "Other expectations stay on.", rich_help_panel=EXPECT)] = "200-399",
-    warn_status: Annotated[Optional[str], typer.Option(
+    warn_status: Annotated[str | None, typer.Option(
         "--warn-status", metavar="LIST", help="Status codes that mean degraded: WARNING (e.g. 503).",
         rich_help_panel=EXPECT)] = None,
-    expect_body: Annotated[Optional[list[str]], typer.Option(
+    expect_body: Annotated[list[str] | None, typer.Option(
         "--expect-body", metavar="REGEX", help="The body must match (Python regex, searched anywhere; repeatable).",
         rich_help_panel=EXPECT)] = None,
-    reject_body: Annotated[Optional[list[str]], typer.Option(
+    reject_body: Annotated[list[str] | None, typer.Option(
         "--reject-body", metavar="REGEX", help="The body must not match (repeatable).", rich_help_panel=EXPECT)] = None,
-    expect_json: Annotated[Optional[list[str]], typer.Option(
+    expect_json: Annotated[list[str] | None, typer.Option(
         "--expect-json", metavar="EXPR", help="JSONPath with an optional comparison: '$.status == \"healthy\"', "
                                               "'$.latency_ms < 100', '$.ok' (exists and true). Repeatable.",
         rich_help_panel=EXPECT)] = None,
-    cert_warning: Annotated[Optional[str], typer.Option(
+    cert_warning: Annotated[str | None, typer.Option(
         "--cert-warning", metavar="DAYS", help="WARNING when the TLS certificate expires within this (30d; a bare "
                                                "number is days).", rich_help_panel=EXPECT)] = None,
-    cert_critical: Annotated[Optional[str], typer.Option(
+    cert_critical: Annotated[str | None, typer.Option(
         "--cert-critical", metavar="DAYS", help="CRITICAL when the TLS certificate expires within this (7d).",
         rich_help_panel=EXPECT)] = None,
     retries: Annotated[int, typer.Option(
         "--retries", metavar="N", help="Ask again up to N times while the answer is not OK; the last one decides.",
         rich_help_panel=RETRY)] = 0,
-    retry_delay: Annotated[Optional[str], typer.Option(
+    retry_delay: Annotated[str | None, typer.Option(
         "--retry-delay", metavar="DURATION", help="Wait before the first retry (default 1s), doubled after each.",
         rich_help_panel=RETRY)] = None,
 ) -> None:

@@ -1,6 +1,6 @@
 """Command line of check-integrity: its options declared for typer (read by cronchecks.integrity.arguments)."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,9 +13,9 @@ AUDIT = "Data: an audit command"
 
 @check_command("integrity")
 def integrity(
-    paths: Annotated[Optional[list[str]], typer.Argument(
+    paths: Annotated[list[str] | None, typer.Argument(
         metavar="[PATH]...", help="With --create: the files and folders (recursively) to list.", show_default=False)] = None,
-    manifest: Annotated[Optional[str], typer.Option(
+    manifest: Annotated[str | None, typer.Option(
         "--manifest", "-m", metavar="FILE",
         help="Manifest in GNU coreutils format ('HASH  path', 'HASH *path', escaped names, --tag lines): every "
              "file in it must exist and match (missing or modified: CRITICAL).",
@@ -23,46 +23,46 @@ def integrity(
     create: Annotated[bool, typer.Option(
         "--create", help="Write the manifest instead (atomically) from the PATHs given; folders recurse.",
         rich_help_panel=FILES)] = False,
-    algorithm: Annotated[Optional[str], typer.Option(
+    algorithm: Annotated[str | None, typer.Option(
         "--algorithm", "-a", metavar="NAME",
         help="sha256, sha512 or blake2b. Default: from --tag lines, the manifest's name (*.sha512, *.b2) or the "
              "hash length (64 hex digits: sha256); sha256 for --create.",
         rich_help_panel=FILES)] = None,
-    root: Annotated[Optional[str], typer.Option(
+    root: Annotated[str | None, typer.Option(
         "--root", metavar="DIR", help="Relative names in the manifest are under DIR (default: the current folder, "
                                       "as for sha256sum -c).",
         rich_help_panel=FILES)] = None,
-    watch: Annotated[Optional[list[str]], typer.Option(
+    watch: Annotated[list[str] | None, typer.Option(
         "--watch", metavar="DIR", help="Files under DIR (recursively) that the manifest does not list are WARNING "
                                        "(repeatable).",
         rich_help_panel=FILES)] = None,
     track_perms: Annotated[bool, typer.Option(
         "--track-perms", help="Also keep (with --create) or compare mode and owner, in the sidecar FILE.perms.",
         rich_help_panel=FILES)] = False,
-    jobs: Annotated[Optional[int], typer.Option(
+    jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", metavar="N", help="Files hashed at once (default: CPUs + 2).", rich_help_panel=FILES)] = None,
-    db: Annotated[Optional[str], typer.Option(
+    db: Annotated[str | None, typer.Option(
         "--db", metavar="URL", help="SQLAlchemy database URL (visible in ps: prefer --db-env or --db-file when it "
                                     "has a password).",
         rich_help_panel=QUERY)] = None,
-    db_env: Annotated[Optional[str], typer.Option(
+    db_env: Annotated[str | None, typer.Option(
         "--db-env", metavar="VAR", help="Environment variable holding the database URL.", rich_help_panel=QUERY)] = None,
-    db_file: Annotated[Optional[str], typer.Option(
+    db_file: Annotated[str | None, typer.Option(
         "--db-file", metavar="PATH", help="File holding the database URL.", rich_help_panel=QUERY)] = None,
-    query: Annotated[Optional[str], typer.Option(
+    query: Annotated[str | None, typer.Option(
         "--query", metavar="SQL", help="Query whose first value is a number: orphaned rows, unsynchronised "
                                        "records. Without -w/-c anything but 0 is CRITICAL.",
         rich_help_panel=QUERY)] = None,
-    command: Annotated[Optional[str], typer.Option(
+    command: Annotated[str | None, typer.Option(
         "--command", metavar="'CMD ARGS'", help="Audit command, run without a shell: a non-zero exit is CRITICAL, "
                                                 "with its last output lines as long output.",
         rich_help_panel=AUDIT)] = None,
     shell: Annotated[bool, typer.Option(
         "--shell", help="Run --command through the shell (pipes, cd, variables).", rich_help_panel=AUDIT)] = False,
-    expect: Annotated[Optional[str], typer.Option(
+    expect: Annotated[str | None, typer.Option(
         "--expect", metavar="TEXT", help="Its output (stdout and stderr) must contain TEXT, e.g. 'TOTAL ISSUES: 0'.",
         rich_help_panel=AUDIT)] = None,
-    expect_regex: Annotated[Optional[str], typer.Option(
+    expect_regex: Annotated[str | None, typer.Option(
         "--expect-regex", metavar="REGEX", help="Its output must match REGEX (multi-line: ^ and $ match each line).",
         rich_help_panel=AUDIT)] = None,
 ) -> None:

@@ -1,6 +1,6 @@
 """Command line of check-log: its options declared for typer (read by cronchecks.log.arguments)."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,17 +16,17 @@ def log(
     files: Annotated[list[str], typer.Argument(
         metavar="FILE_OR_GLOB...", help="Log files; quoted globs ('/var/log/app/*.log') are expanded, sorted.",
         show_default=False)],
-    pattern: Annotated[Optional[list[str]], typer.Option(
+    pattern: Annotated[list[str] | None, typer.Option(
         "--pattern", "-e", metavar="REGEX",
         help="Count lines matching this (repeatable: a line matching several counts once in the total and once "
              "for each).", rich_help_panel=PATTERNS)] = None,
-    critical_pattern: Annotated[Optional[list[str]], typer.Option(
+    critical_pattern: Annotated[list[str] | None, typer.Option(
         "--critical-pattern", metavar="REGEX", help="Any line matching this makes the result CRITICAL (repeatable).",
         rich_help_panel=PATTERNS)] = None,
-    warning_pattern: Annotated[Optional[list[str]], typer.Option(
+    warning_pattern: Annotated[list[str] | None, typer.Option(
         "--warning-pattern", metavar="REGEX", help="Any line matching this makes the result at least WARNING "
         "(repeatable).", rich_help_panel=PATTERNS)] = None,
-    exclude: Annotated[Optional[list[str]], typer.Option(
+    exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", metavar="REGEX", help="Ignore lines (records) matching this (repeatable).",
         rich_help_panel=PATTERNS)] = None,
     ignore_case: Annotated[bool, typer.Option(
@@ -34,16 +34,16 @@ def log(
     fixed_strings: Annotated[bool, typer.Option(
         "--fixed-strings", "-F", help="Patterns are plain text, not regexes (as grep -F).",
         rich_help_panel=PATTERNS)] = False,
-    since: Annotated[Optional[str], typer.Option(
+    since: Annotated[str | None, typer.Option(
         "--since", metavar="DURATION", help="Only lines whose timestamp is within this window (15m, 1h, 1d); "
         "the start is found by binary search.", rich_help_panel=BOUNDS)] = None,
-    time_format: Annotated[Optional[str], typer.Option(
+    time_format: Annotated[str | None, typer.Option(
         "--time-format", metavar="STRFTIME", help="Timestamp layout when it is not ISO 8601, Python logging, "
         "syslog, Apache/nginx or epoch, e.g. '%d.%m.%Y %H:%M:%S'.", rich_help_panel=BOUNDS)] = None,
-    tz: Annotated[Optional[str], typer.Option(
+    tz: Annotated[str | None, typer.Option(
         "--tz", metavar="ZONE", help="Time zone of timestamps without an offset (IANA name, UTC; default: local).",
         rich_help_panel=BOUNDS)] = None,
-    state: Annotated[Optional[str], typer.Option(
+    state: Annotated[str | None, typer.Option(
         "--state", metavar="FILE", help="Count only what was appended since the last run, across rotation; "
         "where each log was read up to is kept in FILE.", rich_help_panel=BOUNDS)] = None,
     from_start: Annotated[bool, typer.Option(
@@ -52,7 +52,7 @@ def log(
     missing: Annotated[str, typer.Option(
         "--missing", metavar="STATE", help="State when a log does not exist: ok, warning, critical, unknown.",
         rich_help_panel=BOUNDS)] = "critical",
-    record_start: Annotated[Optional[str], typer.Option(
+    record_start: Annotated[str | None, typer.Option(
         "--record-start", metavar="REGEX", help="A record starts at a line matching this and takes the lines "
         "after it that do not (stack traces): records are counted and excluded whole.",
         rich_help_panel=OUTPUT)] = None,

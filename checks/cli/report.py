@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from cronchecks.core.values import option_value
 from cronchecks.core.errors import UsageError
+from cronchecks.core.values import option_value
 
 WHAT = "What to report"
 OUTPUT = "Output"
@@ -67,41 +67,41 @@ def report(
     since: Annotated[str, typer.Option(
         "--since", metavar="DURATION", help="The window: this long before --until (e.g. 24h, 7d).",
         rich_help_panel=WHAT)] = "24h",
-    until: Annotated[Optional[str], typer.Option(
+    until: Annotated[str | None, typer.Option(
         "--until", metavar="TIME", help="End of the window: ISO 8601 (local time unless it has an offset) or epoch seconds; default now.",
         rich_help_panel=WHAT)] = None,
-    check: Annotated[Optional[list[str]], typer.Option(
+    check: Annotated[list[str] | None, typer.Option(
         "--check", metavar="NAME", help="Only this check (repeatable; shell-style patterns such as 'web-*' too).",
         rich_help_panel=WHAT)] = None,
     perf: Annotated[str, typer.Option(
         "--perf", metavar="LABEL", help="The perfdata value to give median and p95 of (time: check-http's response time).",
         rich_help_panel=WHAT)] = "time",
-    state_dir: Annotated[Optional[str], typer.Option(
+    state_dir: Annotated[str | None, typer.Option(
         "--state-dir", metavar="DIR", envvar="CRONCHECKS_STATE_DIR",
         help="Where cronchecks run keeps its SQLite store (env CRONCHECKS_STATE_DIR; default: the user state folder).",
         rich_help_panel=WHAT)] = None,
     output_format: Annotated[str, typer.Option(
         "--format", metavar="FORMAT", help="table (rich on a terminal, plain text otherwise) or json.",
         rich_help_panel=OUTPUT)] = "table",
-    html: Annotated[Optional[str], typer.Option(
+    html: Annotated[str | None, typer.Option(
         "--html", metavar="FILE", help="Also write a static HTML status page (replaced atomically).",
         rich_help_panel=OUTPUT)] = None,
-    title: Annotated[Optional[str], typer.Option(
+    title: Annotated[str | None, typer.Option(
         "--title", metavar="TEXT", help="The status page's heading (default: 'Status of HOST').",
         rich_help_panel=OUTPUT)] = None,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="Print nothing on stdout (for cron lines that only write --html or send the summary).",
         rich_help_panel=OUTPUT)] = False,
-    host: Annotated[Optional[str], typer.Option(
+    host: Annotated[str | None, typer.Option(
         "--host", metavar="NAME", help="Host name in the title and the summary (default: this machine's name).",
         rich_help_panel=OUTPUT)] = None,
-    mail: Annotated[Optional[list[str]], typer.Option(
+    mail: Annotated[list[str] | None, typer.Option(
         "--mail", metavar="ADDR", help="Mail the report to this address (repeatable; SMTP settings from CRONCHECKS_SMTP_*).",
         rich_help_panel=SUMMARY)] = None,
-    webhook: Annotated[Optional[list[str]], typer.Option(
+    webhook: Annotated[list[str] | None, typer.Option(
         "--webhook", metavar="URL", help="POST the report to this URL (repeatable; the format is detected from the URL).",
         rich_help_panel=SUMMARY)] = None,
-    webhook_format: Annotated[Optional[str], typer.Option(
+    webhook_format: Annotated[str | None, typer.Option(
         "--webhook-format", metavar="FORMAT", help="json, slack, teams or discord, for every --webhook.",
         rich_help_panel=SUMMARY)] = None,
     notify_timeout: Annotated[str, typer.Option(

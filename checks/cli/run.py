@@ -1,11 +1,11 @@
 """Command line of `cronchecks run`: options in, the wrapped command's exit code out."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from cronchecks.core.values import option_value
 from cronchecks.core.errors import UsageError
+from cronchecks.core.values import option_value
 
 RUNNING = "Running the command"
 POLICY = "Alert policy"
@@ -17,16 +17,16 @@ FIXING = "Remediation"
 def run(
     command: Annotated[list[str], typer.Argument(
         metavar="-- COMMAND [ARGS]...", help="The command to run, after `--`; run without a shell.")],
-    name: Annotated[Optional[str], typer.Option(
+    name: Annotated[str | None, typer.Option(
         "--name", metavar="NAME", help="The check's name in the store and in alerts (default: the program's name and a hash of the command line).",
         rich_help_panel=RUNNING)] = None,
     timeout: Annotated[str, typer.Option(
         "--timeout", "-t", metavar="DURATION", help="End the command (its whole process tree) after this long: CRITICAL.",
         rich_help_panel=RUNNING)] = "60s",
-    nagios: Annotated[Optional[bool], typer.Option(
+    nagios: Annotated[bool | None, typer.Option(
         "--nagios/--no-nagios", help="Read exit codes 1-3 as WARNING/CRITICAL/UNKNOWN (default: yes for check_*/check-* commands); otherwise any non-zero exit is CRITICAL.",
         rich_help_panel=RUNNING)] = None,
-    state_dir: Annotated[Optional[str], typer.Option(
+    state_dir: Annotated[str | None, typer.Option(
         "--state-dir", metavar="DIR", envvar="CRONCHECKS_STATE_DIR",
         help="Where the SQLite store lives (env CRONCHECKS_STATE_DIR; default: the user state folder).",
         rich_help_panel=RUNNING)] = None,
@@ -38,42 +38,42 @@ def run(
     verbose: Annotated[int, typer.Option(
         "--verbose", "-v", count=True, help="Say on stderr what was recorded and announced.",
         rich_help_panel=RUNNING)] = 0,
-    host: Annotated[Optional[str], typer.Option(
+    host: Annotated[str | None, typer.Option(
         "--host", metavar="NAME", help="Host name in alerts and metrics (default: this machine's name).",
         rich_help_panel=RUNNING)] = None,
     after: Annotated[str, typer.Option(  # str: read by the alert settings' reader, as a suite's `after` is
         "--after", metavar="N", help="Alert once the check has been non-OK N runs in a row (a hard state).",
         rich_help_panel=POLICY)] = "1",
-    remind: Annotated[Optional[str], typer.Option(
+    remind: Annotated[str | None, typer.Option(
         "--remind", metavar="DURATION", help="Remind this often while it stays bad (e.g. 1h).", rich_help_panel=POLICY)] = None,
-    remind_every: Annotated[Optional[str], typer.Option(
+    remind_every: Annotated[str | None, typer.Option(
         "--remind-every", metavar="N", help="Remind every N runs while it stays bad.", rich_help_panel=POLICY)] = None,
     notify_on: Annotated[str, typer.Option(
         "--notify-on", metavar="KINDS", help="Which messages go out: problem,recovery,escalation,reminder,flapping,remediation (or all).",
         rich_help_panel=POLICY)] = "all",
-    mail: Annotated[Optional[list[str]], typer.Option(
+    mail: Annotated[list[str] | None, typer.Option(
         "--mail", metavar="ADDR", help="Mail alerts to this address (repeatable; SMTP settings from CRONCHECKS_SMTP_*).",
         rich_help_panel=CHANNELS)] = None,
-    webhook: Annotated[Optional[list[str]], typer.Option(
+    webhook: Annotated[list[str] | None, typer.Option(
         "--webhook", metavar="URL", help="POST alerts to this URL (repeatable; the format is detected from the URL).",
         rich_help_panel=CHANNELS)] = None,
-    webhook_format: Annotated[Optional[str], typer.Option(
+    webhook_format: Annotated[str | None, typer.Option(
         "--webhook-format", metavar="FORMAT", help="json, slack, teams, discord or pagerduty, for every --webhook.",
         rich_help_panel=CHANNELS)] = None,
     pagerduty: Annotated[bool, typer.Option(
         "--pagerduty", help="Send to PagerDuty Events v2 (routing key from CRONCHECKS_PAGERDUTY_KEY or --pagerduty-key-file).",
         rich_help_panel=CHANNELS)] = False,
-    pagerduty_key_file: Annotated[Optional[str], typer.Option(
+    pagerduty_key_file: Annotated[str | None, typer.Option(
         "--pagerduty-key-file", metavar="PATH", help="File holding the PagerDuty routing key.", rich_help_panel=CHANNELS)] = None,
-    cloudwatch: Annotated[Optional[str], typer.Option(
+    cloudwatch: Annotated[str | None, typer.Option(
         "--cloudwatch", metavar="NAMESPACE", help="Put every run's Status, Healthy and perfdata as CloudWatch metrics (the aws extra).",
         rich_help_panel=CHANNELS)] = None,
-    dimension: Annotated[Optional[list[str]], typer.Option(
+    dimension: Annotated[list[str] | None, typer.Option(
         "--dimension", metavar="K=V", help="Extra CloudWatch dimension (repeatable).", rich_help_panel=CHANNELS)] = None,
-    dogstatsd: Annotated[Optional[str], typer.Option(
+    dogstatsd: Annotated[str | None, typer.Option(
         "--dogstatsd", metavar="HOST:PORT", help="Send every run as a DogStatsD service check over UDP.",
         rich_help_panel=CHANNELS)] = None,
-    ping: Annotated[Optional[str], typer.Option(
+    ping: Annotated[str | None, typer.Option(
         "--ping", metavar="URL", help="healthchecks.io-style ping URL: /start before, success or /fail after.",
         rich_help_panel=CHANNELS)] = None,
     notify_timeout: Annotated[str, typer.Option(
@@ -82,12 +82,12 @@ def run(
     outbox_expiry: Annotated[str, typer.Option(
         "--outbox-expiry", metavar="DURATION", help="Drop undelivered messages older than this (with a line on stderr).",
         rich_help_panel=CHANNELS)] = "24h",
-    on_fail: Annotated[Optional[str], typer.Option(
+    on_fail: Annotated[str | None, typer.Option(
         "--on-fail", metavar="COMMAND", help="Run this (no shell; split like a shell would) when the check fails, then re-run the check once.",
         rich_help_panel=FIXING)] = None,
     on_fail_after: Annotated[int, typer.Option(
         "--on-fail-after", metavar="N", help="Only after N consecutive failures.", rich_help_panel=FIXING)] = 1,
-    on_fail_when: Annotated[Optional[str], typer.Option(
+    on_fail_when: Annotated[str | None, typer.Option(
         "--on-fail-when", metavar="REGEX", help="Only when the check's output matches (e.g. '403' to reload nginx).",
         rich_help_panel=FIXING)] = None,
     on_fail_limit: Annotated[str, typer.Option(

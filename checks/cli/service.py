@@ -1,6 +1,6 @@
 """Command line of check-service: its options declared for typer (read by cronchecks.service.arguments)."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,51 +15,51 @@ OTHER = "Ports and Windows services"
 
 @check_command("service")
 def service(
-    systemd: Annotated[Optional[list[str]], typer.Option(
+    systemd: Annotated[list[str] | None, typer.Option(
         "--systemd", metavar="UNIT",
         help="systemd unit that must be active (repeatable): active OK, activating/reloading WARNING, "
              "failed/inactive/not found CRITICAL. Read with 'systemctl show'.",
         rich_help_panel=SYSTEMD)] = None,
-    restarts_warning: Annotated[Optional[int], typer.Option(
+    restarts_warning: Annotated[int | None, typer.Option(
         "--restarts-warning", metavar="N",
         help="WARNING when a unit's NRestarts is above N (a crash loop that systemd keeps restarting).",
         rich_help_panel=SYSTEMD)] = None,
-    process: Annotated[Optional[list[str]], typer.Option(
+    process: Annotated[list[str] | None, typer.Option(
         "--process", "-p", metavar="NAME",
         help="Process name, exactly as ps -C and check_procs -C match it (repeatable: each name counted on its own).",
         rich_help_panel=PROCESSES)] = None,
-    cmdline: Annotated[Optional[str], typer.Option(
+    cmdline: Annotated[str | None, typer.Option(
         "--cmdline", metavar="REGEX", help="Regex searched in the full command line ('gunicorn .*myapp').",
         rich_help_panel=PROCESSES)] = None,
-    user: Annotated[Optional[str], typer.Option(
+    user: Annotated[str | None, typer.Option(
         "--user", "-u", metavar="USER", help="Only processes running as this user (name or UID).",
         rich_help_panel=PROCESSES)] = None,
-    pidfile: Annotated[Optional[list[str]], typer.Option(
+    pidfile: Annotated[list[str] | None, typer.Option(
         "--pidfile", metavar="PATH", help="The process whose PID is in this file must be running (repeatable).",
         rich_help_panel=PROCESSES)] = None,
-    memory_warning: Annotated[Optional[str], typer.Option(
+    memory_warning: Annotated[str | None, typer.Option(
         "--memory-warning", metavar="SIZE", help="WARNING when a process's resident memory is above SIZE (512M, 2GiB).",
         rich_help_panel=RESOURCES)] = None,
-    memory_critical: Annotated[Optional[str], typer.Option(
+    memory_critical: Annotated[str | None, typer.Option(
         "--memory-critical", metavar="SIZE", help="CRITICAL when a process's resident memory is above SIZE.",
         rich_help_panel=RESOURCES)] = None,
-    cpu_warning: Annotated[Optional[str], typer.Option(
+    cpu_warning: Annotated[str | None, typer.Option(
         "--cpu-warning", metavar="PERCENT",
         help="WARNING when a process uses more CPU than this, measured over --cpu-interval (100 = one full core).",
         rich_help_panel=RESOURCES)] = None,
-    cpu_critical: Annotated[Optional[str], typer.Option(
+    cpu_critical: Annotated[str | None, typer.Option(
         "--cpu-critical", metavar="PERCENT", help="CRITICAL when a process uses more CPU than this.",
         rich_help_panel=RESOURCES)] = None,
     cpu_interval: Annotated[str, typer.Option(
         "--cpu-interval", metavar="DURATION",
         help="How long CPU use is measured for (default 500ms; not the lifetime average that ps shows).",
         rich_help_panel=RESOURCES)] = "500ms",
-    port: Annotated[Optional[list[str]], typer.Option(
+    port: Annotated[list[str] | None, typer.Option(
         "--port", metavar="HOST:PORT",
         help="A TCP connection to HOST:PORT ([IPv6]:PORT; a bare PORT means 127.0.0.1) must be accepted within "
              "the timeout (repeatable).",
         rich_help_panel=OTHER)] = None,
-    windows_service: Annotated[Optional[list[str]], typer.Option(
+    windows_service: Annotated[list[str] | None, typer.Option(
         "--windows-service", metavar="NAME", help="Windows service that must be running (repeatable; Windows only).",
         rich_help_panel=OTHER)] = None,
 ) -> None:

@@ -1,7 +1,8 @@
 """The options every check command has, added to each command by one decorator."""
 
 import inspect
-from typing import Annotated, Any, Callable, Optional
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -19,10 +20,10 @@ def _show_version(value: bool) -> None:
 # Typer reads these annotations as the options' declarations; they are appended to
 # every check command's own parameters by `check_command` below.
 _STANDARD_PARAMETERS = {
-    "warning": (Annotated[Optional[str], typer.Option(
+    "warning": (Annotated[str | None, typer.Option(
         "--warning", "-w", metavar="RANGE",
         help="Warning range (Nagios syntax: 10, 10:, ~:10, 10:20, @10:20; units allowed: 500ms, 5m, 10MB).")], None),
-    "critical": (Annotated[Optional[str], typer.Option(
+    "critical": (Annotated[str | None, typer.Option(
         "--critical", "-c", metavar="RANGE", help="Critical range, same syntax; checked before warning.")], None),
     "timeout": (Annotated[str, typer.Option(
         "--timeout", "-t", metavar="DURATION", help="Time limit for the whole check (10s, 500ms, 1m).")], "10s"),
@@ -31,7 +32,7 @@ _STANDARD_PARAMETERS = {
         "critical"),
     "verbose": (Annotated[int, typer.Option(
         "--verbose", "-v", count=True, help="Diagnostics on stderr; -vvv also shows tracebacks.")], 0),
-    "label": (Annotated[Optional[str], typer.Option(
+    "label": (Annotated[str | None, typer.Option(
         "--label", metavar="TEXT", help="Label at the start of the output line (default: the check's name).")], None),
     "output_format": (Annotated[str, typer.Option(
         "--format", metavar="FORMAT", help="Output: nagios (one status line) or json.")], "nagios"),

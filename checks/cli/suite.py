@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -25,23 +25,23 @@ def suite(
     output_format: Annotated[str, typer.Option(
         "--format", metavar="FORMAT", help="nagios (a summary line, then one line per check), table or json; "
         "default: a table on a terminal, nagios otherwise.", rich_help_panel=OUTPUT)] = "auto",
-    prometheus: Annotated[Optional[str], typer.Option(
+    prometheus: Annotated[str | None, typer.Option(
         "--prometheus", metavar="FILE", help="Write node_exporter textfile metrics here (atomically; name it *.prom).",
         rich_help_panel=SCALE)] = None,
-    icinga2: Annotated[Optional[str], typer.Option(
+    icinga2: Annotated[str | None, typer.Option(
         "--icinga2", metavar="URL", help="Submit every result as a passive check result to this Icinga 2 API "
         "(credentials from CRONCHECKS_ICINGA2_USER/_PASSWORD/_PASSWORD_FILE, CA from CRONCHECKS_ICINGA2_CAFILE).",
         rich_help_panel=SCALE)] = None,
-    nagios_cmd: Annotated[Optional[str], typer.Option(
+    nagios_cmd: Annotated[str | None, typer.Option(
         "--nagios-cmd", metavar="FILE", help="Write PROCESS_SERVICE_CHECK_RESULT lines to Nagios' external command file.",
         rich_help_panel=SCALE)] = None,
-    host: Annotated[Optional[str], typer.Option(
+    host: Annotated[str | None, typer.Option(
         "--host", metavar="NAME", help="Host of the passive results and alerts (default: this machine's name, as `hostname` prints it).",
         rich_help_panel=SCALE)] = None,
     ttl: Annotated[str, typer.Option(
         "--ttl", metavar="DURATION", help="How long Icinga 2 keeps a passive result fresh before it turns stale.",
         rich_help_panel=SCALE)] = "15m",
-    state_dir: Annotated[Optional[str], typer.Option(
+    state_dir: Annotated[str | None, typer.Option(
         "--state-dir", metavar="DIR", envvar="CRONCHECKS_STATE_DIR",
         help="The store shared with `cronchecks run` (env CRONCHECKS_STATE_DIR).", rich_help_panel=STORE)] = None,
     no_record: Annotated[bool, typer.Option(

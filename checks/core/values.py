@@ -7,8 +7,9 @@ suite key means exactly what its option means, and a mistake names the option ei
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from cronchecks.core.errors import UsageError
 from cronchecks.core.thresholds import ParseError, parse_duration

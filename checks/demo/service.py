@@ -11,7 +11,7 @@ import json
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -46,7 +46,7 @@ class DemoService:
             time.sleep(0.5)
 
     def health(self) -> tuple[int, dict]:
-        stamp = datetime.fromtimestamp(self.last_beat, timezone.utc).isoformat(timespec="seconds")
+        stamp = datetime.fromtimestamp(self.last_beat, UTC).isoformat(timespec="seconds")
         if self.broken:
             return 503, {"status": "degraded", "checks": {"database": "FAIL"}, "lastHeartbeatAt": stamp}
         return 200, {"status": "healthy", "checks": {"database": "OK"}, "lastHeartbeatAt": stamp}
@@ -81,7 +81,7 @@ def serve(folder: Path, port_file: Path) -> None:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             if self.path == "/health":
                 status, body = service.health()
                 self.reply(status, json.dumps(body).encode())
@@ -93,7 +93,7 @@ def serve(folder: Path, port_file: Path) -> None:
             else:
                 self.reply(404, b'{"error": "not found"}')
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             if self.path in ("/control/break", "/control/fix"):

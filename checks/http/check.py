@@ -12,10 +12,10 @@ import time
 from cronchecks.core.result import Perfdata, Result, Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import format_duration
+from cronchecks.http.judge import judge_outcome
 from cronchecks.http.options import DEFAULT_RETRY_DELAY, HttpOptions
 from cronchecks.http.plan import prepare
 from cronchecks.http.request import DEADLINE_MARGIN, open_client, send
-from cronchecks.http.judge import judge_outcome
 from cronchecks.support.secrets import scrub
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from cronchecks.core.errors import CheckError
 from cronchecks.core.result import Perfdata, Result, Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import format_size
-from cronchecks.support.atomicfile import write_atomically
 from cronchecks.integrity.hashing import run_hashing, size_of
 from cronchecks.integrity.manifest import (
     Digest,
@@ -23,6 +22,7 @@ from cronchecks.integrity.manifest import (
 )
 from cronchecks.integrity.options import IntegrityOptions
 from cronchecks.integrity.perms import format_perms_line, parse_perms, perms_of, perms_path
+from cronchecks.support.atomicfile import write_atomically
 
 _SHOWN_NAMES = 3  # in the summary; the long output lists every file
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from cronchecks.core.errors import DeadlinePassed
 from cronchecks.core.runtime import Runtime

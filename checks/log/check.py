@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from cronchecks.core.errors import CheckError, UsageError
-from cronchecks.log.match import ENGINES, Pattern
-from cronchecks.log.scan import LogScanner, Tally
 from cronchecks.core.result import Perfdata, Result, Status, worst
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import Range, format_duration, judge, parse_range
+from cronchecks.log.match import ENGINES, Pattern
+from cronchecks.log.scan import LogScanner, Tally
 
 SINCE_MARGIN = 64 * 1024  # scanned in front of the window's start: lines a little out of order
 SAMPLE = 64 * 1024  # read from the start and the end of a file to recognise its timestamps

@@ -10,8 +10,9 @@ engine counts the same lines.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from heapq import merge
-from typing import Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 from cronchecks.core.errors import UsageError
 
@@ -21,7 +22,7 @@ ENGINES = ("auto", "hyperscan", "re")
 class Pattern:
     """One pattern as the user gave it, with its exact matcher on spans of a buffer."""
 
-    __slots__ = ("text", "flag", "literal", "regex", "ignore_case")
+    __slots__ = ("flag", "ignore_case", "literal", "regex", "text")
 
     def __init__(self, text: str, flag: str, *, fixed: bool, ignore_case: bool) -> None:
         self.text = text

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import BinaryIO, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import BinaryIO
 
 from cronchecks.log.match import CandidateFinder, Pattern
 from cronchecks.log.timewindow import TimeReader
@@ -23,8 +24,17 @@ def trim_line(raw: bytes) -> str:
 class Tally:
     """What a scan found; tallies of several files add up."""
 
-    __slots__ = ("lines", "bytes", "total", "per_pattern", "critical", "warning", "newest_line", "newest_source",
-                 "recent_lines")
+    __slots__ = (
+        "bytes",
+        "critical",
+        "lines",
+        "newest_line",
+        "newest_source",
+        "per_pattern",
+        "recent_lines",
+        "total",
+        "warning",
+    )
 
     def __init__(self, patterns: int, keep: int) -> None:
         self.lines = 0
@@ -37,7 +47,7 @@ class Tally:
         self.newest_source = ""
         self.recent_lines: deque[bytes] = deque(maxlen=max(keep, 1))
 
-    def add(self, other: "Tally") -> None:
+    def add(self, other: Tally) -> None:
         self.lines += other.lines
         self.bytes += other.bytes
         self.total += other.total

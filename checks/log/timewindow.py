@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
-from typing import BinaryIO, Callable, NamedTuple
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import BinaryIO, NamedTuple
 
 from cronchecks.core.errors import UsageError
 
@@ -30,7 +31,7 @@ def _offset(text: bytes | None, zone: tzinfo) -> tzinfo:
     if not text:
         return zone
     if text in (b"Z", b"z"):
-        return timezone.utc
+        return UTC
     sign = -1 if text[:1] == b"-" else 1
     digits = text[1:].replace(b":", b"")
     hours, minutes = int(digits[:2]), int(digits[2:4] or b"0")
@@ -140,7 +141,7 @@ def custom_format(spec: str) -> TimeFormat:
 class TimeReader:
     """Reads the timestamp of one line of a buffer in a fixed format (or says it has none)."""
 
-    __slots__ = ("format", "zone", "now")
+    __slots__ = ("format", "now", "zone")
 
     def __init__(self, time_format: TimeFormat, zone: tzinfo, now: datetime) -> None:
         self.format = time_format

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterable, Sequence
 from operator import attrgetter
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from cronchecks.core.result import Status
 
@@ -108,7 +109,7 @@ def time_in_states(rows: Sequence[Any], window: Window) -> dict[Status, float]:
 
     `rows` are ordered by time; any before the window only set the state at its start.
     """
-    spent = {status: 0.0 for status in Status}
+    spent = dict.fromkeys(Status, 0.0)
     first = max(0, bisect.bisect_right(rows, window.start, key=_at) - 1)  # earlier rows are overtaken
     for index in range(first, len(rows)):
         row = rows[index]

@@ -9,8 +9,8 @@ from typing import Any
 
 from cronchecks.alerting.store import ResultRow
 from cronchecks.core.errors import CheckError
-from cronchecks.report.figures import Streak
 from cronchecks.core.result import Status
+from cronchecks.report.figures import Streak
 
 STORE_FILE = "cronchecks.sqlite3"  # the name checks.alerting.store.Store gives its file
 _STATUSES = tuple(Status)  # Status(code) costs a microsecond; a week of results is a million of them
@@ -39,7 +39,7 @@ class History:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "History":
+    def __enter__(self) -> History:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import Sequence
 
-from cronchecks.report.figures import Bucket, CheckReport, Window, counts, worst_status
-from cronchecks.report.text import (change_text, full_moment, incident_text, moment, spread_text, uptime_text,
-                                window_words)
 from cronchecks.core.thresholds import format_duration
+from cronchecks.report.figures import Bucket, CheckReport, Window, counts, worst_status
+from cronchecks.report.text import (
+    change_text,
+    full_moment,
+    incident_text,
+    moment,
+    spread_text,
+    uptime_text,
+    window_words,
+)
 
 # Green, amber, red (and purple for UNKNOWN, grey for no data), with a text label beside
 # every colour: the page must read right for the colour-blind and in black and white too.

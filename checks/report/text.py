@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Sequence
 
-from cronchecks.report.figures import CheckReport, Spread, Window, counts
 from cronchecks.core.thresholds import format_duration
+from cronchecks.report.figures import CheckReport, Spread, Window, counts
 
 COLUMNS = ("CHECK", "STATUS", "SINCE", "UPTIME", "FAILED", "DURATION p50/p95", "{perf} p50/p95", "OPEN INCIDENT",
            "LAST CHANGE")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from cronchecks.core.errors import CheckError, DeadlinePassed, UsageError
 from cronchecks.core.result import Result, Status

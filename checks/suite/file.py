@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from cronchecks.core.errors import CheckError, UsageError
 from cronchecks.core.thresholds import ParseError, parse_duration

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Mapping, Sequence
 
 from cronchecks.core.errors import UsageError
 from cronchecks.suite.passive_result import perfdata_texts, plugin_output

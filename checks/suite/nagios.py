@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from cronchecks.core.errors import UsageError
 from cronchecks.suite.passive_result import perfdata_texts, plugin_output

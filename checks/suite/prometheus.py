@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 _UNITS = {"s": "seconds", "ms": "seconds", "us": "seconds", "B": "bytes", "KB": "bytes", "MB": "bytes",
           "TB": "bytes", "%": "percent", "c": "total", "": ""}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from cronchecks.core.result import Perfdata, Result, Status, worst
 from cronchecks.suite.file import CheckEntry, Suite
@@ -46,8 +47,8 @@ def run_entry(entry: CheckEntry, env: Mapping[str, str]) -> CheckRun:
 def _run_plugin(entry: CheckEntry, at: float) -> CheckRun:
     from cronchecks.alerting.run import status_of
     from cronchecks.core.pluginoutput import parse_plugin_output
-    from cronchecks.support.process import run_command
     from cronchecks.core.thresholds import format_duration
+    from cronchecks.support.process import run_command
 
     finished = run_command(entry.argv, entry.timeout, passthrough=False)
     if finished.start_error:
@@ -86,7 +87,7 @@ def run_suite(suite: Suite, env: Mapping[str, str], jobs: int) -> list[CheckRun]
 
 
 def summary_counts(runs: Sequence[CheckRun]) -> str:
-    counts = {status: 0 for status in (Status.CRITICAL, Status.WARNING, Status.UNKNOWN, Status.OK)}
+    counts = dict.fromkeys((Status.CRITICAL, Status.WARNING, Status.UNKNOWN, Status.OK), 0)
     for run in runs:
         counts[run.result.status] += 1
     parts = [f"{n} {s.name.lower()}" for s, n in counts.items() if n or s is Status.OK]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 PUBLIC = 0o666  # less the umask, as a plain open() creates files: readers often run as another user
 PRIVATE = 0o600  # state that may hold secrets or job output: the owner only, whatever the umask

@@ -18,8 +18,9 @@ through `HttpClient`, so that a rule set here holds everywhere:
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from cronchecks import __version__
@@ -28,9 +29,24 @@ from cronchecks.support.httpfailures import HttpFailure, TooManyRedirects, descr
 from cronchecks.support.proxies import bypasses_proxy, proxies_for
 
 # What callers import from here: the client and the rules it applies (kept in their own modules).
-__all__ = ["Answer", "HttpClient", "HttpFailure", "Hop", "TooManyRedirects", "bypasses_proxy",
-           "default_ca_bundle", "describe_failure", "parse_header", "proxies_for", "send", "standard_reason",
-           "CHANNEL_MAX_BODY", "DEFAULT_MAX_BODY", "DEFAULT_MAX_REDIRECTS", "USER_AGENT"]
+__all__ = [
+    "CHANNEL_MAX_BODY",
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_REDIRECTS",
+    "USER_AGENT",
+    "Answer",
+    "Hop",
+    "HttpClient",
+    "HttpFailure",
+    "TooManyRedirects",
+    "bypasses_proxy",
+    "default_ca_bundle",
+    "describe_failure",
+    "parse_header",
+    "proxies_for",
+    "send",
+    "standard_reason",
+]
 
 USER_AGENT = f"cronchecks/{__version__}"
 DEFAULT_MAX_BODY = 10 * 1024 * 1024  # check-http's and check-heartbeat's --max-body
@@ -118,7 +134,7 @@ class HttpClient:
         session.mount("http://", requests.adapters.HTTPAdapter())
         self.session = session
 
-    def __enter__(self) -> "HttpClient":
+    def __enter__(self) -> HttpClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -271,7 +287,7 @@ def _discard(response: Any) -> None:
     """Read a little of a 3xx's body so its connection can be reused, then let it go."""
     try:
         response.raw.read(_REDIRECT_BODY, decode_content=False)
-    except Exception:  # noqa: BLE001 - the body of a redirect is nobody's business
+    except Exception:
         pass
     response.close()
 
@@ -383,7 +399,7 @@ def parse_header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
     name = name.strip()
     if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
-        raise UsageError(f"invalid --header {text.split(':')[0]!r}... (use 'Name: value')")
+        raise UsageError(f"invalid --header {text.split(':', maxsplit=1)[0]!r}... (use 'Name: value')")
     if "\n" in value or "\r" in value or "\0" in value:
         raise UsageError(f"invalid --header {name!r}: the value has a line break")
     return name, value.strip()

@@ -66,7 +66,7 @@ class RunLock:
                 self.handle.close()
                 self.handle = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         self.acquire()
         return self
 

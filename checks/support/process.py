@@ -8,7 +8,8 @@ import sys
 import threading
 import time
 from collections import deque
-from typing import BinaryIO, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import BinaryIO, NamedTuple
 
 # What is kept of a command's output for the store and the alerts: its start (the
 # plugin's status line) and its end (where errors are); the middle is elided.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 # Events are plain JSON-able dicts, free of secrets, so that they can wait in the outbox:
 #   {"event": "alert", "kind": "problem"|"recovery"|"escalation"|"reminder"|

@@ -7,7 +7,7 @@ and never lets it change the exit code.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from cronchecks.alerting.channels.base import DeliveryError, channel_cafile, http_delivery
 from cronchecks.core.errors import UsageError

@@ -14,12 +14,13 @@ to /etc/datadog-agent/conf.d/, and restart the Agent. Each instance sends:
   OK, else 0), tagged `check:<name>` and with the instance's tags.
 """
 
+from datadog_checks.base import AgentCheck
+
 from cronchecks.core.execute import execute
-from cronchecks.heartbeat.check import HeartbeatOptions, check_heartbeat
 from cronchecks.core.result import Result, Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import parse_duration, parse_range
-from datadog_checks.base import AgentCheck
+from cronchecks.heartbeat.check import HeartbeatOptions, check_heartbeat
 
 # Datadog's service-check states have the Nagios numbers: 0 OK ... 3 UNKNOWN.
 SERVICE_CHECK_STATES = {
