@@ -16,11 +16,13 @@ to /etc/datadog-agent/conf.d/, and restart the Agent. Each instance sends:
 
 from datadog_checks.base import AgentCheck
 
+from cronchecks.core.errors import UsageError
 from cronchecks.core.execute import execute
+from cronchecks.core.invocation import CheckInvocation, build_invocation
 from cronchecks.core.result import Result, Status
 from cronchecks.core.runtime import Runtime
-from cronchecks.core.thresholds import parse_duration, parse_range
-from cronchecks.heartbeat.check import HeartbeatOptions, check_heartbeat
+from cronchecks.core.values import OptionValues
+from cronchecks.heartbeat.check import check_heartbeat
 
 # Datadog's service-check states have the Nagios numbers: 0 OK ... 3 UNKNOWN.
 SERVICE_CHECK_STATES = {
@@ -31,20 +33,14 @@ SERVICE_CHECK_STATES = {
 }
 
 
-def heartbeat_options(instance: dict) -> HeartbeatOptions:
-    """The instance's keys as the options check-heartbeat would parse from its command line."""
-    def range_of(key: str):
-        return parse_range(str(instance[key]), "duration") if instance.get(key) is not None else None
+# Keys of an instance that are the Agent's or this file's, not check-heartbeat options.
+AGENT_KEYS = ("name", "tags", "min_collection_interval", "service", "empty_default_hostname")
 
-    return HeartbeatOptions(
-        file=instance.get("file"),
-        content=bool(instance.get("content", False)),
-        schedule=instance.get("schedule"),
-        grace=parse_duration(str(instance.get("grace", "0"))),
-        tz=instance.get("tz"),
-        warning=range_of("warning"),
-        critical=range_of("critical"),
-    )
+
+def heartbeat_invocation(instance: dict) -> CheckInvocation:
+    """The instance's other keys are check-heartbeat's long option names, read as a suite file's keys are."""
+    values = {key.replace("_", "-"): value for key, value in instance.items() if key not in AGENT_KEYS}
+    return build_invocation("heartbeat", OptionValues(values, "check-heartbeat", env={}))
 
 
 def datadog_submissions(result: Result, name: str, tags: list[str]) -> list[tuple]:
@@ -55,9 +51,8 @@ def datadog_submissions(result: Result, name: str, tags: list[str]) -> list[tupl
         ("service_check", "cronchecks.heartbeat", SERVICE_CHECK_STATES[result.status], tags, result.summary),
         ("gauge", "cronchecks.heartbeat.up", 1 if result.status is Status.OK else 0, tags),
     ]
-    for datum in result.perfdata:
-        if datum.value is not None:  # 'U': not measured, e.g. no heartbeat at all
-            submissions.append(("gauge", f"cronchecks.heartbeat.{datum.label}", datum.value, tags))
+    submissions += [("gauge", f"cronchecks.heartbeat.{datum.label}", datum.value, tags)
+                    for datum in result.perfdata if datum.value is not None]  # None: 'U', not measured
     return submissions
 
 
@@ -66,12 +61,13 @@ class CronchecksHeartbeatCheck(AgentCheck):
         name = instance.get("name") or instance.get("file") or "heartbeat"
         tags = list(instance.get("tags") or [])
         try:
-            options = heartbeat_options(instance)
-        except ValueError as error:  # a bad range or duration in conf.yaml
+            invocation = heartbeat_invocation(instance)
+        except UsageError as error:  # a bad range, duration or key in conf.yaml
             result = Result(Status.UNKNOWN, f"invalid configuration: {error}")
         else:
-            timeout = parse_duration(str(instance.get("timeout", "10s")))
-            result = execute(check_heartbeat, options, Runtime(), timeout).result
+            standard = invocation.standard
+            result = execute(check_heartbeat, invocation.options, Runtime(), standard.timeout,
+                             standard.timeout_result).result
         for kind, *arguments in datadog_submissions(result, name, tags):
             if kind == "service_check":
                 metric, state, metric_tags, message = arguments
