@@ -134,7 +134,7 @@ def test_nothing_newer_goes_out_while_an_older_message_waits(tmp_path, retry_aft
     with HeldBack(retry_after) as receiver:
         hook = receiver.url + "/hook"
         for command in ("false", "true", "false", "true"):  # problem, recovery, problem, recovery
-            wrap(state, "--name", "flaky", "--webhook", hook, "--notify-timeout", "1s", "--outbox-expiry", "2s",
+            wrap(state, "--name", "flaky", "--webhook", hook, "--notify-timeout", "1s", "--outbox-expiry", "1h",
                  "--", command)
         assert receiver.accepted == []  # the first is held back, and everything waits behind it
         db = sqlite3.connect(state / "cronchecks.sqlite3")
