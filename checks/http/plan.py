@@ -227,10 +227,10 @@ def _request_body(options: HttpOptions) -> bytes | None:
 
 
 def _regex(flag: str, pattern: str) -> Any:
-    try:
-        return re.compile(pattern)
-    except re.error as error:
-        raise UsageError(f"invalid {flag} {pattern!r}: {error}") from None
+    # RE2, not re: a backtracking body pattern would hold the interpreter past --timeout
+    from cronchecks.support.patterns import compile_pattern
+
+    return compile_pattern(flag, pattern)
 
 
 def _expectations(texts: tuple[str, ...]) -> list[Any]:

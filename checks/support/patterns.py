@@ -52,7 +52,9 @@ class Found(NamedTuple):
     def end(self) -> int:
         return self.finish
 
-    def group(self) -> Any:
+    def group(self, index: int = 0) -> Any:
+        if index != 0:
+            raise IndexError("only the whole match is kept (group 0)")  # groups are compiled as (?:...)
         return self.text
 
 
