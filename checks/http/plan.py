@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -149,10 +150,8 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
 
     proxies = proxies_for(url, env)
     for proxy in proxies.values():
-        try:
+        with contextlib.suppress(ValueError):  # an unreadable proxy URL holds no password to hide
             secrets.append(urlsplit(proxy).password or "")
-        except ValueError:
-            pass
 
     return Plan(
         method=method,

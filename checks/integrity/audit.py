@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 
 from cronchecks.core.errors import CheckError, DeadlinePassed, UsageError

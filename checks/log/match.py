@@ -109,13 +109,9 @@ class CandidateFinder:
         """Every line in buf[:end] that may match, once each, in order."""
         if self.hyperscan is not None:
             return _dedup(_hyperscan_hits(self.hyperscan, buf, end), buf, end)
-        sources = []
-        for pattern in self.literals:
-            sources.append(_find_all(folded if pattern.ignore_case else buf, pattern.literal, end))
-        for literal in self.prefilters:
-            sources.append(_find_all(folded if folded is not None else buf, literal, end))
-        for pattern in self.scanned:
-            sources.append(_search_all(pattern.regex, buf, end))
+        sources = [_find_all(folded if p.ignore_case else buf, p.literal, end) for p in self.literals]
+        sources.extend(_find_all(folded if folded is not None else buf, literal, end) for literal in self.prefilters)
+        sources.extend(_search_all(pattern.regex, buf, end) for pattern in self.scanned)
         if len(sources) == 1:
             return _dedup(sources[0], buf, end)
         return _dedup(merge(*sources), buf, end)
