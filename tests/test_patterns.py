@@ -106,10 +106,12 @@ def test_bytes_patterns_read_as_python_reads_them_with_pos_and_endpos():
     regex = compile_pattern("-e regex", "b$", multiline=True, binary=True)
     text = bytearray(b"xabc\nab")
     # endpos is the end of the text for Python (`$` matches there); RE2 alone would look past it
-    assert regex.search(text, 0, 3) is not None and regex.search(text, 0, 3).start() == 2
+    found = regex.search(text, 0, 3)
+    assert found is not None and found.start() == 2
     assert regex.search(text, 0, 4) is None
     start = compile_pattern("-e regex", "^a", multiline=True, binary=True)
-    assert start.search(text, 1).start() == 5  # ^ looks back before pos, in both engines
+    found = start.search(text, 1)
+    assert found is not None and found.start() == 5  # ^ looks back before pos, in both engines
     folded = compile_pattern("-e regex", "É", ignore_case=True, binary=True)
     assert folded.search("é".encode()) is None  # a bytes pattern folds ASCII only, as Python's does
     assert compile_pattern("-e regex", "[\\W]", binary=True).search(b"\xe9") is not None
@@ -213,7 +215,7 @@ def test_run_on_fail_when_ends_within_the_timeout(tmp_path_factory, case):
 def test_check_log_re_engine_ends_within_the_timeout(tmp_path_factory, case):
     (pattern, char, matches), length = case
     log = Path(tmp_path_factory.mktemp("log")) / "app.log"
-    log.write_text((char * length + "!\n") * 50 + "ordinary line\n")
+    log.write_text((char * length + "!\n") * 50 + "-- an ordinary line --\n")
     code, line = _within_the_timeout("check-log", str(log), "-e", pattern, "--engine", "re")
     if matches:
         assert code == 2 and line.startswith("LOG CRITICAL - 50 "), line

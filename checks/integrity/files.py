@@ -190,8 +190,7 @@ def create_manifest(options: IntegrityOptions, runtime: Runtime) -> Result:
         if not os.path.lexists(top):
             raise CheckError(f"{given} does not exist")
         found.extend(_walk_files(top, skip))
-    seen: set[str] = set()
-    unique = [path for path in found if not (path in seen or seen.add(path))]
+    unique = list(dict.fromkeys(found))  # first occurrence of each path, in the order found
     sizes = [size_of(path) for path in unique]
     hashed = run_hashing(runtime, options.jobs, [(path, digest) for path in unique], sizes,
                           f"hashing {len(unique)} files")

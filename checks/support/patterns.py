@@ -124,7 +124,7 @@ def compile_pattern(option: str, pattern: str, *, multiline: bool = False, ignor
         translated = writer.sequence(tree, flags)
     except RecursionError:
         raise UsageError(f"invalid {option} {shown}: nested too deeply") from None
-    import re2
+    import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
     options = re2.Options()
     options.log_errors = False  # RE2 would write its own copy of the error to stderr
@@ -258,7 +258,7 @@ class _Writer:
 
         source = _class_source(items, self.c, wide=True).decode("ascii")
         probe = re.compile(f"[{source}]+", flags & (_IGNORECASE | _ASCII))
-        pairs = []
+        pairs: list[tuple[int, int]] = []
         for first, last in ((0, 0xD7FF), (0xE000, 0x10FFFF)):  # surrogates are no text's characters
             every = "".join(map(chr, range(first, last + 1)))
             pairs.extend((first + found.start(), first + found.end() - 1) for found in probe.finditer(every))
