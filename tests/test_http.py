@@ -26,7 +26,10 @@ from cronchecks.http.options import HttpOptions, StatusSpan, describe_status_lis
 from cronchecks.support.jsonpaths import JsonPathError, holds, parse_literal, same_value, split_expression
 from cronchecks.support.x509 import CertificateError, not_after
 from tests.conftest import Reply, run_console_script
-from tests.http_fixtures import LoopbackHTTPS, QuickLoopbackHTTP, pki, quick_http_server, write  # noqa: F401
+from tests.http_fixtures import LoopbackHTTPS, QuickLoopbackHTTP, write
+
+# the fixtures `pki` and `quick_http_server`, by name (importing them would shadow them in every test's arguments)
+pytest_plugins = ["tests.http_fixtures"]
 
 
 @pytest.fixture

@@ -33,7 +33,10 @@ from cronchecks.http.options import HttpOptions
 from cronchecks.support.httpclient import CHANNEL_MAX_BODY, bypasses_proxy, parse_header, proxies_for, send
 from tests.alerting_fixtures import alert
 from tests.conftest import Reply, run_console_script
-from tests.http_fixtures import LoopbackHTTPS, QuickLoopbackHTTP, pki  # noqa: F401
+from tests.http_fixtures import LoopbackHTTPS, QuickLoopbackHTTP
+
+# the fixture `pki`, by name (importing it would shadow it in every test's arguments)
+pytest_plugins = ["tests.http_fixtures"]
 
 USER_AGENT = f"cronchecks/{__version__}"
 HEARTBEAT = {"beat": "2026-11-24T11:57:00Z"}

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from cronchecks.core.errors import CheckError, DeadlinePassed, UsageError
 from cronchecks.core.execute import execute
-from cronchecks.core.result import Status
+from cronchecks.core.result import Result, Status
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import parse_range
 from cronchecks.integrity.check import check_integrity
@@ -71,7 +71,7 @@ def tool_manifest(tool: str, folder: Path, manifest: Path, *flags: str) -> Path:
     return manifest
 
 
-def verify(manifest: Path, folder: Path, **kwargs) -> Result:  # noqa: F821
+def verify(manifest: Path, folder: Path, **kwargs) -> Result:
     return check_integrity(IntegrityOptions(manifest=str(manifest), root=str(folder), **kwargs), runtime())
 
 

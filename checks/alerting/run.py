@@ -257,8 +257,12 @@ class Wrapper:
         options = self.options
         if decision.state.consecutive < options.on_fail_after:
             return
-        if options.on_fail_when and not re.search(options.on_fail_when, output):
-            return
+        if options.on_fail_when:
+            from cronchecks.support.patterns import compile_pattern
+
+            # RE2: a backtracking --on-fail-when must not hang the wrapper after the check has finished
+            if compile_pattern("--on-fail-when", options.on_fail_when).search(output) is None:
+                return
         limit, window = options.on_fail_limit
         now = self.clock()
         if store.remediations_since(self.name, now - window) >= limit:

@@ -95,7 +95,6 @@ def run(
         rich_help_panel=FIXING)] = "3/1h",
 ) -> int:
     """Run a command (a check, or any job), pass its output and exit code through, and alert on failures."""
-    import re
     import shlex
 
     from cronchecks.alerting.run import RunOptions, parse_limit, run_wrapped
@@ -112,10 +111,9 @@ def run(
     if on_fail_after < 1:
         raise OptionError("on-fail-after", f"{on_fail_after} is below 1")
     if on_fail_when:
-        try:
-            re.compile(on_fail_when)
-        except re.error as error:
-            raise UsageError(f"invalid --on-fail-when regex {on_fail_when!r}: {error}") from None
+        from cronchecks.support.patterns import compile_pattern
+
+        compile_pattern("--on-fail-when regex", on_fail_when)  # refused before the command runs, not after
     try:
         remedy = tuple(shlex.split(on_fail)) if on_fail else ()
     except ValueError as error:

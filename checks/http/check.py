@@ -30,6 +30,7 @@ def check_http(options: HttpOptions, runtime: Runtime) -> Result:
     attempts = options.retries + 1
     delay = DEFAULT_RETRY_DELAY if options.retry_delay is None else options.retry_delay
     earlier: list[str] = []
+    result = attempt = None  # attempts >= 1, so the loop sets both: this says so to readers and mypy
     with open_client(plan, runtime.env) as client:
         for attempt in range(1, attempts + 1):
             if attempts > 1:
@@ -45,6 +46,7 @@ def check_http(options: HttpOptions, runtime: Runtime) -> Result:
             earlier.append(f"attempt {attempt}: {result.status.name} - {result.summary}")
             say(1, f"attempt {attempt}: {result.status.name} - {result.summary}; again in {format_duration(wait)}")
             time.sleep(wait)
+    assert result is not None and attempt is not None
     if options.retries:
         result = _with_attempts(result, attempt, attempts, earlier)
     return Result(result.status, scrub(result.summary, *secrets), result.perfdata,

@@ -101,9 +101,8 @@ def _body_problems(plan: Plan, exchange: Exchange) -> list[Problem]:
     problems = []
     if plan.expect_body or plan.reject_body:
         text = _decoded(exchange)
-        for pattern in plan.expect_body:
-            if not pattern.search(text):
-                problems.append(Problem(Status.CRITICAL, f"body does not match --expect-body {pattern.pattern!r}"))
+        problems.extend(Problem(Status.CRITICAL, f"body does not match --expect-body {pattern.pattern!r}")
+                        for pattern in plan.expect_body if not pattern.search(text))
         for pattern in plan.reject_body:
             found = pattern.search(text)
             if found:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -149,10 +150,8 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
 
     proxies = proxies_for(url, env)
     for proxy in proxies.values():
-        try:
+        with contextlib.suppress(ValueError):  # an unreadable proxy URL holds no password to hide
             secrets.append(urlsplit(proxy).password or "")
-        except ValueError:
-            pass
 
     return Plan(
         method=method,
@@ -227,10 +226,10 @@ def _request_body(options: HttpOptions) -> bytes | None:
 
 
 def _regex(flag: str, pattern: str) -> Any:
-    try:
-        return re.compile(pattern)
-    except re.error as error:
-        raise UsageError(f"invalid {flag} {pattern!r}: {error}") from None
+    # RE2, not re: a backtracking body pattern would hold the interpreter past --timeout
+    from cronchecks.support.patterns import compile_pattern
+
+    return compile_pattern(flag, pattern)
 
 
 def _expectations(texts: tuple[str, ...]) -> list[Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 
 from cronchecks.core.errors import CheckError, DeadlinePassed, UsageError
@@ -37,10 +36,10 @@ def check_command(options: IntegrityOptions, runtime: Runtime) -> Result:
 
     pattern = None
     if options.expect_regex is not None:
-        try:
-            pattern = re.compile(options.expect_regex, re.MULTILINE)
-        except re.error as error:
-            raise UsageError(f"invalid --expect-regex {options.expect_regex!r}: {error}") from None
+        # RE2, not re: a backtracking pattern over a big output would hold the interpreter past -t
+        from cronchecks.support.patterns import compile_pattern
+
+        pattern = compile_pattern("--expect-regex", options.expect_regex, multiline=True)
     argv = _command_argv(options)
     if not argv:
         raise UsageError("--command needs a command to run")

@@ -87,7 +87,8 @@ def verify_manifest(options: IntegrityOptions, runtime: Runtime) -> Result:
         expected_perms = parse_perms(_read_file(perms_path(manifest), "permissions file"))
     sizes = [size_of(path) for path in paths]
     started = time.perf_counter()
-    hashed = run_hashing(runtime, options.jobs, list(zip(paths, digests)), sizes, f"checking {len(paths)} files")
+    hashed = run_hashing(runtime, options.jobs, list(zip(paths, digests, strict=True)), sizes,
+                         f"checking {len(paths)} files")
     elapsed = time.perf_counter() - started
     total = sum(item.size for item in hashed)
     runtime.log(1, f"hashed {len(hashed)} files, {total} bytes in {elapsed:.3f} s "
@@ -98,7 +99,7 @@ def verify_manifest(options: IntegrityOptions, runtime: Runtime) -> Result:
     unreadable: list[str] = []
     changed_perms: list[str] = []
     details: list[str] = []
-    for entry, item, path in zip(entries, hashed, paths):
+    for entry, item, path in zip(entries, hashed, paths, strict=True):
         name = shown(entry.name)
         if item.error is not None:
             if isinstance(item.error, (FileNotFoundError, NotADirectoryError)):
@@ -189,8 +190,7 @@ def create_manifest(options: IntegrityOptions, runtime: Runtime) -> Result:
         if not os.path.lexists(top):
             raise CheckError(f"{given} does not exist")
         found.extend(_walk_files(top, skip))
-    seen: set[str] = set()
-    unique = [path for path in found if not (path in seen or seen.add(path))]
+    unique = list(dict.fromkeys(found))  # first occurrence of each path, in the order found
     sizes = [size_of(path) for path in unique]
     hashed = run_hashing(runtime, options.jobs, [(path, digest) for path in unique], sizes,
                           f"hashing {len(unique)} files")
@@ -202,10 +202,10 @@ def create_manifest(options: IntegrityOptions, runtime: Runtime) -> Result:
                          + "; no manifest written")
     names = [_manifest_name(item.path, options.root) for item in hashed]
     try:
-        write_atomically(manifest, (format_line(item.digest or "", name) for item, name in zip(hashed, names)))
+        write_atomically(manifest, (format_line(item.digest or "", name) for item, name in zip(hashed, names, strict=True)))
         if options.track_perms:
             write_atomically(perms_path(manifest),
-                          (format_perms_line(perms_of(item.path), name) for item, name in zip(hashed, names)))
+                          (format_perms_line(perms_of(item.path), name) for item, name in zip(hashed, names, strict=True)))
     except OSError as error:
         raise CheckError(f"cannot write {manifest}: {error.strerror or error}") from None
     total = sum(item.size for item in hashed)

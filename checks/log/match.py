@@ -3,8 +3,8 @@
 Finding and deciding are kept apart. `candidate_lines` names every line of a buffer that
 may hold a match (a superset, found by the fastest engine at hand: `bytes.find` for
 literals, Hyperscan when installed, else a literal prefilter or `re` over the buffer);
-`Pattern.matches` then decides one line or record exactly with Python's `re`, so every
-engine counts the same lines.
+`Pattern.matches` then decides one line or record exactly with RE2 in Python's regex meaning
+(cronchecks.support.patterns), so every engine counts the same lines.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from heapq import merge
 from typing import NamedTuple
 
 from cronchecks.core.errors import UsageError
+from cronchecks.support.patterns import Regex, compile_pattern
 
 ENGINES = ("auto", "hyperscan", "re")
 
@@ -35,11 +36,11 @@ class Pattern:
         if literal is not None and ignore_case and not literal.isascii():
             literal = None  # bytes.lower() folds ASCII only; let re decide such a pattern
         self.literal = literal.lower() if literal is not None and ignore_case else literal
-        source = re.escape(raw) if fixed else raw
-        try:
-            self.regex = re.compile(source, re.MULTILINE | (re.IGNORECASE if ignore_case else 0))
-        except re.error as error:
-            raise UsageError(f"invalid {flag} regex {text!r}: {error}") from None
+        # RE2 (linear time) with Python's meaning, over bytes as a bytes pattern of `re` reads them: a
+        # backtracking pattern must not hold the interpreter past -t (which `re` would, for hours).
+        self.regex = compile_pattern(f"{flag} regex", re.escape(text) if fixed else text, multiline=True,
+                                     ignore_case=ignore_case, binary=True,
+                                     hint="exclude lines with --exclude rather than lookaround")
         if not fixed and self.regex.search(b"") is not None:
             raise UsageError(f"{flag} {text!r} matches an empty line, so it would count every line")
 
@@ -108,13 +109,9 @@ class CandidateFinder:
         """Every line in buf[:end] that may match, once each, in order."""
         if self.hyperscan is not None:
             return _dedup(_hyperscan_hits(self.hyperscan, buf, end), buf, end)
-        sources = []
-        for pattern in self.literals:
-            sources.append(_find_all(folded if pattern.ignore_case else buf, pattern.literal, end))
-        for literal in self.prefilters:
-            sources.append(_find_all(folded if folded is not None else buf, literal, end))
-        for pattern in self.scanned:
-            sources.append(_search_all(pattern.regex, buf, end))
+        sources = [_find_all(folded if p.ignore_case else buf, p.literal, end) for p in self.literals]
+        sources.extend(_find_all(folded if folded is not None else buf, literal, end) for literal in self.prefilters)
+        sources.extend(_search_all(pattern.regex, buf, end) for pattern in self.scanned)
         if len(sources) == 1:
             return _dedup(sources[0], buf, end)
         return _dedup(merge(*sources), buf, end)
@@ -132,7 +129,10 @@ def _find_all(buf: bytes | bytearray, needle: bytes, end: int) -> Iterator[int]:
         pos = find(needle, line_end + 1, end)
 
 
-def _search_all(regex: re.Pattern, buf: bytes | bytearray, end: int) -> Iterator[int]:
+def _search_all(regex: Regex, buf: bytes | bytearray, end: int) -> Iterator[int]:
+    if end < len(buf):
+        # One copy of what is searched: the regex then sees its real end without a copy per search.
+        buf = bytes(buf[:end])
     search = regex.search
     find = buf.find
     match = search(buf, 0, end)
