@@ -86,8 +86,8 @@ def _not_counted() -> set[int]:
     counts everything else: under Nagios it counts the other nagios processes, under cron
     the cron daemon. So do we: this process, its parent, its own children (in
     check-service's own process), and the `cronchecks run`/`suite` processes right above
-    (the wrapper that started the check, directly or through its parent). Excluding every ancestor instead made a daemon that
-    runs its own check never count itself.
+    (the wrapper that started the check, directly or through its parent). Excluding every
+    ancestor instead made a daemon that runs its own check never count itself.
 
     Excluded by PID, not by name: `--cmdline 'backup'` must not count the shell that
     runs `check-service --cmdline backup`, and a real `backup` must still count.
@@ -195,9 +195,9 @@ def process_findings(options: ServiceOptions, runtime: Runtime, inspected: list[
     findings = []
     for name, procs in matched.items():
         count = len(procs)
-        runtime.log(1, f"{_describe_selection(name, options, count)}: PIDs {' '.join(str(p.pid) for p in procs) or '-'}")
-        status = judge(count, options.warning, critical)
         text = _describe_selection(name, options, count)
+        runtime.log(1, f"{text}: PIDs {' '.join(str(p.pid) for p in procs) or '-'}")
+        status = judge(count, options.warning, critical)
         breached = critical if status is Status.CRITICAL else options.warning if status is Status.WARNING else None
         if breached is not None:
             text += f" ({status.name.lower()} {breached.describe()})"
@@ -268,7 +268,8 @@ def _judge_usage(what: str, usages: list[Usage], warning: float | None, critical
     status = worst(s for s, _ in over)
     worst_one = next(u for s, u in over if s is status)
     limit = critical if status is Status.CRITICAL else warning
-    text = f"{what} of PID {worst_one.pid} ({worst_one.name}) is {show(worst_one.value)} ({status.name.lower()} > {show(limit)})"
+    text = (f"{what} of PID {worst_one.pid} ({worst_one.name}) is {show(worst_one.value)} "
+            f"({status.name.lower()} > {show(limit)})")
     if len(over) > 1:
         text += f", {len(over) - 1} more over the limit"
     return Finding(status, text, perf, details)
