@@ -245,7 +245,13 @@ def end_of_last_line(path: str, size: int) -> int:
     """The offset just after the file's last complete line (where a first run starts)."""
     if size == 0:
         return 0
+    from cronchecks.log.encoding import encoding_of
+    from cronchecks.log.encoding import end_of_last_line as end_of_last_encoded_line
+
     with open(path, "rb") as handle:
+        encoding = encoding_of(handle)
+        if encoding is not None:
+            return end_of_last_encoded_line(handle, size, encoding)
         position = size
         while position > 0:
             start = max(0, position - 65536)
