@@ -268,10 +268,8 @@ def _read_with_state(options, path, marks, scanner, tally, notes, runtime, progr
                 taken = stream.original_length(taken)  # the mark counts the file's own bytes
         runtime.log(1, f"{segment.path}: {found.lines} lines, {found.bytes} bytes from offset {segment.start}")
         tally.add(found)
-        if segment.live:
-            new_mark = mark_for(segment.path, start + taken)
-        else:
-            new_mark = fresh_mark(path)  # the rest of the old file is read; what comes at the path is new
+        # A rotated segment is read to its end: what comes at the path from now on is new.
+        new_mark = mark_for(segment.path, start + taken) if segment.live else fresh_mark(path)
     if new_mark is not None:
         marks[key] = new_mark
 
@@ -307,7 +305,7 @@ def _judge(options: LogOptions, compiled: dict, tally: Tally, critical: Range | 
             if len(include) == 1:
                 parts.append(f"{tally.total} {unit} matching {_quoted(include[0].text)}")
             else:
-                each = ", ".join(f"{_quoted(p.text, 24)} {n}" for p, n in zip(include, tally.per_pattern))
+                each = ", ".join(f"{_quoted(p.text, 24)} {n}" for p, n in zip(include, tally.per_pattern, strict=True))
                 parts.append(f"{tally.total} matching {unit} ({each})")
         if compiled["critical"]:
             parts.append(f"{tally.critical} critical-pattern {unit}")
@@ -331,7 +329,7 @@ def _judge(options: LogOptions, compiled: dict, tally: Tally, critical: Range | 
     if include:
         perfdata.append(Perfdata("matches", tally.total, "c", options.warning, critical, minimum=0))
         if len(include) > 1:
-            for pattern, count in zip(include, tally.per_pattern):
+            for pattern, count in zip(include, tally.per_pattern, strict=True):
                 perfdata.append(Perfdata(_label(pattern.text), count, "c", minimum=0))
     if compiled["critical"]:
         perfdata.append(Perfdata("critical_pattern", tally.critical, "c", minimum=0))
