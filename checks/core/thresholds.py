@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import NamedTuple
 
 from cronchecks.core.result import Status
@@ -24,6 +25,10 @@ _DURATION_UNITS = {
     "d": 86400.0, "day": 86400.0, "days": 86400.0,
     "w": 604800.0, "week": 604800.0, "weeks": 604800.0,
 }
+# The longest duration there is: what datetime arithmetic takes (timedelta.max, about
+# 2.7 million years). A longer one is finite as a float, yet `now - since` or a deadline
+# made from it overflows deep inside a check instead of saying which option is wrong.
+MAX_DURATION = timedelta.max.total_seconds()
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _DURATION_PART = re.compile(rf"({_NUMBER})\s*([a-zµ]*)", re.IGNORECASE)
 
@@ -56,8 +61,8 @@ def parse_duration(text: str) -> float:
         pos = match.end()
         while pos < len(text) and text[pos] == " ":
             pos += 1
-    if not math.isfinite(total):
-        raise ParseError(f"duration out of range: {raw!r}")
+    if not math.isfinite(total) or total >= MAX_DURATION:  # the float rounds up to 1e9 days, past the max
+        raise ParseError(f"duration out of range: {raw!r} (at most {timedelta.max.days}d)")
     return sign * total
 
 

@@ -201,7 +201,7 @@ def _read_whole_or_window(options, path, scanner, tally, runtime, progress, zone
 
     with open_log(path) as handle:
         size = os.fstat(handle.fileno()).st_size if not path.endswith(COMPRESSED) else 0
-        start = 0
+        stream, start = _decoded(handle, path, 0, cutoff)  # refuses --since on a UTF-16/32 log first
         scanner.window = None
         if cutoff is not None:
             if size == 0 and not path.endswith(COMPRESSED):
@@ -216,12 +216,29 @@ def _read_whole_or_window(options, path, scanner, tally, runtime, progress, zone
         handle.seek(start)
         scanner.inherited_stamp = None
         progress.next_file(path, size - start)
-        found, _ = scanner.scan(handle, None, path, progress)
+        found, _ = scanner.scan(stream, None, path, progress)
         runtime.log(1, f"{path}: {found.lines} lines, {found.bytes} bytes from offset {start}")
         tally.add(found)
 
 
+def _decoded(handle, path: str, start: int, cutoff: float | None):
+    """The stream to scan from `start` (UTF-8 decoded from a UTF-16/32 log) and where it starts."""
+    from cronchecks.log.encoding import DecodedStream, encoding_of
+
+    encoding = encoding_of(handle)
+    if encoding is None:
+        handle.seek(start)
+        return handle, start
+    if cutoff is not None:
+        raise CheckError(f"--since: {path} is {encoding.name} (it starts with a byte-order mark); --since reads "
+                         f"UTF-8 and ASCII-compatible logs only: count it whole or with --state")
+    start = max(start, len(encoding.bom))
+    handle.seek(start)
+    return DecodedStream(handle, encoding), start
+
+
 def _read_with_state(options, path, marks, scanner, tally, notes, runtime, progress, zone, cutoff) -> None:
+    from cronchecks.log.encoding import DecodedStream
     from cronchecks.log.state import fresh_mark, mark_for, open_log, plan
 
     key = os.path.abspath(path)
@@ -236,22 +253,23 @@ def _read_with_state(options, path, marks, scanner, tally, notes, runtime, progr
     new_mark = marks.get(key)
     for segment in what.segments:
         with open_log(segment.path) as handle:
+            stream, start = _decoded(handle, segment.path, segment.start, cutoff)
             if cutoff is not None:
                 size = os.fstat(handle.fileno()).st_size if segment.live else SAMPLE
                 scanner.window = (_time_reader(options, segment.path, handle, size, zone, runtime.now()), cutoff)
             else:
                 scanner.window = None
-            handle.seek(segment.start)
+            handle.seek(start)
             scanner.inherited_stamp = None
-            total = os.fstat(handle.fileno()).st_size - segment.start if segment.live else 0
+            total = os.fstat(handle.fileno()).st_size - start if segment.live else 0
             progress.next_file(segment.path, total)
-            found, taken = scanner.scan(handle, None, segment.path, progress, stop_at_partial_line=segment.live)
+            found, taken = scanner.scan(stream, None, segment.path, progress, stop_at_partial_line=segment.live)
+            if isinstance(stream, DecodedStream):
+                taken = stream.original_length(taken)  # the mark counts the file's own bytes
         runtime.log(1, f"{segment.path}: {found.lines} lines, {found.bytes} bytes from offset {segment.start}")
         tally.add(found)
-        if segment.live:
-            new_mark = mark_for(segment.path, segment.start + taken)
-        else:
-            new_mark = fresh_mark(path)  # the rest of the old file is read; what comes at the path is new
+        # A rotated segment is read to its end: what comes at the path from now on is new.
+        new_mark = mark_for(segment.path, start + taken) if segment.live else fresh_mark(path)
     if new_mark is not None:
         marks[key] = new_mark
 
@@ -287,7 +305,7 @@ def _judge(options: LogOptions, compiled: dict, tally: Tally, critical: Range | 
             if len(include) == 1:
                 parts.append(f"{tally.total} {unit} matching {_quoted(include[0].text)}")
             else:
-                each = ", ".join(f"{_quoted(p.text, 24)} {n}" for p, n in zip(include, tally.per_pattern))
+                each = ", ".join(f"{_quoted(p.text, 24)} {n}" for p, n in zip(include, tally.per_pattern, strict=True))
                 parts.append(f"{tally.total} matching {unit} ({each})")
         if compiled["critical"]:
             parts.append(f"{tally.critical} critical-pattern {unit}")
@@ -311,7 +329,7 @@ def _judge(options: LogOptions, compiled: dict, tally: Tally, critical: Range | 
     if include:
         perfdata.append(Perfdata("matches", tally.total, "c", options.warning, critical, minimum=0))
         if len(include) > 1:
-            for pattern, count in zip(include, tally.per_pattern):
+            for pattern, count in zip(include, tally.per_pattern, strict=True):
                 perfdata.append(Perfdata(_label(pattern.text), count, "c", minimum=0))
     if compiled["critical"]:
         perfdata.append(Perfdata("critical_pattern", tally.critical, "c", minimum=0))

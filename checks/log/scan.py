@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import BinaryIO
+from typing import Protocol
 
 from cronchecks.log.match import CandidateFinder, Pattern
 from cronchecks.log.timewindow import TimeReader
@@ -19,6 +19,12 @@ def trim_line(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace").rstrip("\r")
     text = "".join(ch if ch.isprintable() else " " for ch in text[:SHOWN_LINE * 2]).strip()
     return text if len(text) <= SHOWN_LINE else text[:SHOWN_LINE - 3] + "..."
+
+
+class ByteSource(Protocol):
+    """What the scanner reads from: a raw file, a decompressor, or a log decoded to UTF-8."""
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
 
 
 class Tally:
@@ -51,7 +57,7 @@ class Tally:
         self.lines += other.lines
         self.bytes += other.bytes
         self.total += other.total
-        self.per_pattern = [a + b for a, b in zip(self.per_pattern, other.per_pattern)]
+        self.per_pattern = [a + b for a, b in zip(self.per_pattern, other.per_pattern, strict=True)]
         self.critical += other.critical
         self.warning += other.warning
         if other.newest_line is not None:
@@ -93,7 +99,7 @@ class LogScanner:
 
     # --- streams ------------------------------------------------------------------------
 
-    def scan(self, handle: BinaryIO, limit: int | None, source: str,
+    def scan(self, handle: ByteSource, limit: int | None, source: str,
              progress: Callable[[int], None] | None = None, stop_at_partial_line: bool = False) -> tuple[Tally, int]:
         """Scan a binary stream from where it stands, up to `limit` bytes (None: to its end).
 
@@ -177,7 +183,7 @@ class LogScanner:
         if any(p.matches(buf, folded, start, stop) for p in self.exclude):
             return
         if self.window is not None:
-            reader, cutoff = self.window
+            cutoff = self.window[1]
             stamp = self._stamp_of(buf, start, stop)
             if stamp is None or stamp < cutoff:
                 return

@@ -82,7 +82,8 @@ def load(path: str) -> dict[str, Mark]:
             raise ValueError(f"version {data.get('version')!r}")
         return {name: Mark(**fields) for name, fields in data["files"].items()}
     except (AttributeError, KeyError, TypeError, ValueError) as error:
-        raise CheckError(f"--state {path} is not a check-log state file ({error}); move it away to start anew") from None
+        raise CheckError(f"--state {path} is not a check-log state file ({error}); "
+                         f"move it away to start anew") from None
 
 
 def save(path: str, marks: dict[str, Mark]) -> None:
@@ -114,7 +115,7 @@ def open_log(path: str) -> BinaryIO:
         import lzma
 
         return lzma.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb", buffering=0)  # type: ignore[return-value]
+    return open(path, "rb", buffering=0)
 
 
 def _digest(data: bytes) -> str:
@@ -245,7 +246,13 @@ def end_of_last_line(path: str, size: int) -> int:
     """The offset just after the file's last complete line (where a first run starts)."""
     if size == 0:
         return 0
+    from cronchecks.log.encoding import encoding_of
+    from cronchecks.log.encoding import end_of_last_line as end_of_last_encoded_line
+
     with open(path, "rb") as handle:
+        encoding = encoding_of(handle)
+        if encoding is not None:
+            return end_of_last_encoded_line(handle, size, encoding)
         position = size
         while position > 0:
             start = max(0, position - 65536)
@@ -284,9 +291,9 @@ def plan(path: str, mark: Mark | None, from_start: bool) -> Plan:
         if mark.head_length == 0 and info.st_ino == mark.inode:
             # Empty when last read, so nothing to recognise it by but its inode; copytruncate
             # keeps the inode, so generations rotated since are read first.
-            newer = rotated_since(path, mark)
-            segments = [Segment(candidate, 0, False, "rotated since") for candidate in newer]
-            note = f"rotated {len(newer)} time(s) while empty" if newer else ""
+            rotated_paths = rotated_since(path, mark)
+            segments = [Segment(candidate, 0, False, "rotated since") for candidate in rotated_paths]
+            note = f"rotated {len(rotated_paths)} time(s) while empty" if rotated_paths else ""
             return Plan((*segments, Segment(path, 0, True)), note)
         if mark.head_length and _same_content(path, mark, info.st_size):
             return Plan((Segment(path, mark.offset, True),), "")

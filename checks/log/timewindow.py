@@ -81,7 +81,8 @@ def _read_epoch(match: re.Match, zone: tzinfo, now: datetime) -> float | None:
 
 FORMATS = (
     TimeFormat("ISO 8601", re.compile(
-        rb"(?<!\d)(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(?: ?(Z|[+-]\d\d(?::?\d\d)?)(?![\d:]))?"),
+        rb"(?<!\d)(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?"
+        rb"(?: ?(Z|[+-]\d\d(?::?\d\d)?)(?![\d:]))?"),
         False, _read_iso),
     TimeFormat("Apache/nginx", re.compile(
         rb"\[(\d\d)/" + _MONTH + rb"/(\d{4}):(\d\d):(\d\d):(\d\d)(?: ([+-]\d{4}))?\]"), False, _read_apache),
@@ -123,7 +124,9 @@ def custom_format(spec: str) -> TimeFormat:
         if parse_spec == "%s":
             return float(text)
         try:
-            moment = datetime.strptime(text.replace("  ", " ") if "%e" in spec else text, parse_spec)
+            # Naive unless the format has %z: the zone of --tz is put on just below.
+            moment = datetime.strptime(text.replace("  ", " ") if "%e" in spec else text,  # noqa: DTZ007
+                                       parse_spec)
         except ValueError:
             return None
         if moment.tzinfo is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from cronchecks.core.errors import CheckError, DeadlinePassed, UsageError
@@ -28,14 +29,19 @@ def check_service(options: ServiceOptions, runtime: Runtime) -> Result:
     if has_process_selection(options):
         findings.extend(_guard(lambda: process_findings(options, runtime, processes), "processes"))
     for pidfile in options.pidfiles:
-        findings.extend(_guard(lambda: [pidfile_finding(pidfile, processes)], f"pidfile {pidfile}"))
+        findings.extend(_guard(partial(_listed, pidfile_finding, pidfile, processes), f"pidfile {pidfile}"))
     if processes and has_resource_limits(options):
         findings.extend(_guard(lambda: resource_findings(options, runtime, processes), "process resources"))
-    for port in options.ports:
-        findings.append(port_finding(parse_endpoint(port), runtime, several=len(options.ports) > 1))
+    findings.extend(port_finding(parse_endpoint(port), runtime, several=len(options.ports) > 1)
+                    for port in options.ports)
     for name in options.windows_services:
-        findings.extend(_guard(lambda: [windows_service_finding(name)], f"Windows service {name}"))
+        findings.extend(_guard(partial(_listed, windows_service_finding, name), f"Windows service {name}"))
     return combine(findings)
+
+
+def _listed(acquire: Callable[..., Finding], *args: Any) -> list[Finding]:
+    # For the guard, with the loop's value bound now (a closure would read it late).
+    return [acquire(*args)]
 
 
 def _guard(acquire: Callable[[], Iterable[Finding]], what: str) -> list[Finding]:

@@ -52,7 +52,8 @@ def port_finding(endpoint: Endpoint, runtime: Runtime, several: bool) -> Finding
     except socket.gaierror:
         return Finding(Status.CRITICAL, f"{endpoint}: host not found", (Perfdata(label, None, "s"),))
     except TimeoutError:
-        return Finding(Status.CRITICAL, f"{endpoint} did not accept the connection in time", (Perfdata(label, None, "s"),))
+        return Finding(Status.CRITICAL, f"{endpoint} did not accept the connection in time",
+                       (Perfdata(label, None, "s"),))
     except OSError as error:
         return Finding(Status.CRITICAL, f"{endpoint}: {error.strerror or error}", (Perfdata(label, None, "s"),))
     runtime.log(1, f"connected to {endpoint} in {elapsed:.6f} s")

@@ -18,8 +18,76 @@ from cronchecks.service.options import ServiceOptions
 AT_LEAST_ONE = Range(start=1.0, text="1:")
 
 
-def _own_lineage() -> set[int]:
-    """This process and its ancestors (the `sh -c` of cron or NRPE, a `cronchecks run`).
+# Our own wrapper's verbs: a `cronchecks run` or `cronchecks suite` that started the check
+# is part of the check's own machinery, as check_procs' parent is part of its.
+WRAPPER_VERBS = frozenset({"run", "suite"})
+
+# Interpreter options that take a separate argument (`python -X dev -m cronchecks run`).
+_INTERPRETER_OPTIONS_WITH_VALUE = frozenset({"-X", "-W", "-Q"})
+
+
+def _command_stem(arg: str) -> str:
+    base = arg.replace("\\", "/").rpartition("/")[2].lower()
+    for suffix in (".exe", ".py"):
+        base = base.removesuffix(suffix)
+    return base
+
+
+def our_verb(argv: list[str]) -> str | None:
+    """The cronchecks verb a command line runs (`run`, `suite`, `service`; `check-service` is
+    `service`), or None when it is not one of our commands.
+
+    The forms it takes: the console scripts (`python .../cronchecks run`, argv[0] the
+    interpreter of their shebang), `python -m cronchecks run`, the checkout's
+    `bin/cronchecks run` and `bin/check-service`, and on Windows `cronchecks.exe run`
+    (the pip launcher).
+    """
+    args = list(argv)
+    if args and _command_stem(args[0]).startswith("python"):
+        args = args[1:]
+        while args and args[0].startswith("-") and args[0] != "-m":
+            option = args.pop(0)
+            if option == "-c":
+                return None  # code on the command line: whatever it says, not our command
+            if option in _INTERPRETER_OPTIONS_WITH_VALUE and args:
+                args.pop(0)
+        if args[:1] == ["-m"]:
+            args = args[1:]
+    if not args:
+        return None
+    stem = _command_stem(args[0])
+    if stem == "cronchecks":
+        return args[1] if len(args) >= 2 else None
+    return stem.removeprefix("check-") if stem.startswith("check-") else None
+
+
+def is_wrapper_command(argv: list[str]) -> bool:
+    """Whether a command line runs `cronchecks run` or `cronchecks suite`."""
+    return our_verb(argv) in WRAPPER_VERBS
+
+
+def _verb_of(proc: Any) -> str | None:
+    import psutil
+
+    try:
+        return our_verb(proc.cmdline())
+    except psutil.Error:
+        return None  # gone, or not ours to read: then it is not our command either
+
+
+def _is_wrapper(proc: Any) -> bool:
+    return _verb_of(proc) in WRAPPER_VERBS
+
+
+def _not_counted() -> set[int]:
+    """What check_procs leaves out, plus what is ours: PIDs never counted.
+
+    check_procs skips itself and its parent (the shell or daemon worker that ran it), and
+    counts everything else: under Nagios it counts the other nagios processes, under cron
+    the cron daemon. So do we: this process, its parent, its own children (in
+    check-service's own process), and the `cronchecks run`/`suite` processes right above
+    (the wrapper that started the check, directly or through its parent). Excluding every
+    ancestor instead made a daemon that runs its own check never count itself.
 
     Excluded by PID, not by name: `--cmdline 'backup'` must not count the shell that
     runs `check-service --cmdline backup`, and a real `backup` must still count.
@@ -27,10 +95,24 @@ def _own_lineage() -> set[int]:
     import psutil
 
     me = psutil.Process()
+    excluded = {me.pid}
     try:
-        return {me.pid, *(parent.pid for parent in me.parents())}
+        # Children are the check's own only in its own process: hosting checks in-process
+        # (a suite, the Datadog Agent, a test run), this process's children are not ours.
+        if _verb_of(me) == "service":
+            excluded.update(child.pid for child in me.children(recursive=True))
+        ancestors = me.parents()
     except psutil.Error:
-        return {me.pid}
+        return excluded
+    # In a suite the check runs in-process: the suite is then the check's parent, and the
+    # suite's own parent is what check_procs, run by that suite, would count.
+    if ancestors and not _is_wrapper(me):
+        excluded.add(ancestors.pop(0).pid)
+    for ancestor in ancestors:
+        if not _is_wrapper(ancestor):
+            break
+        excluded.add(ancestor.pid)
+    return excluded
 
 
 def _resolve_user(user: str) -> tuple[int | None, str]:
@@ -92,7 +174,7 @@ def process_findings(options: ServiceOptions, runtime: Runtime, inspected: list[
         attrs.append("cmdline")
     if options.user:
         attrs.append("uids" if uid is not None else "username")
-    excluded = _own_lineage()
+    excluded = _not_counted()
     names = options.processes or (None,)
     matched: dict[str | None, list[Any]] = {name: [] for name in names}
     for proc in psutil.process_iter(attrs):
@@ -113,9 +195,9 @@ def process_findings(options: ServiceOptions, runtime: Runtime, inspected: list[
     findings = []
     for name, procs in matched.items():
         count = len(procs)
-        runtime.log(1, f"{_describe_selection(name, options, count)}: PIDs {' '.join(str(p.pid) for p in procs) or '-'}")
-        status = judge(count, options.warning, critical)
         text = _describe_selection(name, options, count)
+        runtime.log(1, f"{text}: PIDs {' '.join(str(p.pid) for p in procs) or '-'}")
+        status = judge(count, options.warning, critical)
         breached = critical if status is Status.CRITICAL else options.warning if status is Status.WARNING else None
         if breached is not None:
             text += f" ({status.name.lower()} {breached.describe()})"
@@ -186,7 +268,8 @@ def _judge_usage(what: str, usages: list[Usage], warning: float | None, critical
     status = worst(s for s, _ in over)
     worst_one = next(u for s, u in over if s is status)
     limit = critical if status is Status.CRITICAL else warning
-    text = f"{what} of PID {worst_one.pid} ({worst_one.name}) is {show(worst_one.value)} ({status.name.lower()} > {show(limit)})"
+    text = (f"{what} of PID {worst_one.pid} ({worst_one.name}) is {show(worst_one.value)} "
+            f"({status.name.lower()} > {show(limit)})")
     if len(over) > 1:
         text += f", {len(over) - 1} more over the limit"
     return Finding(status, text, perf, details)

@@ -119,4 +119,4 @@ def systemd_findings(units: tuple[str, ...], restarts_warning: int | None, runti
     if len(blocks) != len(units):
         raise CheckError(f"systemctl show gave {len(blocks)} blocks of properties for {len(units)} units")
     several = len(units) > 1
-    return [judge_unit(unit, block, restarts_warning, several) for unit, block in zip(units, blocks)]
+    return [judge_unit(unit, block, restarts_warning, several) for unit, block in zip(units, blocks, strict=True)]
