@@ -475,3 +475,17 @@ def test_every_option_is_in_the_readme():
     section = readme[readme.index("## cronchecks report"):readme.index("## Decisions")]
     flags = [flag for param in command.params for flag in param.opts if flag.startswith("--")]
     assert flags and [flag for flag in flags if f"`{flag}" not in section and f" {flag}" not in section] == []
+
+
+def test_markup_in_names_is_shown_literally_on_a_real_terminal(tmp_path):
+    from tests.pty_fixtures import run_in_pty
+
+    folder = tmp_path / "state"
+    record(folder, "job [/x] [bold]X[/bold]", [Run(T - HOUR, Status.OK), Run(T - 60, Status.CRITICAL)])
+    done = run_in_pty("cronchecks", "report", "--state-dir", str(folder), "--until", str(int(T)),
+                      "--host", "[red]web1[/red]")
+    assert done.code == 0, (done.stdout, done.stderr)
+    assert "MarkupError" not in done.stdout + done.stderr
+    assert "┏" in done.stdout  # the rich table: stdout is a terminal
+    assert "job [/x] [bold]X[/bold]" in done.stdout and "[red]web1[/red]" in done.stdout
+    assert "\x1b[1mX" not in done.stdout

@@ -417,3 +417,30 @@ def test_loader_raises_only_suite_errors(tmp_path, tables):
         assert str(path) in str(error)
         return
     assert suite_file.checks
+
+
+# --- trust: what a check says is data, on a terminal too -----------------------------------
+
+
+def test_markup_in_a_summary_is_shown_literally_on_a_real_terminal(tmp_path):
+    from tests.pty_fixtures import run_in_pty
+
+    said = "LOG WARNING - saw [/x] and [bold]X[/bold] :smile:"
+    path = write(tmp_path, f"""
+        [[check]]
+        name = "logs"
+        type = "command"
+        argv = ["{plugin(tmp_path, 'check_logs_like', 1, said)}"]
+    """)
+    prom = tmp_path / "suite.prom"
+    done = run_in_pty("cronchecks", "suite", str(path), "--state-dir", str(tmp_path / "state"),
+                      "--prometheus", str(prom))
+    assert done.code == 1, (done.stdout, done.stderr)
+    assert "MarkupError" not in done.stdout + done.stderr
+    assert "┏" in done.stdout and "SUITE WARNING - 1 warning, 0 ok" in done.stdout  # the table: a terminal
+    assert "saw [/x] and [bold]X[/bold] :smile:" in done.stdout
+    assert "\x1b[1mX" not in done.stdout and "😄" not in done.stdout  # nothing restyled, no emoji
+    # Recorded and exported before anything was printed, and the record holds the text as said.
+    db = sqlite3.connect(tmp_path / "state" / "cronchecks.sqlite3")
+    assert list(db.execute("select name, status from checks")) == [("logs", 1)]
+    assert 'cronchecks_check_status{check="logs"' in prom.read_text()
