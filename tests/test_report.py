@@ -489,3 +489,18 @@ def test_markup_in_names_is_shown_literally_on_a_real_terminal(tmp_path):
     assert "┏" in done.stdout  # the rich table: stdout is a terminal
     assert "job [/x] [bold]X[/bold]" in done.stdout and "[red]web1[/red]" in done.stdout
     assert "\x1b[1mX" not in done.stdout
+
+
+@pytest.mark.parametrize("state", ["file", "long"])
+def test_an_unusable_state_folder_is_one_clear_line(tmp_path, state):
+    if state == "file":
+        folder = tmp_path / "a-file"
+        folder.write_text("")
+        reason = "it is not a folder"
+    else:
+        folder = tmp_path / ("x" * 300)
+        reason = "File name too long"
+    done = run_console_script("cronchecks", "report", "--state-dir", str(folder))
+    assert done.code == 3 and done.stderr == ""
+    assert done.stdout == (f"CRONCHECKS UNKNOWN - cannot use the state folder {folder} "
+                           f"(--state-dir or CRONCHECKS_STATE_DIR): {reason}\n")

@@ -444,3 +444,75 @@ def test_markup_in_a_summary_is_shown_literally_on_a_real_terminal(tmp_path):
     db = sqlite3.connect(tmp_path / "state" / "cronchecks.sqlite3")
     assert list(db.execute("select name, status from checks")) == [("logs", 1)]
     assert 'cronchecks_check_status{check="logs"' in prom.read_text()
+
+
+# --- trust: a suite file named by mistake, or made to hurt, is one named mistake -------------
+
+
+def _suite_file_mistake(tmp_path: Path, path: str, *args: str):
+    started = time.monotonic()
+    done = suite(tmp_path, str(path), *args, timeout=30)
+    took = time.monotonic() - started
+    assert done.code == 3, done.stdout
+    assert len(done.stdout.splitlines()) == 1 and done.stdout.startswith("CRONCHECKS UNKNOWN - ")
+    assert "internal error" not in done.stdout and "Error:" not in done.stdout
+    assert not (tmp_path / "state").exists()  # nothing ran, nothing was recorded
+    return done.stdout.strip(), took
+
+
+def test_a_binary_suite_file_is_not_utf8_with_its_line(tmp_path):
+    path = tmp_path / "suite.toml"
+    path.write_bytes(b"# a suite\n[[check]]\nname = 'caf\xe9'\n\x00\x01\x02")
+    line, _ = _suite_file_mistake(tmp_path, str(path))
+    assert line == f"CRONCHECKS UNKNOWN - {path}:3: not a suite file: not UTF-8 text (byte 0xe9 at offset 31)"
+
+
+def test_a_suite_file_that_never_ends_is_refused_after_a_mebibyte(tmp_path):
+    line, took = _suite_file_mistake(tmp_path, "/dev/zero")
+    assert line == "CRONCHECKS UNKNOWN - /dev/zero: not a suite file: over 1 MiB"
+    assert took < 5
+    big = tmp_path / "big.toml"
+    big.write_text("# padding\n" * 110_000)  # valid TOML, over 1 MiB
+    line, _ = _suite_file_mistake(tmp_path, str(big))
+    assert line.endswith("not a suite file: over 1 MiB")
+
+
+def test_deeply_nested_arrays_are_a_named_mistake(tmp_path):
+    path = write(tmp_path, "[[check]]\nname = 'a'\ntype = 'command'\nargv = " + "[" * 20_000 + "]" * 20_000 + "\n")
+    line, _ = _suite_file_mistake(tmp_path, str(path))
+    assert line == f"CRONCHECKS UNKNOWN - {path}: not a suite file: arrays or tables nested too deeply"
+
+
+def test_a_name_of_100000_characters_is_refused_without_echoing_it(tmp_path):
+    path = write(tmp_path, "[[check]]\nname = '" + "n" * 100_000 + "'\ntype = 'command'\nargv = ['true']\n")
+    line, _ = _suite_file_mistake(tmp_path, str(path))
+    assert f"{path}:2: check #1, key 'name': " in line
+    assert "(100000 characters) is too long (at most 200 characters)" in line and len(line) < 400
+    ok = write(tmp_path, "[[check]]\nname = '" + "n" * 200 + "'\ntype = 'command'\nargv = ['true']\n", "ok.toml")
+    assert suite(tmp_path, "--check", str(ok)).code == 0
+
+
+def test_a_value_file_that_never_ends_is_bounded(tmp_path):
+    path = write(tmp_path, "[[check]]\nname = 'a'\ntype = 'command'\nargv = ['true']\nlabel-file = '/dev/zero'\n")
+    line, took = _suite_file_mistake(tmp_path, str(path))
+    assert line == f"CRONCHECKS UNKNOWN - {path}:5: check #1, key 'label-file': /dev/zero is over 65536 bytes: " \
+                   "not a value file"
+    assert took < 5
+
+
+@pytest.mark.parametrize("state", ["file", "long"])
+def test_an_unusable_state_folder_is_one_line_before_anything_runs(tmp_path, state):
+    marker = tmp_path / "ran"
+    path = write(tmp_path, f"[[check]]\nname = 'a'\ntype = 'command'\nargv = ['touch', '{marker}']\n")
+    if state == "file":
+        folder = tmp_path / "a-file"
+        folder.write_text("")
+        reason = "it is not a folder"
+    else:
+        folder = tmp_path / ("x" * 300)
+        reason = "File name too long"
+    done = run_console_script("cronchecks", "suite", str(path), "--state-dir", str(folder))
+    assert done.code == 3 and done.stdout == (f"CRONCHECKS UNKNOWN - cannot use the state folder {folder} "
+                                              f"(--state-dir or CRONCHECKS_STATE_DIR): {reason}\n")
+    assert not marker.exists()
+    assert suite(tmp_path, str(path), "--no-record", "--state-dir", str(folder)).code == 0  # no store wanted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -11,6 +11,8 @@ from cronchecks.core.hostname import host_name
 from cronchecks.core.result import Status
 
 if TYPE_CHECKING:
+    from cronchecks.alerting.channels.base import Channel
+    from cronchecks.alerting.store import Store
     from cronchecks.suite.file import Suite
     from cronchecks.suite.runner import CheckRun
 
@@ -60,12 +62,20 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
     channels_by_check = _channels(suite, env, host) if options.record else {}
     if options.validate_only:
         return SuiteOutcome(suite, [], Status.OK, 0.0, host, [], False)
-    started = time.monotonic()
-    runs = run_suite(suite, env, options.jobs)
-    elapsed = time.monotonic() - started
-    problems: list[str] = []
-    if options.record:
-        _record(runs, options, env, host, channels_by_check, problems.append)
+    # The store is opened before anything runs: a --state-dir that names a file, or a name
+    # too long for the file system, is one UNKNOWN line now, not an internal error after the
+    # checks ran (and their alerts were lost).
+    store = _open_store(options, env) if options.record else None
+    try:
+        started = time.monotonic()
+        runs = run_suite(suite, env, options.jobs)
+        elapsed = time.monotonic() - started
+        problems: list[str] = []
+        if store is not None:
+            _record(store, runs, options, host, channels_by_check, problems.append)
+    finally:
+        if store is not None:
+            store.close()
     if options.prometheus:
         from cronchecks.suite.prometheus import render, write_textfile
 
@@ -104,13 +114,32 @@ def _channels(suite, env, host):
     return built
 
 
-def _record(runs, options: SuiteOptions, env, host, channels_by_check, say) -> None:
+def _open_store(options: SuiteOptions, env: Mapping[str, str]) -> Store:
+    from cronchecks.alerting.run import state_folder
+    from cronchecks.alerting.store import Store, StoreError
+    from cronchecks.suite.file import SuiteError
+
+    folder = state_folder(options.state_dir, env)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise SuiteError(f"cannot use the state folder {folder} (--state-dir or CRONCHECKS_STATE_DIR): "
+                             "it is not a folder")
+        return Store(folder)
+    except StoreError as error:
+        raise SuiteError(f"{error} (--state-dir or CRONCHECKS_STATE_DIR)") from None
+    except OSError as error:  # a name too long for the file system, a folder we may not look into
+        raise SuiteError(f"cannot use the state folder {folder} (--state-dir or CRONCHECKS_STATE_DIR): "
+                         f"{error.strerror or error}") from None
+
+
+def _record(store: Store, runs: list[CheckRun], options: SuiteOptions, host: str,
+            channels_by_check: dict[str, list[Channel]], say: Callable[[str], None]) -> None:
+    import sqlite3
+
     from cronchecks.alerting.outbox import flush
     from cronchecks.alerting.recorder import record_result
-    from cronchecks.alerting.run import state_folder
-    from cronchecks.alerting.store import Store
+    from cronchecks.alerting.store import StoreError
 
-    store = Store(state_folder(options.state_dir, env))
     try:
         for run in runs:
             output = "\n".join([run.result.summary, *run.result.details])[-4000:]
@@ -118,10 +147,11 @@ def _record(runs, options: SuiteOptions, env, host, channels_by_check, say) -> N
                           duration=run.duration, summary=run.result.summary, perfdata=run.result.perfdata,
                           output=output, at=run.at, policy=run.entry.policy,
                           channels=channels_by_check.get(run.entry.name, []), keep=options.keep)
-        unique = {c.fingerprint: c for channels in channels_by_check.values() for c in channels}
-        try:
-            flush(store, list(unique.values()), budget=options.notify_timeout, expiry=options.outbox_expiry, say=say)
-        except Exception as error:  # delivery trouble never changes the exit code
-            say(f"delivery failed: {type(error).__name__}: {error}")
-    finally:
-        store.close()
+    except (StoreError, sqlite3.Error, OSError) as error:  # the checks ran: say it, keep their states
+        say(f"not recorded: {type(error).__name__}: {error}")
+        return
+    unique = {c.fingerprint: c for channels in channels_by_check.values() for c in channels}
+    try:
+        flush(store, list(unique.values()), budget=options.notify_timeout, expiry=options.outbox_expiry, say=say)
+    except Exception as error:  # delivery trouble never changes the exit code
+        say(f"delivery failed: {type(error).__name__}: {error}")
