@@ -516,3 +516,57 @@ def test_an_unusable_state_folder_is_one_line_before_anything_runs(tmp_path, sta
                                               f"(--state-dir or CRONCHECKS_STATE_DIR): {reason}\n")
     assert not marker.exists()
     assert suite(tmp_path, str(path), "--no-record", "--state-dir", str(folder)).code == 0  # no store wanted
+
+
+# --- trust: the first line's state is the exit code, whatever happens to a submission ---------
+
+_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+
+
+def _warning_suite(tmp_path: Path) -> tuple[Path, Path]:
+    marker = tmp_path / "ran"
+    line = "DISK WARNING - 91% used | used=91%;90;95;0;100"
+    script = tmp_path / "check_disk_like"
+    script.write_text(f"#!{PY}\nimport pathlib, sys\npathlib.Path({str(marker)!r}).touch()\nprint({line!r})\n"
+                      "sys.exit(1)\n")
+    script.chmod(0o755)
+    return write(tmp_path, f"[[check]]\nname = 'disk'\ntype = 'command'\nargv = ['{script}']\n"), marker
+
+
+@pytest.mark.parametrize("args, complaint", [
+    (["--icinga2", "http://"], "invalid --icinga2 'http://': the API's URL expected"),
+    (["--icinga2", "icinga.example.com:5665"], "invalid --icinga2"),
+    (["--icinga2", "https://icinga.example.com:99999"], "invalid --icinga2"),
+    (["--nagios-cmd", ""], "invalid --nagios-cmd ''"),
+])
+def test_an_unusable_submission_target_is_one_line_before_anything_runs(tmp_path, args, complaint):
+    path, marker = _warning_suite(tmp_path)
+    env = {"CRONCHECKS_ICINGA2_USER": "u", "CRONCHECKS_ICINGA2_PASSWORD": "sekrit-pw"}
+    done = suite(tmp_path, str(path), *args, env=env)
+    assert done.code == 3 and done.stdout.splitlines() == [done.stdout.strip()]
+    assert done.stdout.startswith("CRONCHECKS UNKNOWN - ") and complaint in done.stdout
+    assert not marker.exists() and not (tmp_path / "state").exists()
+    assert "sekrit-pw" not in done.stdout + done.stderr
+
+
+def test_a_failed_submission_is_said_on_stderr_and_leaves_the_state_alone(tmp_path, closed_port):
+    path, marker = _warning_suite(tmp_path)
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    env = {"CRONCHECKS_ICINGA2_USER": "u", "CRONCHECKS_ICINGA2_PASSWORD": "sekrit-pw"}
+    for args, said in [
+        (["--icinga2", f"http://127.0.0.1:{closed_port}"], f"disk: Icinga 2 http://127.0.0.1:{closed_port} did not "
+                                                           "answer: connection failed (refused)"),
+        (["--nagios-cmd", str(tmp_path / "absent.cmd")], f"--nagios-cmd {tmp_path / 'absent.cmd'} does not exist"),
+        (["--nagios-cmd", str(folder)], f"--nagios-cmd {folder}: cannot open for writing"),
+    ]:
+        marker.unlink(missing_ok=True)
+        done = suite(tmp_path, str(path), *args, env=env, timeout=30)
+        lines = done.stdout.splitlines()
+        assert marker.exists()
+        assert done.code == 1 and lines[0].startswith(f"SUITE {_STATES[done.code]} - 1 warning, 0 ok | ")
+        assert lines[1:] == ["disk: DISK WARNING - 91% used"]  # no second status line
+        assert done.stderr.startswith(f"cronchecks suite: {said}"), done.stderr
+        assert len(done.stderr.splitlines()) == 1 and "sekrit-pw" not in done.stdout + done.stderr
+    db = sqlite3.connect(tmp_path / "state" / "cronchecks.sqlite3")
+    assert list(db.execute("select name, status from checks")) == [("disk", 1)]

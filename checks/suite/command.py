@@ -60,6 +60,19 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
     # check from run and from a suite then agree, and Icinga 2's host matches `hostname`.
     host = options.host or host_name()
     channels_by_check = _channels(suite, env, host) if options.record else {}
+    # Where results are submitted is checked before anything runs, as the channels are: a
+    # target that cannot be used is a usage mistake (one UNKNOWN line, exit 3). A target that
+    # can be used but fails now (down, refusing) is a line on stderr, and the suite's state
+    # stays its checks' state, as a notifier's failure never changes `run`'s.
+    icinga2 = None
+    if options.icinga2 is not None:
+        from cronchecks.suite.icinga2 import icinga2_target
+
+        icinga2 = icinga2_target(options.icinga2, env)
+    if options.nagios_cmd is not None and not options.nagios_cmd.strip():
+        from cronchecks.core.errors import UsageError
+
+        raise UsageError("invalid --nagios-cmd '': give the path of Nagios' external command file")
     if options.validate_only:
         return SuiteOutcome(suite, [], Status.OK, 0.0, host, [], False)
     # The store is opened before anything runs: a --state-dir that names a file, or a name
@@ -83,10 +96,10 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
             write_textfile(Path(options.prometheus), render(runs))
         except OSError as error:
             problems.append(f"--prometheus {options.prometheus}: {error.strerror or error}")
-    if options.icinga2:
+    if icinga2 is not None:
         from cronchecks.suite.icinga2 import submit_icinga2
 
-        problems.extend(submit_icinga2(options.icinga2, runs, host, options.ttl, env, options.notify_timeout))
+        problems.extend(submit_icinga2(icinga2, runs, host, options.ttl, env, options.notify_timeout))
     if options.nagios_cmd:
         from cronchecks.core.errors import UsageError
         from cronchecks.suite.nagios import nagios_command_lines, write_nagios_commands
