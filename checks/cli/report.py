@@ -108,6 +108,12 @@ def report(
     webhook: Annotated[list[str] | None, typer.Option(
         "--webhook", metavar="URL", help="POST the report to this URL (repeatable; the format is detected from the URL).",
         rich_help_panel=SUMMARY)] = None,
+    webhook_env: Annotated[list[str] | None, typer.Option(
+        "--webhook-env", metavar="VAR", help="A --webhook URL from this environment variable (repeatable; keeps its "
+        "token out of ps and the crontab).", rich_help_panel=SUMMARY)] = None,
+    webhook_file: Annotated[list[str] | None, typer.Option(
+        "--webhook-file", metavar="FILE", help="A --webhook URL from this file (repeatable; its first 64 KiB, "
+        "without the final newline).", rich_help_panel=SUMMARY)] = None,
     webhook_format: Annotated[str | None, typer.Option(
         "--webhook-format", metavar="FORMAT", help="json, slack, teams or discord, for every --webhook.",
         rich_help_panel=SUMMARY)] = None,
@@ -136,10 +142,15 @@ def report(
     if not perf.strip():
         raise UsageError("invalid --perf: give a perfdata label, e.g. time")
     channels = None
-    if mail or webhook:
-        from cronchecks.alerting.channels.options import ChannelOptions
+    if mail or webhook or webhook_env or webhook_file:
+        from cronchecks.alerting.settings import read_alert_settings
+        from cronchecks.core.values import OptionValues
 
-        channels = ChannelOptions(mail=tuple(mail or ()), webhooks=tuple(webhook or ()), webhook_format=webhook_format)
+        # Read as `cronchecks run` and a suite file read them: --webhook-env VAR and
+        # --webhook-file FILE stand for --webhook URL, keeping its token out of ps.
+        channels = read_alert_settings(OptionValues(
+            {"mail": mail, "webhook": webhook, "webhook-env": webhook_env, "webhook-file": webhook_file,
+             "webhook-format": webhook_format}, "cronchecks report", os.environ)).channels
     elif webhook_format:
         raise UsageError("--webhook-format goes with --webhook")
     request = ReportRequest(

@@ -14,8 +14,6 @@ from cronchecks.core.thresholds import ParseError, parse_duration
 RUN_KEYS = ("timeout", "timeout-result")
 # A suite file is a few hundred lines; anything over this is a file named by mistake.
 SUITE_FILE_LIMIT = 1024 * 1024
-# Check names go into the store, alerts, Icinga 2 service names and Prometheus labels.
-NAME_LIMIT = 200
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
 
@@ -157,7 +155,7 @@ def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
 
 
 def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str], fail, path: Path) -> CheckEntry:
-    from cronchecks.alerting.settings import ALERT_KEYS, REPEATABLE_ALERT_KEYS, read_alert_settings
+    from cronchecks.alerting.settings import ALERT_KEYS, NAME_LIMIT, REPEATABLE_ALERT_KEYS, read_alert_settings
     from cronchecks.core.invocation import build_invocation
     from cronchecks.core.registry import CHECKS
     from cronchecks.core.result import Status
