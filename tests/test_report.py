@@ -504,3 +504,28 @@ def test_an_unusable_state_folder_is_one_clear_line(tmp_path, state):
     assert done.code == 3 and done.stderr == ""
     assert done.stdout == (f"CRONCHECKS UNKNOWN - cannot use the state folder {folder} "
                            f"(--state-dir or CRONCHECKS_STATE_DIR): {reason}\n")
+
+
+@pytest.mark.parametrize("server", ["silent", "drip", "closed"])
+def test_a_summary_to_an_smtp_server_that_never_answers_returns_within_the_budget(store, server, closed_port):
+    import time
+
+    from tests.alerting_fixtures import SilentServer
+    from tests.test_mail import DripServer
+
+    peer = {"silent": SilentServer, "drip": DripServer}.get(server)
+    with peer() if peer else open(os.devnull) as listening:
+        port = listening.port if peer else closed_port
+        started = time.monotonic()
+        done = run_console_script("cronchecks", "report", "-q", "--state-dir", str(store), "--mail", "a@b",
+                                  "--notify-timeout", "2s",
+                                  env={"CRONCHECKS_SMTP_HOST": "127.0.0.1", "CRONCHECKS_SMTP_PORT": str(port)},
+                                  timeout=30)
+        took = time.monotonic() - started
+    assert done.code == 0 and done.stdout == ""
+    assert took < 2 + 2, took
+    reason = "connection refused" if server == "closed" else "timed out"
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cronchecks report: mail a@b via 127.0.0.1:{port}: ")
+    assert lines[0].endswith(f"not delivered: mail a@b via 127.0.0.1:{port}: {reason}; kept in the outbox for the "
+                             "next run")
