@@ -508,14 +508,19 @@ def test_an_unusable_state_folder_is_one_clear_line(tmp_path, state):
 
 @pytest.mark.parametrize("server", ["silent", "drip", "closed"])
 def test_a_summary_to_an_smtp_server_that_never_answers_returns_within_the_budget(store, server, closed_port):
+    import contextlib
     import time
 
     from tests.alerting_fixtures import SilentServer
     from tests.test_mail import DripServer
 
-    peer = {"silent": SilentServer, "drip": DripServer}.get(server)
-    with peer() if peer else open(os.devnull) as listening:
-        port = listening.port if peer else closed_port
+    with contextlib.ExitStack() as stack:
+        if server == "silent":
+            port = stack.enter_context(SilentServer()).port
+        elif server == "drip":
+            port = stack.enter_context(DripServer()).port
+        else:
+            port = closed_port
         started = time.monotonic()
         done = run_console_script("cronchecks", "report", "-q", "--state-dir", str(store), "--mail", "a@b",
                                   "--notify-timeout", "2s",

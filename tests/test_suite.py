@@ -495,8 +495,8 @@ def test_a_name_of_100000_characters_is_refused_without_echoing_it(tmp_path):
 def test_a_value_file_that_never_ends_is_bounded(tmp_path):
     path = write(tmp_path, "[[check]]\nname = 'a'\ntype = 'command'\nargv = ['true']\nlabel-file = '/dev/zero'\n")
     line, took = _suite_file_mistake(tmp_path, str(path))
-    assert line == f"CRONCHECKS UNKNOWN - {path}:5: check #1, key 'label-file': /dev/zero is over 65536 bytes: " \
-                   "not a value file"
+    assert line == (f"CRONCHECKS UNKNOWN - {path}:5: check #1, key 'label-file': /dev/zero is over 65536 bytes: "
+                    "not a value file")
     assert took < 5
 
 
@@ -555,8 +555,8 @@ def test_a_failed_submission_is_said_on_stderr_and_leaves_the_state_alone(tmp_pa
     folder.mkdir()
     env = {"CRONCHECKS_ICINGA2_USER": "u", "CRONCHECKS_ICINGA2_PASSWORD": "sekrit-pw"}
     for args, said in [
-        (["--icinga2", f"http://127.0.0.1:{closed_port}"], f"disk: Icinga 2 http://127.0.0.1:{closed_port} did not "
-                                                           "answer: connection failed (refused)"),
+        (["--icinga2", f"http://127.0.0.1:{closed_port}"],
+         f"disk: Icinga 2 http://127.0.0.1:{closed_port} did not answer: connection failed (refused)"),
         (["--nagios-cmd", str(tmp_path / "absent.cmd")], f"--nagios-cmd {tmp_path / 'absent.cmd'} does not exist"),
         (["--nagios-cmd", str(folder)], f"--nagios-cmd {folder}: cannot open for writing"),
     ]:

@@ -1,4 +1,4 @@
-"""Webhook and ping URLs from a variable or a file (--webhook-env/-file, --ping-env/-file): their tokens stay out of ps."""
+"""Webhook and ping URLs from a variable or a file (--webhook-env/-file, --ping-env/-file): tokens out of ps."""
 
 from __future__ import annotations
 
@@ -96,12 +96,12 @@ def test_an_unreachable_webhook_from_a_variable_keeps_its_token_out_of_the_outpu
 
 _MISTAKES = [
     ("--webhook-env", "NO_SUCH_HOOK", "invalid --webhook-env: environment variable NO_SUCH_HOOK is not set"),
-    ("--webhook-file", "/nonexistent/hook.url", "invalid --webhook-file: cannot read /nonexistent/hook.url: "
-                                                "No such file or directory"),
+    ("--webhook-file", "/nonexistent/hook.url",
+     "invalid --webhook-file: cannot read /nonexistent/hook.url: No such file or directory"),
     ("--webhook-file", "/dev/zero", "invalid --webhook-file: /dev/zero is over 65536 bytes: not a value file"),
     ("--ping-env", "NO_SUCH_PING", "invalid --ping-env: environment variable NO_SUCH_PING is not set"),
-    ("--ping-file", "/nonexistent/ping.url", "invalid --ping-file: cannot read /nonexistent/ping.url: "
-                                             "No such file or directory"),
+    ("--ping-file", "/nonexistent/ping.url",
+     "invalid --ping-file: cannot read /nonexistent/ping.url: No such file or directory"),
 ]
 
 

@@ -161,8 +161,10 @@ class MailChannel(Channel):
             raise DeliveryError(f"{self.shown}: timed out", retryable=True)
         if isinstance(talk.error, DeliveryError):
             raise talk.error
-        if talk.error is not None:  # every failure becomes one secret-free line
+        if isinstance(talk.error, Exception):  # every failure becomes one secret-free line
             raise self._classify(talk.error) from None
+        if talk.error is not None:  # KeyboardInterrupt, SystemExit: not ours to turn into a line
+            raise talk.error
 
     def _converse(self, message: Any, deadline: float, talk: _Conversation) -> None:
         import smtplib
@@ -180,7 +182,7 @@ class MailChannel(Channel):
         talk.smtp = smtp
         # The name TLS verifies (SNI, the certificate): smtplib keeps the constructor's host
         # for it, and connect() does not set it.
-        smtp._host = self.host
+        smtp._host = self.host  # type: ignore[attr-defined]  # smtplib's own attribute, untyped in typeshed
         try:
             smtp.timeout = _left(deadline)
             code, greeting = smtp.connect(self.host, self.port)
