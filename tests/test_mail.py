@@ -201,3 +201,51 @@ def test_default_ports_follow_the_tls_mode():
 def test_a_bad_address_is_a_usage_error(address):
     with pytest.raises(UsageError):
         MailChannel.from_env(address, {})
+
+
+class DripServer:
+    """Greets a line at a time and never finishes: each read succeeds, the conversation never ends."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                while not self.stop.wait(0.1):
+                    try:
+                        conn.sendall(b"220-still greeting\r\n")
+                    except OSError:
+                        break
+
+    def __enter__(self) -> DripServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+def test_a_server_that_greets_forever_a_line_at_a_time_is_cut_at_the_deadline():
+    with DripServer() as drip:
+        channel = MailChannel.from_env("ops@example.com", {"CRONCHECKS_SMTP_HOST": "127.0.0.1",
+                                                           "CRONCHECKS_SMTP_PORT": str(drip.port)})
+        started = time.monotonic()
+        with pytest.raises(DeliveryError) as caught:
+            channel.send(alert(), timeout=1.0)
+        took = time.monotonic() - started
+    assert caught.value.retryable and str(caught.value) == f"mail ops@example.com via 127.0.0.1:{drip.port}: timed out"
+    assert 0.9 < took < 2.0

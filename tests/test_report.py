@@ -475,3 +475,62 @@ def test_every_option_is_in_the_readme():
     section = readme[readme.index("## cronchecks report"):readme.index("## Decisions")]
     flags = [flag for param in command.params for flag in param.opts if flag.startswith("--")]
     assert flags and [flag for flag in flags if f"`{flag}" not in section and f" {flag}" not in section] == []
+
+
+def test_markup_in_names_is_shown_literally_on_a_real_terminal(tmp_path):
+    from tests.pty_fixtures import run_in_pty
+
+    folder = tmp_path / "state"
+    record(folder, "job [/x] [bold]X[/bold]", [Run(T - HOUR, Status.OK), Run(T - 60, Status.CRITICAL)])
+    done = run_in_pty("cronchecks", "report", "--state-dir", str(folder), "--until", str(int(T)),
+                      "--host", "[red]web1[/red]")
+    assert done.code == 0, (done.stdout, done.stderr)
+    assert "MarkupError" not in done.stdout + done.stderr
+    assert "┏" in done.stdout  # the rich table: stdout is a terminal
+    assert "job [/x] [bold]X[/bold]" in done.stdout and "[red]web1[/red]" in done.stdout
+    assert "\x1b[1mX" not in done.stdout
+
+
+@pytest.mark.parametrize("state", ["file", "long"])
+def test_an_unusable_state_folder_is_one_clear_line(tmp_path, state):
+    if state == "file":
+        folder = tmp_path / "a-file"
+        folder.write_text("")
+        reason = "it is not a folder"
+    else:
+        folder = tmp_path / ("x" * 300)
+        reason = "File name too long"
+    done = run_console_script("cronchecks", "report", "--state-dir", str(folder))
+    assert done.code == 3 and done.stderr == ""
+    assert done.stdout == (f"CRONCHECKS UNKNOWN - cannot use the state folder {folder} "
+                           f"(--state-dir or CRONCHECKS_STATE_DIR): {reason}\n")
+
+
+@pytest.mark.parametrize("server", ["silent", "drip", "closed"])
+def test_a_summary_to_an_smtp_server_that_never_answers_returns_within_the_budget(store, server, closed_port):
+    import contextlib
+    import time
+
+    from tests.alerting_fixtures import SilentServer
+    from tests.test_mail import DripServer
+
+    with contextlib.ExitStack() as stack:
+        if server == "silent":
+            port = stack.enter_context(SilentServer()).port
+        elif server == "drip":
+            port = stack.enter_context(DripServer()).port
+        else:
+            port = closed_port
+        started = time.monotonic()
+        done = run_console_script("cronchecks", "report", "-q", "--state-dir", str(store), "--mail", "a@b",
+                                  "--notify-timeout", "2s",
+                                  env={"CRONCHECKS_SMTP_HOST": "127.0.0.1", "CRONCHECKS_SMTP_PORT": str(port)},
+                                  timeout=30)
+        took = time.monotonic() - started
+    assert done.code == 0 and done.stdout == ""
+    assert took < 2 + 2, took
+    reason = "connection refused" if server == "closed" else "timed out"
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cronchecks report: mail a@b via 127.0.0.1:{port}: ")
+    assert lines[0].endswith(f"not delivered: mail a@b via 127.0.0.1:{port}: {reason}; kept in the outbox for the "
+                             "next run")

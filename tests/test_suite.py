@@ -417,3 +417,156 @@ def test_loader_raises_only_suite_errors(tmp_path, tables):
         assert str(path) in str(error)
         return
     assert suite_file.checks
+
+
+# --- trust: what a check says is data, on a terminal too -----------------------------------
+
+
+def test_markup_in_a_summary_is_shown_literally_on_a_real_terminal(tmp_path):
+    from tests.pty_fixtures import run_in_pty
+
+    said = "LOG WARNING - saw [/x] and [bold]X[/bold] :smile:"
+    path = write(tmp_path, f"""
+        [[check]]
+        name = "logs"
+        type = "command"
+        argv = ["{plugin(tmp_path, 'check_logs_like', 1, said)}"]
+    """)
+    prom = tmp_path / "suite.prom"
+    done = run_in_pty("cronchecks", "suite", str(path), "--state-dir", str(tmp_path / "state"),
+                      "--prometheus", str(prom))
+    assert done.code == 1, (done.stdout, done.stderr)
+    assert "MarkupError" not in done.stdout + done.stderr
+    assert "┏" in done.stdout and "SUITE WARNING - 1 warning, 0 ok" in done.stdout  # the table: a terminal
+    assert "saw [/x] and [bold]X[/bold] :smile:" in done.stdout
+    assert "\x1b[1mX" not in done.stdout and "😄" not in done.stdout  # nothing restyled, no emoji
+    # Recorded and exported before anything was printed, and the record holds the text as said.
+    db = sqlite3.connect(tmp_path / "state" / "cronchecks.sqlite3")
+    assert list(db.execute("select name, status from checks")) == [("logs", 1)]
+    assert 'cronchecks_check_status{check="logs"' in prom.read_text()
+
+
+# --- trust: a suite file named by mistake, or made to hurt, is one named mistake -------------
+
+
+def _suite_file_mistake(tmp_path: Path, path: str, *args: str):
+    started = time.monotonic()
+    done = suite(tmp_path, str(path), *args, timeout=30)
+    took = time.monotonic() - started
+    assert done.code == 3, done.stdout
+    assert len(done.stdout.splitlines()) == 1 and done.stdout.startswith("CRONCHECKS UNKNOWN - ")
+    assert "internal error" not in done.stdout and "Error:" not in done.stdout
+    assert not (tmp_path / "state").exists()  # nothing ran, nothing was recorded
+    return done.stdout.strip(), took
+
+
+def test_a_binary_suite_file_is_not_utf8_with_its_line(tmp_path):
+    path = tmp_path / "suite.toml"
+    path.write_bytes(b"# a suite\n[[check]]\nname = 'caf\xe9'\n\x00\x01\x02")
+    line, _ = _suite_file_mistake(tmp_path, str(path))
+    assert line == f"CRONCHECKS UNKNOWN - {path}:3: not a suite file: not UTF-8 text (byte 0xe9 at offset 31)"
+
+
+def test_a_suite_file_that_never_ends_is_refused_after_a_mebibyte(tmp_path):
+    line, took = _suite_file_mistake(tmp_path, "/dev/zero")
+    assert line == "CRONCHECKS UNKNOWN - /dev/zero: not a suite file: over 1 MiB"
+    assert took < 5
+    big = tmp_path / "big.toml"
+    big.write_text("# padding\n" * 110_000)  # valid TOML, over 1 MiB
+    line, _ = _suite_file_mistake(tmp_path, str(big))
+    assert line.endswith("not a suite file: over 1 MiB")
+
+
+def test_deeply_nested_arrays_are_a_named_mistake(tmp_path):
+    path = write(tmp_path, "[[check]]\nname = 'a'\ntype = 'command'\nargv = " + "[" * 20_000 + "]" * 20_000 + "\n")
+    line, _ = _suite_file_mistake(tmp_path, str(path))
+    assert line == f"CRONCHECKS UNKNOWN - {path}: not a suite file: arrays or tables nested too deeply"
+
+
+def test_a_name_of_100000_characters_is_refused_without_echoing_it(tmp_path):
+    path = write(tmp_path, "[[check]]\nname = '" + "n" * 100_000 + "'\ntype = 'command'\nargv = ['true']\n")
+    line, _ = _suite_file_mistake(tmp_path, str(path))
+    assert f"{path}:2: check #1, key 'name': " in line
+    assert "(100000 characters) is too long (at most 200 characters)" in line and len(line) < 400
+    ok = write(tmp_path, "[[check]]\nname = '" + "n" * 200 + "'\ntype = 'command'\nargv = ['true']\n", "ok.toml")
+    assert suite(tmp_path, "--check", str(ok)).code == 0
+
+
+def test_a_value_file_that_never_ends_is_bounded(tmp_path):
+    path = write(tmp_path, "[[check]]\nname = 'a'\ntype = 'command'\nargv = ['true']\nlabel-file = '/dev/zero'\n")
+    line, took = _suite_file_mistake(tmp_path, str(path))
+    assert line == (f"CRONCHECKS UNKNOWN - {path}:5: check #1, key 'label-file': /dev/zero is over 65536 bytes: "
+                    "not a value file")
+    assert took < 5
+
+
+@pytest.mark.parametrize("state", ["file", "long"])
+def test_an_unusable_state_folder_is_one_line_before_anything_runs(tmp_path, state):
+    marker = tmp_path / "ran"
+    path = write(tmp_path, f"[[check]]\nname = 'a'\ntype = 'command'\nargv = ['touch', '{marker}']\n")
+    if state == "file":
+        folder = tmp_path / "a-file"
+        folder.write_text("")
+        reason = "it is not a folder"
+    else:
+        folder = tmp_path / ("x" * 300)
+        reason = "File name too long"
+    done = run_console_script("cronchecks", "suite", str(path), "--state-dir", str(folder))
+    assert done.code == 3 and done.stdout == (f"CRONCHECKS UNKNOWN - cannot use the state folder {folder} "
+                                              f"(--state-dir or CRONCHECKS_STATE_DIR): {reason}\n")
+    assert not marker.exists()
+    assert suite(tmp_path, str(path), "--no-record", "--state-dir", str(folder)).code == 0  # no store wanted
+
+
+# --- trust: the first line's state is the exit code, whatever happens to a submission ---------
+
+_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+
+
+def _warning_suite(tmp_path: Path) -> tuple[Path, Path]:
+    marker = tmp_path / "ran"
+    line = "DISK WARNING - 91% used | used=91%;90;95;0;100"
+    script = tmp_path / "check_disk_like"
+    script.write_text(f"#!{PY}\nimport pathlib, sys\npathlib.Path({str(marker)!r}).touch()\nprint({line!r})\n"
+                      "sys.exit(1)\n")
+    script.chmod(0o755)
+    return write(tmp_path, f"[[check]]\nname = 'disk'\ntype = 'command'\nargv = ['{script}']\n"), marker
+
+
+@pytest.mark.parametrize("args, complaint", [
+    (["--icinga2", "http://"], "invalid --icinga2 'http://': the API's URL expected"),
+    (["--icinga2", "icinga.example.com:5665"], "invalid --icinga2"),
+    (["--icinga2", "https://icinga.example.com:99999"], "invalid --icinga2"),
+    (["--nagios-cmd", ""], "invalid --nagios-cmd ''"),
+])
+def test_an_unusable_submission_target_is_one_line_before_anything_runs(tmp_path, args, complaint):
+    path, marker = _warning_suite(tmp_path)
+    env = {"CRONCHECKS_ICINGA2_USER": "u", "CRONCHECKS_ICINGA2_PASSWORD": "sekrit-pw"}
+    done = suite(tmp_path, str(path), *args, env=env)
+    assert done.code == 3 and done.stdout.splitlines() == [done.stdout.strip()]
+    assert done.stdout.startswith("CRONCHECKS UNKNOWN - ") and complaint in done.stdout
+    assert not marker.exists() and not (tmp_path / "state").exists()
+    assert "sekrit-pw" not in done.stdout + done.stderr
+
+
+def test_a_failed_submission_is_said_on_stderr_and_leaves_the_state_alone(tmp_path, closed_port):
+    path, marker = _warning_suite(tmp_path)
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    env = {"CRONCHECKS_ICINGA2_USER": "u", "CRONCHECKS_ICINGA2_PASSWORD": "sekrit-pw"}
+    for args, said in [
+        (["--icinga2", f"http://127.0.0.1:{closed_port}"],
+         f"disk: Icinga 2 http://127.0.0.1:{closed_port} did not answer: connection failed (refused)"),
+        (["--nagios-cmd", str(tmp_path / "absent.cmd")], f"--nagios-cmd {tmp_path / 'absent.cmd'} does not exist"),
+        (["--nagios-cmd", str(folder)], f"--nagios-cmd {folder}: cannot open for writing"),
+    ]:
+        marker.unlink(missing_ok=True)
+        done = suite(tmp_path, str(path), *args, env=env, timeout=30)
+        lines = done.stdout.splitlines()
+        assert marker.exists()
+        assert done.code == 1 and lines[0].startswith(f"SUITE {_STATES[done.code]} - 1 warning, 0 ok | ")
+        assert lines[1:] == ["disk: DISK WARNING - 91% used"]  # no second status line
+        assert done.stderr.startswith(f"cronchecks suite: {said}"), done.stderr
+        assert len(done.stderr.splitlines()) == 1 and "sekrit-pw" not in done.stdout + done.stderr
+    db = sqlite3.connect(tmp_path / "state" / "cronchecks.sqlite3")
+    assert list(db.execute("select name, status from checks")) == [("disk", 1)]

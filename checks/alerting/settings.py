@@ -14,6 +14,9 @@ ALERT_KEYS = (
     "pagerduty-key-file", "cloudwatch", "dimension", "dogstatsd",
 )
 REPEATABLE_ALERT_KEYS = ("mail", "webhook", "dimension")
+# A check's name goes into the store, alerts, dedup keys, Icinga 2 service names and Prometheus
+# labels: `cronchecks run --name` and a suite file's `name` are at most this long.
+NAME_LIMIT = 200
 
 
 class AlertSettings(NamedTuple):

@@ -37,30 +37,37 @@ def _status_style(name: str) -> str:
 
 
 def print_rich_table(reports, window, perf_label: str, host: str, console=None) -> None:
-    """The report as a rich table (a terminal's path only: rich costs ~30 ms to import)."""
+    """The report as a rich table (a terminal's path only: rich costs ~30 ms to import).
+
+    Every cell is a Text, never a string: rich would read a check's name or the host as
+    markup (`[/x]` ends the command with a MarkupError, `[bold]` restyles it) or emoji.
+    """
     import os
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from cronchecks.report.text import cells, full_moment, headings, title
 
-    console = console or Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")))
-    table = Table(title=title(reports, window, host), caption=f"{full_moment(window.start)} to "
-                  f"{full_moment(window.end)}", title_justify="left", caption_justify="left")
+    console = console or Console(highlight=False, emoji=False, markup=False,
+                                 no_color=bool(os.environ.get("NO_COLOR")))
+    table = Table(title=Text(title(reports, window, host), style="table.title"),
+                  caption=Text(f"{full_moment(window.start)} to {full_moment(window.end)}", style="table.caption"),
+                  title_justify="left", caption_justify="left")
     for index, heading in enumerate(headings(perf_label)):
-        table.add_column(heading, no_wrap=index in (1, 3, 4), overflow="fold")
+        table.add_column(Text(heading), no_wrap=index in (1, 3, 4), overflow="fold")
     for report in reports:
-        row = list(cells(report, window.end))
-        row[1] = f"[{_status_style(row[1])}]{row[1]}[/]"
+        row = [Text(cell) for cell in cells(report, window.end)]
+        row[1].stylize(_status_style(row[1].plain))
         if report.incident is not None:
-            row[7] = f"[{_status_style(report.incident.status.name)}]{row[7]}[/]"
+            row[7].stylize(_status_style(report.incident.status.name))
         table.add_row(*row)
     if reports:
         console.print(table)
     else:
-        console.print(title(reports, window, host))
-        console.print("No checks recorded yet: `cronchecks run --name NAME -- COMMAND` records them.", markup=False)
+        console.print(Text(title(reports, window, host)))
+        console.print(Text("No checks recorded yet: `cronchecks run --name NAME -- COMMAND` records them."))
 
 
 def report(
@@ -101,6 +108,12 @@ def report(
     webhook: Annotated[list[str] | None, typer.Option(
         "--webhook", metavar="URL", help="POST the report to this URL (repeatable; the format is detected from the URL).",
         rich_help_panel=SUMMARY)] = None,
+    webhook_env: Annotated[list[str] | None, typer.Option(
+        "--webhook-env", metavar="VAR", help="A --webhook URL from this environment variable (repeatable; keeps its "
+        "token out of ps and the crontab).", rich_help_panel=SUMMARY)] = None,
+    webhook_file: Annotated[list[str] | None, typer.Option(
+        "--webhook-file", metavar="FILE", help="A --webhook URL from this file (repeatable; its first 64 KiB, "
+        "without the final newline).", rich_help_panel=SUMMARY)] = None,
     webhook_format: Annotated[str | None, typer.Option(
         "--webhook-format", metavar="FORMAT", help="json, slack, teams or discord, for every --webhook.",
         rich_help_panel=SUMMARY)] = None,
@@ -129,10 +142,15 @@ def report(
     if not perf.strip():
         raise UsageError("invalid --perf: give a perfdata label, e.g. time")
     channels = None
-    if mail or webhook:
-        from cronchecks.alerting.channels.options import ChannelOptions
+    if mail or webhook or webhook_env or webhook_file:
+        from cronchecks.alerting.settings import read_alert_settings
+        from cronchecks.core.values import OptionValues
 
-        channels = ChannelOptions(mail=tuple(mail or ()), webhooks=tuple(webhook or ()), webhook_format=webhook_format)
+        # Read as `cronchecks run` and a suite file read them: --webhook-env VAR and
+        # --webhook-file FILE stand for --webhook URL, keeping its token out of ps.
+        channels = read_alert_settings(OptionValues(
+            {"mail": mail, "webhook": webhook, "webhook-env": webhook_env, "webhook-file": webhook_file,
+             "webhook-format": webhook_format}, "cronchecks report", os.environ)).channels
     elif webhook_format:
         raise UsageError("--webhook-format goes with --webhook")
     request = ReportRequest(

@@ -13,7 +13,6 @@ CHANNELS = "Channels"
 FIXING = "Remediation"
 
 
-
 def run(
     command: Annotated[list[str], typer.Argument(
         metavar="-- COMMAND [ARGS]...", help="The command to run, after `--`; run without a shell.")],
@@ -57,6 +56,12 @@ def run(
     webhook: Annotated[list[str] | None, typer.Option(
         "--webhook", metavar="URL", help="POST alerts to this URL (repeatable; the format is detected from the URL).",
         rich_help_panel=CHANNELS)] = None,
+    webhook_env: Annotated[list[str] | None, typer.Option(
+        "--webhook-env", metavar="VAR", help="A --webhook URL from this environment variable (repeatable; keeps its "
+        "token out of ps and the crontab).", rich_help_panel=CHANNELS)] = None,
+    webhook_file: Annotated[list[str] | None, typer.Option(
+        "--webhook-file", metavar="FILE", help="A --webhook URL from this file (repeatable; its first 64 KiB, "
+        "without the final newline).", rich_help_panel=CHANNELS)] = None,
     webhook_format: Annotated[str | None, typer.Option(
         "--webhook-format", metavar="FORMAT", help="json, slack, teams, discord or pagerduty, for every --webhook.",
         rich_help_panel=CHANNELS)] = None,
@@ -76,6 +81,11 @@ def run(
     ping: Annotated[str | None, typer.Option(
         "--ping", metavar="URL", help="healthchecks.io-style ping URL: /start before, success or /fail after.",
         rich_help_panel=CHANNELS)] = None,
+    ping_env: Annotated[str | None, typer.Option(
+        "--ping-env", metavar="VAR", help="The --ping URL from this environment variable.",
+        rich_help_panel=CHANNELS)] = None,
+    ping_file: Annotated[str | None, typer.Option(
+        "--ping-file", metavar="FILE", help="The --ping URL from this file.", rich_help_panel=CHANNELS)] = None,
     notify_timeout: Annotated[str, typer.Option(
         "--notify-timeout", metavar="DURATION", help="Time for all deliveries of this run, retries included; what is left waits in the outbox.",
         rich_help_panel=CHANNELS)] = "10s",
@@ -95,19 +105,33 @@ def run(
         rich_help_panel=FIXING)] = "3/1h",
 ) -> int:
     """Run a command (a check, or any job), pass its output and exit code through, and alert on failures."""
+    import os
     import shlex
 
     from cronchecks.alerting.run import RunOptions, parse_limit, run_wrapped
-    from cronchecks.alerting.settings import read_alert_settings
+    from cronchecks.alerting.settings import NAME_LIMIT, read_alert_settings
     from cronchecks.core.values import OptionError, OptionValues
 
     if not command:
         raise UsageError("give the command to run after `--`")
-    alerts = read_alert_settings(OptionValues(
+    if name is not None and len(name) > NAME_LIMIT:
+        raise UsageError(f"invalid --name {name[:40]!r}... ({len(name)} characters): at most {NAME_LIMIT}")
+    # With the environment, as a suite file is read: --webhook-env VAR and --webhook-file FILE
+    # stand for --webhook URL (and --ping-env/--ping-file for --ping), so that a URL's token
+    # is in neither ps nor the crontab; a missing variable or unreadable file names its option.
+    values = OptionValues(
         {"after": after, "remind": remind, "remind-every": remind_every, "notify-on": notify_on, "mail": mail,
-         "webhook": webhook, "webhook-format": webhook_format, "pagerduty": pagerduty,
+         "webhook": webhook, "webhook-env": webhook_env, "webhook-file": webhook_file,
+         "webhook-format": webhook_format, "pagerduty": pagerduty,
          "pagerduty-key-file": pagerduty_key_file, "cloudwatch": cloudwatch, "dimension": dimension,
-         "dogstatsd": dogstatsd}, "cronchecks run"))
+         "dogstatsd": dogstatsd, "ping": ping, "ping-env": ping_env, "ping-file": ping_file}, "cronchecks run",
+        os.environ)
+    alerts = read_alert_settings(values)
+    pings = [flag for flag, given in (("--ping", ping), ("--ping-env", ping_env), ("--ping-file", ping_file))
+             if given is not None]
+    if len(pings) > 1:
+        raise UsageError(f"give one of {' and '.join(pings)}: they all name the ping URL")
+    ping = values.text("ping")
     if on_fail_after < 1:
         raise OptionError("on-fail-after", f"{on_fail_after} is below 1")
     if on_fail_when:

@@ -125,16 +125,20 @@ def _print_table(outcome: SuiteOutcome, out: TextIO) -> None:
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from cronchecks.core.result import Status
     from cronchecks.suite.runner import summary_counts
 
     colours = {Status.OK: "green", Status.WARNING: "yellow", Status.CRITICAL: "red", Status.UNKNOWN: "magenta"}
-    table = Table(title=f"SUITE {outcome.status.name} - {summary_counts(outcome.runs)}")
+    # Every cell is a Text, never a string: rich reads a string as markup (and `:name:` as an
+    # emoji), so a check's summary with `[/x]` in it would stop the suite with a MarkupError
+    # and `[bold]` would restyle what a check said.
+    table = Table(title=Text(f"SUITE {outcome.status.name} - {summary_counts(outcome.runs)}", style="table.title"))
     for column in ("check", "type", "state", "summary", "time"):
         table.add_column(column)
     for run in outcome.runs:
         state = run.result.status
-        table.add_row(run.entry.name, run.entry.type, f"[{colours[state]}]{state.name}[/]", run.result.summary,
-                      f"{run.duration:.3f} s")
-    Console(file=out, no_color="NO_COLOR" in os.environ).print(table)
+        table.add_row(Text(run.entry.name), Text(run.entry.type), Text(state.name, style=colours[state]),
+                      Text(run.result.summary), Text(f"{run.duration:.3f} s"))
+    Console(file=out, no_color="NO_COLOR" in os.environ, highlight=False, emoji=False, markup=False).print(table)

@@ -25,7 +25,15 @@ class History:
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / STORE_FILE
-        if not self.path.is_file():
+        try:
+            if folder.exists() and not folder.is_dir():
+                raise StoreUnreadable(f"cannot use the state folder {folder} (--state-dir or CRONCHECKS_STATE_DIR): "
+                                      "it is not a folder")
+            found = self.path.is_file()
+        except OSError as error:  # a name too long for the file system, a folder we may not look into
+            raise StoreUnreadable(f"cannot use the state folder {folder} (--state-dir or CRONCHECKS_STATE_DIR): "
+                                  f"{error.strerror or error}") from None
+        if not found:
             raise StoreUnreadable(f"no store at {self.path} (cronchecks run records there; "
                                   f"give --state-dir or CRONCHECKS_STATE_DIR)")
         try:

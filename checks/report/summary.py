@@ -56,9 +56,13 @@ def send_summary(folder: Path, channels: Sequence[Channel], event: dict[str, Any
     Returns how many messages went out; delivery trouble is said, never raised.
     """
     from cronchecks.alerting.outbox import flush
-    from cronchecks.alerting.store import Store
+    from cronchecks.alerting.store import Store, StoreError
 
-    store = Store(folder)
+    try:
+        store = Store(folder)
+    except StoreError as error:  # read, but not writable: the report is still worth printing
+        say(f"summary not sent: {error}")
+        return 0
     try:
         with store.transaction():
             for channel in channels:

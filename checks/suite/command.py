@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -11,6 +11,8 @@ from cronchecks.core.hostname import host_name
 from cronchecks.core.result import Status
 
 if TYPE_CHECKING:
+    from cronchecks.alerting.channels.base import Channel
+    from cronchecks.alerting.store import Store
     from cronchecks.suite.file import Suite
     from cronchecks.suite.runner import CheckRun
 
@@ -58,14 +60,35 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
     # check from run and from a suite then agree, and Icinga 2's host matches `hostname`.
     host = options.host or host_name()
     channels_by_check = _channels(suite, env, host) if options.record else {}
+    # Where results are submitted is checked before anything runs, as the channels are: a
+    # target that cannot be used is a usage mistake (one UNKNOWN line, exit 3). A target that
+    # can be used but fails now (down, refusing) is a line on stderr, and the suite's state
+    # stays its checks' state, as a notifier's failure never changes `run`'s.
+    icinga2 = None
+    if options.icinga2 is not None:
+        from cronchecks.suite.icinga2 import icinga2_target
+
+        icinga2 = icinga2_target(options.icinga2, env)
+    if options.nagios_cmd is not None and not options.nagios_cmd.strip():
+        from cronchecks.core.errors import UsageError
+
+        raise UsageError("invalid --nagios-cmd '': give the path of Nagios' external command file")
     if options.validate_only:
         return SuiteOutcome(suite, [], Status.OK, 0.0, host, [], False)
-    started = time.monotonic()
-    runs = run_suite(suite, env, options.jobs)
-    elapsed = time.monotonic() - started
-    problems: list[str] = []
-    if options.record:
-        _record(runs, options, env, host, channels_by_check, problems.append)
+    # The store is opened before anything runs: a --state-dir that names a file, or a name
+    # too long for the file system, is one UNKNOWN line now, not an internal error after the
+    # checks ran (and their alerts were lost).
+    store = _open_store(options, env) if options.record else None
+    try:
+        started = time.monotonic()
+        runs = run_suite(suite, env, options.jobs)
+        elapsed = time.monotonic() - started
+        problems: list[str] = []
+        if store is not None:
+            _record(store, runs, options, host, channels_by_check, problems.append)
+    finally:
+        if store is not None:
+            store.close()
     if options.prometheus:
         from cronchecks.suite.prometheus import render, write_textfile
 
@@ -73,10 +96,10 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
             write_textfile(Path(options.prometheus), render(runs))
         except OSError as error:
             problems.append(f"--prometheus {options.prometheus}: {error.strerror or error}")
-    if options.icinga2:
+    if icinga2 is not None:
         from cronchecks.suite.icinga2 import submit_icinga2
 
-        problems.extend(submit_icinga2(options.icinga2, runs, host, options.ttl, env, options.notify_timeout))
+        problems.extend(submit_icinga2(icinga2, runs, host, options.ttl, env, options.notify_timeout))
     if options.nagios_cmd:
         from cronchecks.core.errors import UsageError
         from cronchecks.suite.nagios import nagios_command_lines, write_nagios_commands
@@ -104,13 +127,32 @@ def _channels(suite, env, host):
     return built
 
 
-def _record(runs, options: SuiteOptions, env, host, channels_by_check, say) -> None:
+def _open_store(options: SuiteOptions, env: Mapping[str, str]) -> Store:
+    from cronchecks.alerting.run import state_folder
+    from cronchecks.alerting.store import Store, StoreError
+    from cronchecks.suite.file import SuiteError
+
+    folder = state_folder(options.state_dir, env)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise SuiteError(f"cannot use the state folder {folder} (--state-dir or CRONCHECKS_STATE_DIR): "
+                             "it is not a folder")
+        return Store(folder)
+    except StoreError as error:
+        raise SuiteError(f"{error} (--state-dir or CRONCHECKS_STATE_DIR)") from None
+    except OSError as error:  # a name too long for the file system, a folder we may not look into
+        raise SuiteError(f"cannot use the state folder {folder} (--state-dir or CRONCHECKS_STATE_DIR): "
+                         f"{error.strerror or error}") from None
+
+
+def _record(store: Store, runs: list[CheckRun], options: SuiteOptions, host: str,
+            channels_by_check: dict[str, list[Channel]], say: Callable[[str], None]) -> None:
+    import sqlite3
+
     from cronchecks.alerting.outbox import flush
     from cronchecks.alerting.recorder import record_result
-    from cronchecks.alerting.run import state_folder
-    from cronchecks.alerting.store import Store
+    from cronchecks.alerting.store import StoreError
 
-    store = Store(state_folder(options.state_dir, env))
     try:
         for run in runs:
             output = "\n".join([run.result.summary, *run.result.details])[-4000:]
@@ -118,10 +160,11 @@ def _record(runs, options: SuiteOptions, env, host, channels_by_check, say) -> N
                           duration=run.duration, summary=run.result.summary, perfdata=run.result.perfdata,
                           output=output, at=run.at, policy=run.entry.policy,
                           channels=channels_by_check.get(run.entry.name, []), keep=options.keep)
-        unique = {c.fingerprint: c for channels in channels_by_check.values() for c in channels}
-        try:
-            flush(store, list(unique.values()), budget=options.notify_timeout, expiry=options.outbox_expiry, say=say)
-        except Exception as error:  # delivery trouble never changes the exit code
-            say(f"delivery failed: {type(error).__name__}: {error}")
-    finally:
-        store.close()
+    except (StoreError, sqlite3.Error, OSError) as error:  # the checks ran: say it, keep their states
+        say(f"not recorded: {type(error).__name__}: {error}")
+        return
+    unique = {c.fingerprint: c for channels in channels_by_check.values() for c in channels}
+    try:
+        flush(store, list(unique.values()), budget=options.notify_timeout, expiry=options.outbox_expiry, say=say)
+    except Exception as error:  # delivery trouble never changes the exit code
+        say(f"delivery failed: {type(error).__name__}: {error}")

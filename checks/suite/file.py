@@ -12,6 +12,8 @@ from cronchecks.core.thresholds import ParseError, parse_duration
 
 # Keys of [defaults]: the alert settings (as `cronchecks run` has them) and the run's own.
 RUN_KEYS = ("timeout", "timeout-result")
+# A suite file is a few hundred lines; anything over this is a file named by mistake.
+SUITE_FILE_LIMIT = 1024 * 1024
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
 
@@ -83,18 +85,40 @@ def expand(value: Any, env: Mapping[str, str]) -> Any:
     return value
 
 
+def _read_text(path: Path) -> str:
+    """The file's text, read whole only when it is a sane size and UTF-8 (not /dev/zero, a binary, a log)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(SUITE_FILE_LIMIT + 1)
+    except OSError as error:
+        raise SuiteError(f"cannot read suite file {path}: {error.strerror or error}") from None
+    if len(data) > SUITE_FILE_LIMIT:
+        raise SuiteError(f"{path}: not a suite file: over {SUITE_FILE_LIMIT // (1024 * 1024)} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SuiteError(f"{path}:{line}: not a suite file: not UTF-8 text (byte 0x{data[error.start]:02x} at "
+                         f"offset {error.start})") from None
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value as a mistake quotes it: its repr, cut to `limit` characters (a 100,000-character name is not echoed)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 5] + "...'" + f" ({len(str(value))} characters)"
+
+
 def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
     """Parse, expand and validate a suite file; raise SuiteError at the first mistake."""
     import tomllib
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SuiteError(f"cannot read suite file {path}: {error.strerror or error}") from None
+    text = _read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise SuiteError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables by recursion
+        raise SuiteError(f"{path}: not a suite file: arrays or tables nested too deeply") from None
     where = _Locator(text)
 
     def fail(index: int | None, key: str | None, message: str) -> SuiteError:
@@ -131,7 +155,7 @@ def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
 
 
 def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str], fail, path: Path) -> CheckEntry:
-    from cronchecks.alerting.settings import ALERT_KEYS, REPEATABLE_ALERT_KEYS, read_alert_settings
+    from cronchecks.alerting.settings import ALERT_KEYS, NAME_LIMIT, REPEATABLE_ALERT_KEYS, read_alert_settings
     from cronchecks.core.invocation import build_invocation
     from cronchecks.core.registry import CHECKS
     from cronchecks.core.result import Status
@@ -145,8 +169,10 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
     name, kind = table["name"], table["type"]
     if not isinstance(name, str) or not name.strip() or any(ch in name for ch in "|;\n"):
         raise fail(index, "name", "must be a non-empty string without '|', ';' or newlines")
+    if len(name) > NAME_LIMIT:
+        raise fail(index, "name", f"{shown(name)} is too long (at most {NAME_LIMIT} characters)")
     if not isinstance(kind, str) or (kind != "command" and kind not in CHECKS):
-        raise fail(index, "type", f"unknown check type {kind!r} (use {', '.join(sorted(CHECKS))} or command)")
+        raise fail(index, "type", f"unknown check type {shown(kind)} (use {', '.join(sorted(CHECKS))} or command)")
     merged: dict[str, Any] = {}
     repeatable = {form for key in REPEATABLE_ALERT_KEYS for form in (key, f"{key}-env", f"{key}-file")}
     for source in (defaults, table):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 from cronchecks.core.errors import UsageError
 from cronchecks.suite.passive_result import perfdata_texts, plugin_output
@@ -32,11 +33,32 @@ def icinga2_payload(run, host: str, ttl: float) -> dict:
     }
 
 
-def submit_icinga2(url: str, runs: Sequence, host: str, ttl: float, env: Mapping[str, str],
-                   timeout: float) -> list[str]:
-    """POST every result; returns one line per failure (empty when all were accepted)."""
-    import requests
+class Icinga2Target(NamedTuple):
+    """Where and as whom passive results go; read and checked before any check runs."""
 
+    endpoint: str
+    shown: str  # the URL fit to show (no user-info, no query)
+    user: str
+    password: str
+    verify: bool | str  # True: the system CAs; a path: CRONCHECKS_ICINGA2_CAFILE
+
+
+def icinga2_target(url: str, env: Mapping[str, str]) -> Icinga2Target:
+    """The --icinga2 URL and its credentials from the environment; a mistake is a UsageError.
+
+    Checked before the suite runs: a URL that cannot be used (`http://`, `icinga:5665`) or
+    missing credentials is one UNKNOWN line, not a suite that ran and then could not tell.
+    """
+    from urllib.parse import urlsplit
+
+    shown = redact_url(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it is what raises ValueError for a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"invalid --icinga2 {shown!r}: the API's URL expected, e.g. https://icinga.example.com:5665")
     user = env.get("CRONCHECKS_ICINGA2_USER")
     password = read_secret(direct=None,
                            env_name="CRONCHECKS_ICINGA2_PASSWORD" if env.get("CRONCHECKS_ICINGA2_PASSWORD") else None,
@@ -45,23 +67,37 @@ def submit_icinga2(url: str, runs: Sequence, host: str, ttl: float, env: Mapping
     if not user or password is None:
         raise UsageError("--icinga2 needs CRONCHECKS_ICINGA2_USER and CRONCHECKS_ICINGA2_PASSWORD (or _PASSWORD_FILE)")
     verify: bool | str = env.get("CRONCHECKS_ICINGA2_CAFILE") or True
-    endpoint = url.rstrip("/") + "/v1/actions/process-check-result"
-    shown = redact_url(url)
-    session = requests.Session()
-    session.auth = (user, password)
-    session.headers.update({"Accept": "application/json", "User-Agent": "cronchecks"})
+    return Icinga2Target(url.rstrip("/") + "/v1/actions/process-check-result", shown, user, password, verify)
+
+
+def submit_icinga2(target: Icinga2Target, runs: Sequence, host: str, ttl: float, env: Mapping[str, str],
+                   timeout: float) -> list[str]:
+    """POST every result within `timeout` in all; returns one line per failure (empty when all were accepted).
+
+    Through the one outbound HTTP client: its deadline bounds each whole exchange (a server
+    that answers a byte at a time cannot hold the suite), and proxies come from `env` alone.
+    """
+    from cronchecks.support.httpclient import send
+    from cronchecks.support.httpfailures import HttpFailure
+
     deadline = time.monotonic() + timeout
+    shown = target.shown
+    cafile = target.verify if isinstance(target.verify, str) else None
 
     def submit(run) -> str | None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return f"{run.entry.name}: not sent to Icinga 2 {shown}: no time left"
         try:
-            response = session.post(endpoint, json=icinga2_payload(run, host, ttl), verify=verify, timeout=remaining)
-        except requests.exceptions.RequestException as error:
-            return f"{run.entry.name}: Icinga 2 {shown} did not answer: {type(error).__name__}"
-        if response.status_code != 200:
-            return f"{run.entry.name}: Icinga 2 {shown} answered HTTP {response.status_code}"
+            answer = send(env, "POST", target.endpoint, timeout=remaining, cafile=cafile,
+                          json=icinga2_payload(run, host, ttl), auth=(target.user, target.password),
+                          headers={"Accept": "application/json"}, follow=False)
+        except HttpFailure as error:
+            return f"{run.entry.name}: Icinga 2 {shown} did not answer: {error.reason}"
+        except UsageError as error:
+            return f"{run.entry.name}: not sent to Icinga 2 {shown}: {error.message}"
+        if answer.status != 200:
+            return f"{run.entry.name}: Icinga 2 {shown} answered HTTP {answer.status}"
         return None
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cronchecks.alerting.channels.base import ALERT, Channel, DeliveryError
@@ -140,20 +141,53 @@ class MailChannel(Channel):
     # --- sending -----------------------------------------------------------------------------
 
     def send(self, event: dict[str, Any], timeout: float) -> None:
+        """Deliver one message within `timeout` seconds in all, whatever the server does.
+
+        smtplib's timeout bounds each socket operation, not the conversation: a server that
+        answers a line at a time, or a name that takes the resolver long, would hold the
+        caller past its budget. The conversation runs in a thread of its own; at the deadline
+        its socket is shut, which ends any wait at once.
+        """
+        message = self.compose(event)
+        deadline = time.monotonic() + max(timeout, 0.1)
+        talk = _Conversation()
+        worker = threading.Thread(target=talk.run, args=(lambda: self._converse(message, deadline, talk),),
+                                  name="cronchecks-smtp", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            talk.abort()
+            worker.join(0.5)
+            raise DeliveryError(f"{self.shown}: timed out", retryable=True)
+        if isinstance(talk.error, DeliveryError):
+            raise talk.error
+        if isinstance(talk.error, Exception):  # every failure becomes one secret-free line
+            raise self._classify(talk.error) from None
+        if talk.error is not None:  # KeyboardInterrupt, SystemExit: not ours to turn into a line
+            raise talk.error
+
+    def _converse(self, message: Any, deadline: float, talk: _Conversation) -> None:
         import smtplib
         import ssl
 
-        message = self.compose(event)
-        deadline = time.monotonic() + max(timeout, 0.1)
         mode = self.mode
         context = ssl.create_default_context(cafile=self.cafile) if mode != "none" else None
-        smtp: smtplib.SMTP | None = None
+        # Made unconnected, then connected: the socket is reachable for an abort from the
+        # moment it exists, the greeting's wait included.
+        if mode == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(local_hostname=self.local_hostname, timeout=_left(deadline),
+                                                  context=context)
+        else:
+            smtp = smtplib.SMTP(local_hostname=self.local_hostname, timeout=_left(deadline))
+        talk.smtp = smtp
+        # The name TLS verifies (SNI, the certificate): smtplib keeps the constructor's host
+        # for it, and connect() does not set it.
+        smtp._host = self.host  # type: ignore[attr-defined]  # smtplib's own attribute, untyped in typeshed
         try:
-            if mode == "ssl":
-                smtp = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
-                                        timeout=_left(deadline), context=context)
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname, timeout=_left(deadline))
+            smtp.timeout = _left(deadline)
+            code, greeting = smtp.connect(self.host, self.port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, greeting)
             _tighten(smtp, deadline)
             smtp.ehlo_or_helo_if_needed()
             if mode in ("starttls", "may"):
@@ -170,12 +204,8 @@ class MailChannel(Channel):
                 smtp.login(self.user, self.password or "")
             _tighten(smtp, deadline)
             smtp.send_message(message, from_addr=self.sender, to_addrs=self.recipients)
-        except DeliveryError:
-            raise
-        except Exception as error:  # every failure becomes one secret-free line
-            raise self._classify(error) from None
         finally:
-            if smtp is not None:
+            if not talk.aborted:
                 _close(smtp)
 
     def _classify(self, error: Exception) -> DeliveryError:
@@ -227,6 +257,33 @@ class MailChannel(Channel):
             secrets.append(base64.b64encode(self.password.encode()).decode())
             secrets.append(base64.b64encode(f"\0{self.user}\0{self.password}".encode()).decode())
         return scrub(text, *secrets)
+
+
+class _Conversation:
+    """One SMTP conversation run in a worker thread: what went wrong, and how to cut it short."""
+
+    def __init__(self) -> None:
+        self.smtp: Any = None
+        self.error: BaseException | None = None
+        self.aborted = False
+
+    def run(self, converse: Callable[[], None]) -> None:
+        try:
+            converse()
+        except BaseException as error:  # handed to the caller's thread, which decides what it means
+            self.error = error
+
+    def abort(self) -> None:
+        """Shut the socket: a read or write waiting on it ends with an error in the worker."""
+        import socket
+
+        self.aborted = True
+        sock = getattr(self.smtp, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
 
 
 def _left(deadline: float) -> float:
