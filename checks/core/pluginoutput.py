@@ -72,12 +72,15 @@ def parse_perfdata(text: str) -> list[Perfdata]:
         label, raw, uom, rest = match.group(1), match.group(2), match.group(3), match.group(4)
         if label.startswith("'"):
             label = label[1:-1].replace("''", "'")
+        label = label.replace("|", "/")  # as the renderer writes it: a '|' in our own output would start perfdata
         try:
             value = None if raw == "U" else float(raw)
         except ValueError:
             continue
         if not is_valid_unit(uom):
             continue  # `=` or a quote in it: not perfdata we could write back as it came
+        if value is None:
+            uom = ""  # `U` is no quantity, and we write it without a unit
         fields = (rest[1:].split(";") if rest else []) + ["", "", "", ""]
         warning, critical = fields[0] or None, fields[1] or None
         data.append(Perfdata(label, value, uom, warning, critical, _number(fields[2]), _number(fields[3])))
