@@ -148,9 +148,10 @@ class Wrapper:
                 except LockHeld as held:
                     # Not a result of the check: the run that holds the lock will give one.
                     # Counted as skipped, so a job stuck for many runs still shows.
-                    self.print_line(f"{self.label} UNKNOWN - {held}")
+                    reason = str(held)  # `held` is unbound after the except block; the lambda must not need it
+                    self.print_line(f"{self.label} UNKNOWN - {reason}")
                     if store is not None:
-                        self._safely(lambda: store.record_skipped(self.name, self.clock(), str(held)), "skipped run")
+                        self._safely(lambda: store.record_skipped(self.name, self.clock(), reason), "skipped run")
                     return int(Status.UNKNOWN)
                 except LockError as error:
                     self.say(f"{error}; the command runs without the lock")
