@@ -417,7 +417,8 @@ def test_build_channels_from_options(tmp_path):
     channels = build_channels(options, {"AWS_REGION": "eu-west-1"}, "web1")
     assert [channel.kind for channel in channels] == ["mail", "webhook-slack", "webhook-json", "webhook-pagerduty",
                                                       "cloudwatch", "dogstatsd"]
-    assert channels[3].routing_key == ROUTING_KEY
+    pagerduty = channels[3]
+    assert isinstance(pagerduty, WebhookChannel) and pagerduty.routing_key == ROUTING_KEY
     assert len({channel.fingerprint for channel in channels}) == len(channels)
 
 

@@ -13,6 +13,7 @@ import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given
@@ -25,6 +26,9 @@ from cronchecks.core.thresholds import Range, parse_range
 from cronchecks.core.units import BINARY_UNITS, GUIDELINE_UNITS, is_valid_unit, to_base
 from tests.alerting_fixtures import aws_env
 from tests.conftest import run_console_script
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.literals import StandardUnitType
 
 PLUGINS = Path("/usr/lib/nagios/plugins")
 CHECK_DISK, CHECK_LOAD = PLUGINS / "check_disk", PLUGINS / "check_load"
@@ -93,6 +97,7 @@ def test_real_check_disk_and_check_load_through_a_suite_and_prometheus(tmp_path)
         assert (datum.uom, datum.maximum, datum.minimum) == (own.uom, own.maximum, own.minimum)
         assert datum.value == pytest.approx(own.value, rel=0.01)
         value, unit = prometheus[(name, label)]
+        assert own.value is not None
         base_value, base_unit = to_base(own.value, own.uom)
         assert value == pytest.approx(base_value, rel=0.01)
         assert unit == {"B": "bytes", "": ""}[base_unit]
@@ -105,8 +110,8 @@ def test_units_older_plugins_write_reach_the_suite_line_and_prometheus(tmp_path)
     assert "old::/=3.2GB;226;239;0;251" in first_line  # verbatim: the thresholds are in the plugin's unit too
     assert "old::/srv=512MiB;;;0;1024" in first_line and "old::rate=12.5req/s;;;0" in first_line
     assert prometheus[("old", "/")] == (3.2e9, "bytes")
-    assert prometheus[("old", "/srv")] == (512 * 2**20, "bytes")
-    assert prometheus[("old", "swap")] == (64 * 1024, "bytes")
+    assert prometheus[("old", "/srv")] == (512.0 * 2**20, "bytes")
+    assert prometheus[("old", "swap")] == (64.0 * 1024, "bytes")
     assert prometheus[("old", "wait")] == (0.85, "seconds")
     assert prometheus[("old", "rate")] == (12.5, "req/s")  # unknown: unscaled, its unit a label
 
@@ -118,12 +123,12 @@ def cloudwatch_reader(endpoint: str):
                         aws_access_key_id="AKIDTESTTESTTEST", aws_secret_access_key="dummy-secret-key-4711")
 
 
-def cloudwatch_point(endpoint: str, namespace: str, name: str, check: str, unit: str) -> float:
+def cloudwatch_point(endpoint: str, namespace: str, name: str, check: str, unit: StandardUnitType) -> float:
     """The one datapoint of a metric, asked for in `unit` (moto answers only for the unit it was sent in)."""
     now = datetime.now(UTC)
     stats = cloudwatch_reader(endpoint).get_metric_statistics(
         Namespace=namespace, MetricName=name, StartTime=now - timedelta(minutes=10),
-        EndTime=now + timedelta(minutes=10), Period=60, Statistics=["Maximum"], Unit=unit,  # type: ignore[arg-type]
+        EndTime=now + timedelta(minutes=10), Period=60, Statistics=["Maximum"], Unit=unit,
         Dimensions=[{"Name": "Check", "Value": check}, {"Name": "Host", "Value": "web1"}])
     [point] = stats["Datapoints"]
     assert point["Unit"] == unit
@@ -140,6 +145,7 @@ def wrap(tmp_path: Path, name: str, namespace: str, endpoint: str, *command: str
 @pytest.mark.parametrize("how", sorted(DISK_ARGS))
 def test_real_check_disk_through_cronchecks_run_reaches_cloudwatch_in_bytes(tmp_path, moto_endpoint, how):
     own = run_plugin(CHECK_DISK, *DISK_ARGS[how])
+    assert own.value is not None
     done = wrap(tmp_path, f"disk-{how}", "Cron/Units", moto_endpoint, str(CHECK_DISK), *DISK_ARGS[how])
     assert done.code == 0 and done.stdout.startswith("DISK OK"), done.stdout + done.stderr
     base_value, base_unit = to_base(own.value, own.uom)
@@ -170,10 +176,10 @@ def test_old_style_units_through_cronchecks_run_reach_cloudwatch_scaled(tmp_path
 
 # Labels: anything printable but the characters the renderer must replace (| and line breaks end the
 # status line); spaces, '=' and quotes are allowed, since the renderer quotes them.
-_labels = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="|\x85"),
+_labels = st.text(st.characters(exclude_categories=["Cs", "Cc", "Zl", "Zp"], exclude_characters="|\x85"),
                   min_size=1, max_size=16)
 _units = st.one_of(st.sampled_from(["", *GUIDELINE_UNITS, *BINARY_UNITS, "req/s", "MiB/s", "kB"]),
-                   st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=6).filter(is_valid_unit))
+                   st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=6).filter(is_valid_unit))
 _numbers = st.floats(allow_nan=False, allow_infinity=False)
 _bounds = st.one_of(st.none(), _numbers)
 

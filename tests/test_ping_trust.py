@@ -152,8 +152,9 @@ def test_the_body_respects_the_servers_limit_and_says_what_was_cut(tmp_path):
     assert len(body) <= 1000
     first, marker, *rest = body.decode().splitlines(keepends=True)
     assert first == "JOB says hello\n"  # the status line stays
-    cut = int(re.fullmatch(r"\[\.\.\. (\d+) bytes of output cut to fit the ping server's limit \.\.\.\]\n",
-                           marker)[1])
+    said = re.fullmatch(r"\[\.\.\. (\d+) bytes of output cut to fit the ping server's limit \.\.\.\]\n", marker)
+    assert said, marker
+    cut = int(said[1])
     assert rest and all(re.fullmatch(r"log line \d{6} of the job's output\n", line) for line in rest)  # whole lines
     assert "".join(rest) == output[-len("".join(rest)):] and rest[-1] == "log line 000498 of the job's output\n"
     assert cut == len(output) - len(first) - len("".join(rest))

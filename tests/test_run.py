@@ -339,7 +339,9 @@ def test_sigkill_at_random_points_keeps_the_store_consistent_and_loses_no_alert(
     from cronchecks.alerting.policy import Policy, decide
     from cronchecks.core.result import Status
 
-    owed, state_so_far, history = [], None, []
+    owed: list[str] = []
+    history: list[Status] = []
+    state_so_far = None
     for at, status in db.execute("select at, status from results where check_name = 'k' order by id"):
         history.append(Status(status))
         decision = decide(state_so_far, Status(status), at, history[-20:], Policy())

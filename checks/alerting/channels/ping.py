@@ -200,9 +200,9 @@ def fit_body(head: str, tail: str, cut: int, limit: int) -> tuple[str, str, int]
         return head, tail, cut
     piece = tail_bytes(tail, room)
     if not data[: len(data) - len(piece)].endswith(b"\n"):
-        newline = piece.find(b"\n")
-        if 0 <= newline < len(piece) - 1:
-            piece = piece[newline + 1:]
+        line_end = piece.find(b"\n")
+        if 0 <= line_end < len(piece) - 1:
+            piece = piece[line_end + 1:]
     return head, piece.decode("utf-8", "replace"), cut + len(data) - len(piece)
 
 
