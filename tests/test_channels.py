@@ -24,7 +24,7 @@ from cronchecks.alerting.channels.webhook import WebhookChannel
 from cronchecks.alerting.channels.webhook_formats import pagerduty_dedup_key, rejected_in_body, render
 from cronchecks.alerting.messages import cut_middle, fit, utf16_length
 from cronchecks.core.errors import UsageError
-from tests.alerting_fixtures import UDPReceiver, alert, receiver, run_event  # noqa: F401
+from tests.alerting_fixtures import UDPReceiver, alert, run_event
 from tests.conftest import Reply
 
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"
@@ -81,7 +81,7 @@ def test_tail_bytes_is_a_whole_character_suffix_within_the_limit(text, limit):
 def test_a_dogstatsd_message_cannot_break_the_datagram(summary):
     datagram = service_check_datagram(run_event(summary=summary, check="a|b\nc", host="h|1\n")).decode()
     assert "\n" not in datagram and "\r" not in datagram
-    head, sep, message = datagram.partition("|m:")
+    head, _sep, message = datagram.partition("|m:")
     assert head.count("|") == 5  # _sc|name|status|d:|h:|#tags
     assert "|" not in message and "m:" not in message.replace("m\\:", "")
 
@@ -95,7 +95,7 @@ def test_slack_blocks_with_a_text_fallback(receiver):
     WebhookChannel(url, "slack").send(event, timeout=5)
     body = posted(receiver)
     assert body["text"] == "CRITICAL: backup on web1: disk &lt;full&gt; &amp; @channel"
-    header, summary, facts, label, output, context = body["blocks"]
+    header, summary, facts, _label, output, context = body["blocks"]
     assert header["type"] == "header" and header["text"]["text"] == ":red_circle: CRITICAL: backup on web1"
     assert summary["text"] == {"type": "mrkdwn", "text": "disk &lt;full&gt; &amp; @channel"}
     assert {"type": "mrkdwn", "text": "*Host*\nweb1"} in facts["fields"]
@@ -112,7 +112,7 @@ def test_teams_adaptive_card_in_the_message_envelope(receiver):
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
-    title, summary, facts, label, output = card["body"]
+    title, _summary, facts, label, output = card["body"]
     assert title["text"] == "RECOVERY: backup on web1 is OK after 1h 05m" and title["color"] == "good"
     assert {"title": "Lasted", "value": "1h 05m"} in facts["facts"]
     assert label["text"] == "Output when it failed" and output["fontType"] == "Monospace"
@@ -417,7 +417,8 @@ def test_build_channels_from_options(tmp_path):
     channels = build_channels(options, {"AWS_REGION": "eu-west-1"}, "web1")
     assert [channel.kind for channel in channels] == ["mail", "webhook-slack", "webhook-json", "webhook-pagerduty",
                                                       "cloudwatch", "dogstatsd"]
-    assert channels[3].routing_key == ROUTING_KEY
+    pagerduty = channels[3]
+    assert isinstance(pagerduty, WebhookChannel) and pagerduty.routing_key == ROUTING_KEY
     assert len({channel.fingerprint for channel in channels}) == len(channels)
 
 
@@ -449,7 +450,7 @@ def test_no_secret_in_shown_errors_fingerprints_or_events(receiver, closed_port,
     said.append(str(caught.value))
     assert json.dumps(events) == before  # channels leave the outbox-able event as it was
     for secret in secrets:
-        assert not any(secret in text for text in said + [before]), secret
+        assert not any(secret in text for text in [*said, before]), secret
     assert all("://127.0.0.1:" in channel.shown and channel.shown.endswith("/***")
                for channel in channels if channel.kind.startswith("webhook"))
     assert fingerprint("mail", "ops@example.com") == channels[0].fingerprint

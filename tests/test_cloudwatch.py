@@ -64,14 +64,19 @@ def test_a_run_becomes_status_healthy_and_perfdata_metrics(moto_endpoint):
     assert stats["Datapoints"][0]["Unit"] == "Seconds"
 
 
-def test_units_are_mapped():
+def test_units_are_sent_in_base_units():
+    # Every unit the guidelines name and the binary ones plugins write, scaled to seconds and bytes so that
+    # one series keeps one unit; what CloudWatch has no name for keeps its value, with Unit None.
     channel = CloudWatchChannel("Cron", {}, {"AWS_REGION": "eu-west-1"})
-    units = {"s": "Seconds", "ms": "Milliseconds", "us": "Microseconds", "B": "Bytes", "KB": "Kilobytes",
-             "MB": "Megabytes", "TB": "Terabytes", "%": "Percent", "c": "Count", "": "None", "furlongs": "None"}
+    units = {"s": (1, "Seconds"), "ms": (1e-3, "Seconds"), "us": (1e-6, "Seconds"), "B": (1, "Bytes"),
+             "KB": (1e3, "Bytes"), "MB": (1e6, "Bytes"), "GB": (1e9, "Bytes"), "TB": (1e12, "Bytes"),
+             "KiB": (1024, "Bytes"), "MiB": (2**20, "Bytes"), "GiB": (2**30, "Bytes"), "TiB": (2**40, "Bytes"),
+             "MiB/s": (2**20, "Bytes/Second"), "%": (1, "Percent"), "c": (1, "Count"), "": (1, "None"),
+             "req/s": (1, "Count/Second"), "furlongs": (1, "None")}
     perfdata = [{"label": f"m{n}", "value": 1, "uom": uom} for n, uom in enumerate(units)]
     data = channel.metric_data(run_event(perfdata=perfdata, code=0, status="OK"))
     assert [(d["MetricName"], d["Value"]) for d in data[:2]] == [("Status", 0.0), ("Healthy", 1.0)]
-    assert [d["Unit"] for d in data[2:]] == list(units.values())
+    assert [(d["Value"], d["Unit"]) for d in data[2:]] == list(units.values())
 
 
 def test_odd_perfdata_is_skipped_or_renamed():

@@ -46,4 +46,4 @@ def test_sixteen_suite_checks_creating_files_at_once_get_the_right_modes(tmp_pat
         for number in range(CHECKS):
             assert (manifests / f"{number}.sha256").stat().st_mode & 0o777 == 0o640  # 0666 less the umask 027
             assert (logs / f"{number}.state").stat().st_mode & 0o777 == 0o600  # private, whatever the umask
-    assert not [path for path in tmp_path.rglob("*.tmp")], "temporary files left behind"
+    assert not list(tmp_path.rglob("*.tmp")), "temporary files left behind"

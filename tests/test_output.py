@@ -34,9 +34,20 @@ def test_perfdata_numbers_never_use_an_exponent(value, shown):
         shown, shown + "s")
 
 
-def test_perfdata_unit_must_be_a_guideline_unit():
-    with pytest.raises(ValueError, match="perfdata unit 'seconds' is not one of"):
-        Perfdata("x", 1, "seconds")
+@pytest.mark.parametrize("unit", ["GB", "MiB", "KiB", "req/s", "seconds"])
+def test_any_unit_that_reads_back_is_kept_verbatim(unit):
+    assert format_perfdata(Perfdata("x", 3.2, unit)) == f"x=3.2{unit}"
+
+
+@pytest.mark.parametrize("unit, canonical", [("kB", "KB"), ("kiB", "KiB"), ("µs", "us")])
+def test_other_spellings_of_a_known_unit_take_its_usual_one(unit, canonical):
+    assert Perfdata("x", 1, unit).uom == canonical
+
+
+@pytest.mark.parametrize("unit", ["a b", "x;y", "e5", "5s", ".s", "it's", "a=b", "a|b"])
+def test_a_unit_that_would_not_read_back_is_refused(unit):
+    with pytest.raises(ValueError, match="cannot be written after a value"):
+        Perfdata("x", 1, unit)
 
 
 def test_pipe_and_newline_cannot_corrupt_the_status_line():

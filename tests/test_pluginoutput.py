@@ -26,7 +26,7 @@ def test_status_line_long_output_and_multiline_perfdata():
     ("'resp time'=0.5s;1;2", [("resp time", 0.5, "s")]),
     ("'it''s'=3c", [("it's", 3, "c")]),
     ("a=U b=1e3 c=-2.5%", [("a", None, ""), ("b", 1000, ""), ("c", -2.5, "%")]),
-    ("garbage a=1 =2 b==3 c=4furlongs", [("a", 1, ""), ("c", 4, "")]),
+    ("garbage a=1 =2 b==3 c=4furlongs", [("a", 1, ""), ("c", 4, "furlongs")]),  # an unknown unit is kept
     ("", []),
 ])
 def test_perfdata_that_is_odd_is_skipped_not_fatal(text, expected):

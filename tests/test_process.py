@@ -100,7 +100,11 @@ class Terminal(io.StringIO):
 def test_the_progress_bar_counts_bytes_advanced_from_several_threads(monkeypatch):
     monkeypatch.setattr(progress, "DELAY", 0.0)
     bar = progress.ScanProgress(Terminal(), 8 * 1000 * 4096, "hashing", enabled=True, no_color=True)
-    workers = [threading.Thread(target=lambda: [bar.advance(4096) for _ in range(1000)]) for _ in range(8)]
+    def work() -> None:
+        for _ in range(1000):
+            bar.advance(4096)
+
+    workers = [threading.Thread(target=work) for _ in range(8)]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import tomllib
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from cronchecks.core.values import OptionValues
 from tests.conftest import ROOT, run_console_script
 
 # Arguments a check cannot do without, to build it with nothing else given.
-REQUIRED = {"http": {"url": "http://127.0.0.1:9/"}, "log": {"files": ["/x"]}}
+REQUIRED: dict[str, dict[str, Any]] = {"http": {"url": "http://127.0.0.1:9/"}, "log": {"files": ["/x"]}}
 
 
 def test_console_scripts_are_the_registry():
@@ -58,7 +59,7 @@ def test_the_readers_defaults_are_the_commands_defaults(name):
     """An option left out of a suite table means what the same option left off the command line means."""
     spec = CHECKS[name]
     command = spec.load_command()
-    declared = {}
+    declared: dict[str, Any] = {}
     from cronchecks.cli.standard import long_name
 
     for parameter in inspect.signature(command).parameters.values():
@@ -82,7 +83,9 @@ def test_every_option_of_a_command_is_read_by_its_reader(name):
             continue
         values = OptionValues({**REQUIRED.get(name, {}), key: None}, f"check-{name}")
         values._values[key] = parameter.default if parameter.default not in (None, inspect.Parameter.empty) else "1"
+        complaint = ""
         try:
             build_invocation(name, values)
         except Exception as error:  # a bad value is fine here; an unknown option is not
-            assert "not an option" not in str(error), f"--{key} is declared but no reader takes it"
+            complaint = str(error)
+        assert "not an option" not in complaint, f"--{key} is declared but no reader takes it"

@@ -92,7 +92,7 @@ def test_plugin_exit_codes_are_states(tmp_path, code, nagios_flag, recorded):
     done = wrap(tmp_path / "state", *args)
     assert done.code == code
     assert done.stdout == "THING STATE - value is 5 | value=5;3;4;0\n"
-    status, summary, perf = store(tmp_path / "state").execute("select status, summary, perfdata from results").fetchone()
+    status, perf = store(tmp_path / "state").execute("select status, perfdata from results").fetchone()
     assert status == recorded
     assert json.loads(perf) == [{"label": "value", "value": 5.0, "uom": ""}]
 
@@ -159,7 +159,9 @@ def test_problem_and_recovery_reach_the_webhook_once(tmp_path, receiver):
             print("FLAG CRITICAL - broken", open({str(flag)!r}).read()); sys.exit(2)
         print("FLAG OK - fine"); sys.exit(0)
     """)
-    run = lambda: wrap(tmp_path / "state", "--name", "flag", "--webhook", receiver.hook, "--", plugin)
+    def run():
+        return wrap(tmp_path / "state", "--name", "flag", "--webhook", receiver.hook, "--", plugin)
+
     assert run().code == 0
     flag.write_text("first")
     assert run().code == 2
@@ -305,7 +307,7 @@ def test_thirty_concurrent_runs_lose_nothing(tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(30)]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [i % 2 for i in range(30)]
-    for out, err in outputs:
+    for _out, err in outputs:
         assert "locked" not in err and "Traceback" not in err
     db = store(state)
     assert db.execute("select count(*) from results").fetchone()[0] == 30
@@ -337,7 +339,9 @@ def test_sigkill_at_random_points_keeps_the_store_consistent_and_loses_no_alert(
     from cronchecks.alerting.policy import Policy, decide
     from cronchecks.core.result import Status
 
-    owed, state_so_far, history = [], None, []
+    owed: list[str] = []
+    history: list[Status] = []
+    state_so_far = None
     for at, status in db.execute("select at, status from results where check_name = 'k' order by id"):
         history.append(Status(status))
         decision = decide(state_so_far, Status(status), at, history[-20:], Policy())
@@ -371,7 +375,7 @@ def test_lock_keeps_a_second_run_from_overlapping(tmp_path):
     # report shows the job OK all along (it was UNKNOWN at 0.90 % uptime before).
     db = store(state)
     assert [s for (s,) in db.execute("select status from results order by id")] == [0, 0]
-    assert [r for (r,) in db.execute("select reason from skipped")][0].startswith("still running since ")
+    assert next(r for (r,) in db.execute("select reason from skipped")).startswith("still running since ")
     assert db.execute("select status from checks where name = 'slow'").fetchone() == (0,)
 
 

@@ -148,9 +148,10 @@ class Wrapper:
                 except LockHeld as held:
                     # Not a result of the check: the run that holds the lock will give one.
                     # Counted as skipped, so a job stuck for many runs still shows.
-                    self.print_line(f"{self.label} UNKNOWN - {held}")
+                    reason = str(held)  # `held` is unbound after the except block; the lambda must not need it
+                    self.print_line(f"{self.label} UNKNOWN - {reason}")
                     if store is not None:
-                        self._safely(lambda: store.record_skipped(self.name, self.clock(), str(held)), "skipped run")
+                        self._safely(lambda: store.record_skipped(self.name, self.clock(), reason), "skipped run")
                     return int(Status.UNKNOWN)
                 except LockError as error:
                     self.say(f"{error}; the command runs without the lock")
@@ -224,12 +225,14 @@ class Wrapper:
             else:
                 summary = f"exit code {exit_code}" + (f": {first_line}" if first_line else "")
         output = finished.stdout + finished.stderr
-        tail = (f"{summary}\n" if finished.start_error or finished.timed_out else "") + output[-4000:]
+        said = f"{summary}\n" if finished.start_error or finished.timed_out else ""  # what we printed instead
+        tail = said + output[-4000:]
         decision = self._record(store, channels, status, exit_code, finished.duration, summary,
                                 parsed.perfdata, tail, started) if store is not None else None
         if status is not Status.OK and options.on_fail and store is not None and decision is not None:
             self._remediate(store, channels, decision, output)
-        self._ping(pinger, "finish", run_id, exit_code, tail)
+        # The whole output, not the record's 4000-character tail: the ping cuts it to the server's own limit.
+        self._ping(pinger, "finish", run_id, exit_code, said + output, store=store)
         return exit_code
 
     # --- recording and messages ------------------------------------------------------
@@ -304,32 +307,57 @@ class Wrapper:
 
     # --- lock, ping, delivery -----------------------------------------------------------
 
+    ping_channel: Any = None  # the finish ping's outbox channel, once a --ping URL is set
+    ping_spent = 0.0  # seconds of --notify-timeout the start ping used: the delivery at the end gets the rest
+
     def _pinger(self):
         if not self.options.ping:
             return None
-        from cronchecks.alerting.channels.ping import Pinger
+        from cronchecks.alerting.channels.ping import PingChannel, Pinger
 
-        return Pinger(self.options.ping, self.env)
+        pinger = Pinger(self.options.ping, self.env)
+        self.ping_channel = PingChannel(pinger)
+        return pinger
 
-    def _ping(self, pinger, step: str, run_id: str, exit_code: int = 0, output: str = "") -> None:
+    def _ping(self, pinger, step: str, run_id: str, exit_code: int = 0, output: str = "", store=None) -> None:
+        """The start ping, best-effort on a short deadline; the finish ping into the outbox (sent by _flush).
+
+        Without a store (it could not be opened) the finish ping is sent here, retried within the
+        notify timeout, and lost only if that fails.
+        """
         if pinger is None:
             return
         from cronchecks.alerting.channels.base import DeliveryError
+        from cronchecks.alerting.channels.ping import START_DEADLINE
 
+        notify_timeout = self.options.notify_timeout
+        started = time.monotonic()
         try:
             if step == "start":
-                pinger.start(run_id, timeout=min(self.options.notify_timeout, 10))
-            else:
-                pinger.finish(run_id, exit_code, output, timeout=min(self.options.notify_timeout, 10))
+                try:
+                    pinger.start(run_id, timeout=min(START_DEADLINE, notify_timeout / 3))
+                finally:
+                    self.ping_spent = time.monotonic() - started
+                return
+            event = pinger.finish_event(run_id, exit_code, output, check=self.name, at=self.clock())
+            if store is not None and self._safely(
+                    lambda: store.enqueue(self.ping_channel.fingerprint, event, now=self.clock()) or True,
+                    "finish ping"):
+                return  # _flush delivers it with the other messages, and keeps it if it fails
+            from cronchecks.alerting.channels.ping import retrying
+
+            retrying(lambda left: pinger.send_finish(event, left), max(notify_timeout - self.ping_spent, 0.1))
         except DeliveryError as error:
             self.say(f"ping {step} failed: {error}")
 
     def _flush(self, store, channels) -> None:
         from cronchecks.alerting.outbox import flush
 
+        if self.ping_channel is not None:
+            channels = [*channels, self.ping_channel]
         try:
-            flush(store, channels, budget=self.options.notify_timeout, expiry=self.options.outbox_expiry,
-                  say=self.say)
+            flush(store, channels, budget=max(self.options.notify_timeout - self.ping_spent, 0.1),
+                  expiry=self.options.outbox_expiry, say=self.say)
         except Exception as error:  # delivery trouble never changes the exit code
             self.say(f"delivery failed: {type(error).__name__}: {error}")
 

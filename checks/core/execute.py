@@ -29,7 +29,8 @@ def call_guarded(check: Callable[[Any, Runtime], Result], options: Any, runtime:
     DeadlinePassed goes through: only the caller knows the timeout state.
     """
     try:
-        result = check(options, runtime)
+        # object, not Result: a check is outside code to this function, and what it returns is checked below
+        result: object = check(options, runtime)
     except DeadlinePassed:
         raise
     except CheckError as error:

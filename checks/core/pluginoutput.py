@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from cronchecks.core.result import PERFDATA_UNITS, Perfdata
+from cronchecks.core.result import Perfdata
+from cronchecks.core.units import is_valid_unit
 
-# 'label'=value[UOM];warn;crit;min;max  (label quoted when it has spaces; '' is a quote)
-_DATUM = re.compile(r"""\s*('(?:[^']|'')+'|[^'=\s]+)=(-?[\d.]+(?:[eE][-+]?\d+)?|U)([a-zA-Z%]*)((?:;[^\s;]*){0,4})""")
+# 'label'=value[UOM];warn;crit;min;max  (label quoted when it has spaces; '' is a quote). The unit is
+# whatever follows the number up to ';' or a space: GB, MiB, req/s are kept, not dropped. A datum ends
+# at white space; fields past max (some plugins add a trailing ';') are ignored.
+_DATUM = re.compile(r"""\s*('(?:[^']|'')+'|[^'=\s]+)=(-?[\d.]+(?:[eE][-+]?\d+)?|U)([^;\s]*)((?:;[^\s;]*)*)(?=\s|$)""")
+
+_SPACE = re.compile(r"\s")
 
 
 class PluginOutput(NamedTuple):
@@ -41,10 +46,14 @@ def parse_plugin_output(text: str) -> PluginOutput:
 
 
 def _number(text: str) -> float | None:
+    import math
+
     try:
-        return float(text) if text else None
+        number = float(text) if text else None
     except ValueError:
         return None
+    # float() reads `inf` and `nan` too: neither is a bound a grapher can use, nor one we can print.
+    return number if number is not None and math.isfinite(number) else None
 
 
 def parse_perfdata(text: str) -> list[Perfdata]:
@@ -54,21 +63,24 @@ def parse_perfdata(text: str) -> list[Perfdata]:
     while position < len(text):
         match = _DATUM.match(text, position)
         if not match:
-            next_space = text.find(" ", position + 1)
-            if next_space == -1:
+            gap = _SPACE.search(text, position + 1)
+            if gap is None:
                 break
-            position = next_space
+            position = gap.start()
             continue
         position = match.end()
         label, raw, uom, rest = match.group(1), match.group(2), match.group(3), match.group(4)
         if label.startswith("'"):
             label = label[1:-1].replace("''", "'")
+        label = label.replace("|", "/")  # as the renderer writes it: a '|' in our own output would start perfdata
         try:
             value = None if raw == "U" else float(raw)
         except ValueError:
             continue
-        if uom not in PERFDATA_UNITS:
-            uom = ""
+        if not is_valid_unit(uom):
+            continue  # `=` or a quote in it: not perfdata we could write back as it came
+        if value is None:
+            uom = ""  # `U` is no quantity, and we write it without a unit
         fields = (rest[1:].split(";") if rest else []) + ["", "", "", ""]
         warning, critical = fields[0] or None, fields[1] or None
         data.append(Perfdata(label, value, uom, warning, critical, _number(fields[2]), _number(fields[3])))

@@ -7,6 +7,8 @@ import math
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from cronchecks.core.units import BINARY_UNITS, GUIDELINE_UNITS, canonical_unit, is_valid_unit
+
 
 class Status(enum.IntEnum):
     """Nagios plugin states; the int value is the exit code."""
@@ -38,7 +40,9 @@ def worst(statuses: Iterable[Status]) -> Status:
     return max(statuses, key=_SEVERITY.__getitem__, default=Status.OK)
 
 
-PERFDATA_UNITS = frozenset({"", "s", "ms", "us", "%", "B", "KB", "MB", "TB", "c"})
+# The units the guidelines name and the binary ones plugins write; any other valid unit is kept
+# verbatim too (core/units.py), since a unit dropped turns `3.2GB` into a bare 3.2.
+PERFDATA_UNITS = frozenset({"", *GUIDELINE_UNITS, *BINARY_UNITS})
 
 
 # NamedTuples rather than dataclasses: every check starts a process, and building a
@@ -54,14 +58,17 @@ class _PerfdataFields(NamedTuple):
 
 
 class Perfdata(_PerfdataFields):
-    """One performance datum, in base units (seconds, bytes) or a plain count."""
+    """One performance datum: this package's own in base units (seconds, bytes) or a plain count; another
+    plugin's in the unit it wrote (`GB`, `MiB`, `req/s`), which core/units.py scales where a sink wants base units."""
 
     __slots__ = ()
 
     def __new__(cls, label: str, value: float | None, uom: str = "", warning: Any = None, critical: Any = None,
                 minimum: float | None = None, maximum: float | None = None) -> Perfdata:
-        if uom not in PERFDATA_UNITS:
-            raise ValueError(f"perfdata unit {uom!r} is not one of {sorted(PERFDATA_UNITS)}")
+        uom = canonical_unit(uom)
+        if not is_valid_unit(uom):
+            raise ValueError(f"perfdata unit {uom!r} cannot be written after a value (no spaces, ';', '=', quotes "
+                             "or a leading digit)")
         if value is not None and not math.isfinite(value):
             value = None
         return super().__new__(cls, label, value, uom, warning, critical, minimum, maximum)

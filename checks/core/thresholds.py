@@ -190,11 +190,23 @@ def plain_number(value: float) -> str:
     text = repr(float(value))
     if "e" not in text:
         return text
-    # repr gives the shortest digits that round-trip; spell them out in fixed point.
+    # repr gives the shortest digits that round-trip; spell those digits out in fixed point by moving
+    # the point. (Formatting the float again with `.Nf` rounds its exact binary value instead, and at a
+    # tie such as 2**-24 gives digits that read back as the neighbouring float.)
     mantissa, exponent = text.split("e")
-    decimals = len(mantissa.partition(".")[2].rstrip("0")) - int(exponent)
-    fixed = f"{value:.{max(decimals, 0)}f}"
-    return fixed.rstrip("0").rstrip(".") if "." in fixed else fixed
+    sign = "-" if mantissa.startswith("-") else ""
+    whole, _, fraction = mantissa.lstrip("-").partition(".")
+    digits = whole + fraction
+    point = len(whole) + int(exponent)
+    if point <= 0:
+        fixed = "0." + "0" * -point + digits
+    elif point >= len(digits):
+        fixed = digits + "0" * (point - len(digits))
+    else:
+        fixed = digits[:point] + "." + digits[point:]
+    if "." in fixed:
+        fixed = fixed.rstrip("0").rstrip(".")
+    return sign + fixed
 
 
 def parse_range(text: str, unit: str = "number") -> Range:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-_UNITS = {"s": "seconds", "ms": "seconds", "us": "seconds", "B": "bytes", "KB": "bytes", "MB": "bytes",
-          "TB": "bytes", "%": "percent", "c": "total", "": ""}
-_SCALE = {"ms": 1e-3, "us": 1e-6, "KB": 1e3, "MB": 1e6, "TB": 1e12}
+from cronchecks.core.units import to_base
+
+# The `unit` label of a base unit (core/units.to_base), in Prometheus' words (seconds, bytes); a unit
+# cronchecks cannot scale is the label as the plugin wrote it (`req/s`), never dropped.
+_UNIT_LABELS = {"s": "seconds", "B": "bytes", "B/s": "bytes_per_second", "%": "percent", "c": "total", "": ""}
 
 
 def _escape(value: str) -> str:
@@ -34,8 +36,8 @@ def render(runs: Iterable) -> str:
         for datum in run.result.perfdata:
             if datum.value is None:
                 continue
-            unit = _UNITS.get(datum.uom, "")
-            value = datum.value * _SCALE.get(datum.uom, 1.0)
+            value, base = to_base(datum.value, datum.uom)
+            unit = _escape(_UNIT_LABELS.get(base, base))
             perf.setdefault((check, _escape(datum.label), unit), _number(value))
     lines = [
         "# HELP cronchecks_check_status State of the check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",

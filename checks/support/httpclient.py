@@ -17,6 +17,7 @@ through `HttpClient`, so that a rule set here holds everywhere:
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -285,10 +286,8 @@ def _redirected(code: int, method: str, data: bytes | None, json: Any,
 
 def _discard(response: Any) -> None:
     """Read a little of a 3xx's body so its connection can be reused, then let it go."""
-    try:
+    with contextlib.suppress(Exception):  # a broken connection is simply not reused
         response.raw.read(_REDIRECT_BODY, decode_content=False)
-    except Exception:
-        pass
     response.close()
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 
 class LockHeld(Exception):
@@ -32,7 +34,7 @@ class RunLock:
         self.folder = folder
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:200]
         self.path = folder / f"{safe}.lock"
-        self.handle = None
+        self.handle: BinaryIO | None = None
 
     def acquire(self) -> None:
         try:
@@ -82,7 +84,7 @@ def _read_owner(text: str) -> tuple[float | None, int | None]:
         return None, None
 
 
-if os.name == "nt":
+if sys.platform == "win32":  # the same test as os.name == "nt", in the form mypy reads as a platform check
     import msvcrt
 
     def _lock(handle) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -199,10 +200,8 @@ def end_process_tree(child: subprocess.Popen, grace: float = 2.0) -> None:
         _kill_all(alive)
     except Exception:
         child.kill()
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         child.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def _descendants(pid: int) -> list:
@@ -216,7 +215,5 @@ def _descendants(pid: int) -> list:
 
 def _kill_all(processes: list) -> None:
     for process in processes:
-        try:
+        with contextlib.suppress(Exception):  # gone already, or not ours to end
             process.kill()  # psutil checks the PID still names the same process before signalling
-        except Exception:
-            pass

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:  # rich is imported only once a bar is drawn (start-up cost)
+    from rich.progress import Progress, TaskID
 
 DELAY = 1.0
 
@@ -23,8 +26,8 @@ class ScanProgress:
         self.base = 0
         self.done = 0
         self.lock = threading.Lock()
-        self.bar = None
-        self.task = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
     def next_file(self, label: str, total: int) -> None:
         self.label = label
@@ -47,7 +50,8 @@ class ScanProgress:
                                 console=console, transient=True)
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=max(self.total, 1))
-        self.bar.update(self.task, completed=done)
+        if self.task is not None:
+            self.bar.update(self.task, completed=done)
 
     def advance(self, count: int) -> None:
         """Add `count` bytes done; safe from several threads at once (files hashed in parallel)."""

@@ -64,6 +64,22 @@ def http_delivery(label: str, env: Mapping[str, str], method: str, url: str, *, 
         raise DeliveryError(f"{label}: {error}", retryable=False) from None
 
 
+def retry_after(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (a number, or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from datetime import UTC, datetime
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
 def fingerprint(kind: str, address: str) -> str:
     """A stable, secret-free name for a channel: the outbox files entries under it."""
     import hashlib

@@ -29,9 +29,12 @@ MAX_DIMENSIONS = 30
 MAX_NAME, MAX_DIMENSION_VALUE = 255, 1024
 MAX_VALUE = 2.0 ** 360
 
+# Base units (core/units.to_base) as CloudWatch's Unit enum: every value is sent in seconds or bytes,
+# so a plugin that writes MB one day and GiB the next still feeds one series in one unit. A unit
+# CloudWatch has no name for is "None" (the metric keeps its value, scaled as far as it is known),
+# except a rate of things (`req/s`), which is Count/Second.
 UNITS: dict[str, StandardUnitType] = {
-    "s": "Seconds", "ms": "Milliseconds", "us": "Microseconds", "B": "Bytes", "KB": "Kilobytes", "MB": "Megabytes",
-    "GB": "Gigabytes", "TB": "Terabytes", "%": "Percent", "c": "Count", "": "None",
+    "s": "Seconds", "B": "Bytes", "B/s": "Bytes/Second", "%": "Percent", "c": "Count", "": "None",
 }
 OWN_METRICS = ("Status", "Healthy")
 
@@ -124,6 +127,10 @@ class CloudWatchChannel(Channel):
         seen = set(OWN_METRICS)
         for perf in event.get("perfdata") or ():
             value = _metric_value(perf.get("value"))
+            unit: StandardUnitType = "None"
+            if value is not None:
+                scaled, unit = metric_unit(value, str(perf.get("uom") or ""))
+                value = _metric_value(scaled)
             label = str(perf.get("label") or "").strip()
             if value is None or not label:
                 continue  # 'U' (unknown) or out of CloudWatch's range: nothing to plot
@@ -131,7 +138,7 @@ class CloudWatchChannel(Channel):
             if name in seen:
                 continue  # the same label twice in one output: CloudWatch would take both as one series
             seen.add(name)
-            data.append(datum(name, value, UNITS.get(str(perf.get("uom") or ""), "None")))
+            data.append(datum(name, value, unit))
         return data
 
     def batches(self, data: list[MetricDatumTypeDef]) -> list[list[MetricDatumTypeDef]]:
@@ -234,6 +241,16 @@ def _encoded_size(entry: Mapping[str, Any], index: int) -> int:
         else:
             size += len(f"&{prefix}{key}=") + len(quote(str(value), safe=""))
     return size
+
+
+def metric_unit(value: float, uom: str) -> tuple[float, StandardUnitType]:
+    """A perfdata value and unit as CloudWatch takes them: scaled to base units, with its Unit name."""
+    from cronchecks.core.units import to_base
+
+    scaled, base = to_base(value, uom)
+    if base in UNITS:
+        return scaled, UNITS[base]
+    return scaled, "Count/Second" if base.endswith("/s") else "None"
 
 
 def _metric_value(value: Any) -> float | None:

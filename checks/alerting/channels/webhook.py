@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC
 from typing import Any
 
-from cronchecks.alerting.channels.base import ALERT, Channel, DeliveryError, channel_cafile, http_delivery
+from cronchecks.alerting.channels.base import ALERT, Channel, DeliveryError, channel_cafile, http_delivery, retry_after
 from cronchecks.support.secrets import redact_url
 
 # Trusted instead of the system's CA store, for a receiver behind an internal CA.
@@ -74,19 +73,4 @@ class WebhookChannel(Channel):
             token = slack_error_token(response.text)
             reason = f" ({token})" if token else ""
         raise DeliveryError(f"{self.shown}: HTTP {response.status}{reason}", retryable=retryable,
-                            retry_after=_retry_after(response.headers.get("Retry-After")))
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from datetime import datetime
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-        except (TypeError, ValueError):
-            return None
+                            retry_after=retry_after(response.headers.get("Retry-After")))
