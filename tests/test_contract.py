@@ -190,3 +190,14 @@ def test_the_file_heartbeat_path_imports_nothing_heavy(tmp_path):
     loaded = set(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout.split())
     assert "cronchecks" in loaded and "checks" not in loaded
     assert not loaded & {"requests", "rich", "psutil", "sqlalchemy", "jsonpath", "pydantic", "urllib3", "decimal"}
+
+
+@pytest.mark.parametrize("command", CHECK_COMMANDS)
+@pytest.mark.parametrize("label", ["A\nHEARTBEAT CRITICAL - forged", "A\rB", "A\x1eB", "A\u2028B", "A\x1b[31mB"])
+def test_a_label_can_never_forge_a_second_status_line(command, label):
+    """Control characters in a label are replaced: the first line is always one line, bad usage or not."""
+    for args in (["--label", label, "-w", "garbage"], ["--label", label, "--no-such-option"]):
+        done = run_console_script(command, *args)
+        assert done.code == 3
+        assert len(done.stdout.split("\n")) == 2 and done.stdout.endswith("\n"), repr(done.stdout)
+        assert "\x1b" not in done.stdout and " UNKNOWN - " in done.stdout

@@ -89,16 +89,7 @@ class KnownDefect(NamedTuple):
     reproducer: tuple[str, ...]  # argv after the program (`cronchecks` + verb, or check-NAME), templates
 
 
-KNOWN_DEFECTS: list[KnownDefect] = [
-    KnownDefect("*", "--label", r".*\n.*", "a --label with a newline splits the status line in two (labels with "
-                "newlines: being fixed); seen on the UNKNOWN of a bad option value",
-                ("@WS@/small.log", "-e", "x", "--label", "line1\nline2", "-w", "garbage")),
-    KnownDefect("suite", "file", r"@WS@/(zero|fifo)", "suite reads FILE.toml whole and blocking: /dev/zero never "
-                "ends (and grows memory), a FIFO blocks, past any limit (suite files, memory bounds: being fixed)",
-                ("--check", "@WS@/zero")),
-    KnownDefect("suite", "file", r"@WS@/binary\.bin", "a suite file that is not UTF-8 is `internal error: "
-                "UnicodeDecodeError` (suite files: being fixed)", ("--check", "@WS@/binary.bin")),
-]
+KNOWN_DEFECTS: list[KnownDefect] = []
 
 
 class KnownSuiteDefect(NamedTuple):

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cronchecks.core.errors import UsageError
@@ -130,6 +130,9 @@ LINES = st.text(alphabet="abcxyzERO \t\n-:.%0159AÉé_]*", max_size=40)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pattern=st.sampled_from(ORDINARY), text=LINES, multiline=st.booleans(), ignore_case=st.booleans())
 def test_decisions_equal_python_re_for_text(pattern, text, multiline, ignore_case):
+    # The one known difference, documented in the README: RE2's word boundary is ASCII's, so
+    # next to a non-ASCII letter (`Éb`) `\b` and `\B` decide otherwise than Python's.
+    assume(text.isascii() or not ("\\b" in pattern or "\\B" in pattern))
     flags = (re.MULTILINE if multiline else 0) | (re.IGNORECASE if ignore_case else 0)
     expected = re.search(pattern, text, flags)
     got = compile_pattern("--expect-body", pattern, multiline=multiline, ignore_case=ignore_case).search(text)

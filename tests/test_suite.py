@@ -469,12 +469,21 @@ def test_a_binary_suite_file_is_not_utf8_with_its_line(tmp_path):
 
 def test_a_suite_file_that_never_ends_is_refused_after_a_mebibyte(tmp_path):
     line, took = _suite_file_mistake(tmp_path, "/dev/zero")
-    assert line == "CRONCHECKS UNKNOWN - /dev/zero: not a suite file: over 1 MiB"
+    assert line == "CRONCHECKS UNKNOWN - /dev/zero: not a suite file: is a device, not a file"
     assert took < 5
     big = tmp_path / "big.toml"
     big.write_text("# padding\n" * 110_000)  # valid TOML, over 1 MiB
     line, _ = _suite_file_mistake(tmp_path, str(big))
-    assert line.endswith("not a suite file: over 1 MiB")
+    assert line.endswith("not a suite file: is over 1.0 MiB"), line
+
+
+def test_a_named_pipe_with_no_writer_is_refused_at_once(tmp_path):
+    import os
+
+    fifo = tmp_path / "suite.toml"
+    os.mkfifo(fifo)
+    line, took = _suite_file_mistake(tmp_path, str(fifo))
+    assert line.endswith("not a suite file: is a named pipe, not a file") and took < 5
 
 
 def test_deeply_nested_arrays_are_a_named_mistake(tmp_path):
@@ -495,7 +504,7 @@ def test_a_name_of_100000_characters_is_refused_without_echoing_it(tmp_path):
 def test_a_value_file_that_never_ends_is_bounded(tmp_path):
     path = write(tmp_path, "[[check]]\nname = 'a'\ntype = 'command'\nargv = ['true']\nlabel-file = '/dev/zero'\n")
     line, took = _suite_file_mistake(tmp_path, str(path))
-    assert line == (f"CRONCHECKS UNKNOWN - {path}:5: check #1, key 'label-file': /dev/zero is over 65536 bytes: "
+    assert line == (f"CRONCHECKS UNKNOWN - {path}:5: check #1, key 'label-file': /dev/zero is a device, not a file: "
                     "not a value file")
     assert took < 5
 

@@ -98,7 +98,7 @@ _MISTAKES = [
     ("--webhook-env", "NO_SUCH_HOOK", "invalid --webhook-env: environment variable NO_SUCH_HOOK is not set"),
     ("--webhook-file", "/nonexistent/hook.url",
      "invalid --webhook-file: cannot read /nonexistent/hook.url: No such file or directory"),
-    ("--webhook-file", "/dev/zero", "invalid --webhook-file: /dev/zero is over 65536 bytes: not a value file"),
+    ("--webhook-file", "/dev/zero", "invalid --webhook-file: /dev/zero is a device, not a file: not a value file"),
     ("--ping-env", "NO_SUCH_PING", "invalid --ping-env: environment variable NO_SUCH_PING is not set"),
     ("--ping-file", "/nonexistent/ping.url",
      "invalid --ping-file: cannot read /nonexistent/ping.url: No such file or directory"),

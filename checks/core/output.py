@@ -42,18 +42,25 @@ def format_perfdata(datum: Perfdata) -> str:
     return f"{_quote_label(datum.label)}={';'.join(fields)}"
 
 
+# Control characters that are not white space (NUL, ESC and the like): shown as '?', so no
+# data a check reports (a log line, a body) can move the cursor or restyle a terminal.
+_CONTROLS = {code: "?" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if not chr(code).isspace()}
+
+
 def _one_line(text: str) -> str:
-    # A '|' would start perfdata early and a newline would end the status line.
-    return " ".join(text.replace("|", "/").split())
+    # A '|' would start perfdata early, and any line break (\n, \r, \x1e, \u2028: what
+    # str.split takes as white space) would end the status line: a label or a summary
+    # can never forge a second status line.
+    return " ".join(text.translate(_CONTROLS).replace("|", "/").split())
 
 
 def nagios_lines(label: str, result: Result) -> str:
     """The plugin output: `LABEL STATUS - summary | perfdata`, then detail lines."""
-    line = f"{label} {result.status.name} - {_one_line(result.summary)}"
+    line = f"{_one_line(label) or 'CHECK'} {result.status.name} - {_one_line(result.summary)}"
     if result.perfdata:
         line += " | " + " ".join(format_perfdata(p) for p in result.perfdata)
     lines = [line]
-    lines.extend(detail.replace("|", "/") for detail in result.details)
+    lines.extend(detail.translate(_CONTROLS).replace("|", "/") for detail in result.details)
     return "\n".join(lines)
 
 

@@ -49,13 +49,14 @@ def option_value(flag: str, text: str | None, parse: Callable[[str], Value] = pa
 
 def read_value_file(path: str, limit: int = VALUE_FILE_LIMIT) -> str:
     """A short value kept in a file (a URL with a token, a password): its text without the final newline."""
+    from cronchecks.core.files import FileRefused, read_bounded
+
     try:
-        with Path(path).expanduser().open("rb") as handle:
-            data = handle.read(limit + 1)
+        data = read_bounded(path, limit)
+    except FileRefused as error:
+        raise ValueError(f"{error}: not a value file") from None
     except OSError as error:
         raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
-    if len(data) > limit:
-        raise ValueError(f"{path} is over {limit} bytes: not a value file")
     try:
         return data.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:

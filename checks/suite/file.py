@@ -87,13 +87,14 @@ def expand(value: Any, env: Mapping[str, str]) -> Any:
 
 def _read_text(path: Path) -> str:
     """The file's text, read whole only when it is a sane size and UTF-8 (not /dev/zero, a binary, a log)."""
+    from cronchecks.core.files import FileRefused, read_bounded
+
     try:
-        with path.open("rb") as handle:
-            data = handle.read(SUITE_FILE_LIMIT + 1)
+        data = read_bounded(path, SUITE_FILE_LIMIT)
+    except FileRefused as error:
+        raise SuiteError(f"{path}: not a suite file: {str(error).removeprefix(str(path) + ' ')}") from None
     except OSError as error:
         raise SuiteError(f"cannot read suite file {path}: {error.strerror or error}") from None
-    if len(data) > SUITE_FILE_LIMIT:
-        raise SuiteError(f"{path}: not a suite file: over {SUITE_FILE_LIMIT // (1024 * 1024)} MiB")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
