@@ -201,3 +201,10 @@ def test_a_label_can_never_forge_a_second_status_line(command, label):
         assert done.code == 3
         assert len(done.stdout.split("\n")) == 2 and done.stdout.endswith("\n"), repr(done.stdout)
         assert "\x1b" not in done.stdout and " UNKNOWN - " in done.stdout
+
+
+def test_a_timeout_beyond_what_the_platform_can_wait_is_as_long_as_it_takes(tmp_path):
+    beat = tmp_path / "b"
+    beat.write_text("")
+    done = run_console_script("check-heartbeat", "--file", str(beat), "-c", "1d", "-t", "999999999d")
+    assert done.code == 0 and done.first_line.startswith("HEARTBEAT OK - "), done.stdout

@@ -23,7 +23,7 @@ class Outcome(NamedTuple):
     timed_out: bool = False
 
 
-def call_guarded(check: Callable[[Any, Runtime], Result], options: Any, runtime: Runtime) -> Result:
+def call_guarded(check: Callable[[Any, Runtime], object], options: Any, runtime: Runtime) -> Result:
     """Call a check; typed errors and any other exception become UNKNOWN results.
 
     DeadlinePassed goes through: only the caller knows the timeout state.
@@ -69,7 +69,9 @@ def execute(
 
     worker = threading.Thread(target=attempt, name="check", daemon=True)
     worker.start()
-    worker.join(timeout)
+    # A wait longer than the platform's longest (about 292 years on Linux) overflows: no
+    # check is meant to outlive that, so `-t 999999999d` means "as long as it takes".
+    worker.join(min(timeout, threading.TIMEOUT_MAX))
     duration = time.monotonic() - started
     if box and box[0] is not None:
         return Outcome(box[0], duration)
