@@ -60,7 +60,7 @@ def test_a_new_check_joins_the_tour_by_its_registry_entry_alone(monkeypatch):
     try:
         tour.base = "http://127.0.0.1:8080"
         ran: list[tuple[list[str], int | None]] = []
-        tour.run = lambda shown, expect=None, argv=None: ran.append((shown, expect))
+        monkeypatch.setattr(tour, "run", lambda shown, expect=None, argv=None: ran.append((shown, expect)))
         tour.checks(broken=False)
         healthy = [entry for entry in ran if entry[0][0] == "check-extra"]
         ran.clear()

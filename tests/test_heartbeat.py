@@ -341,7 +341,8 @@ def test_postgresql_heartbeat_with_timestamptz(postgresql_url):
         db.execute(sqlalchemy.text(
             "create table worker_instance (worker_type text, status text, last_heartbeat_at timestamptz)"))
         db.execute(sqlalchemy.text(
-            "insert into worker_instance values ('schedule_daemon', 'RUNNING', :t), ('schedule_daemon', 'RUNNING', :old)"),
+            "insert into worker_instance values ('schedule_daemon', 'RUNNING', :t), "
+            "('schedule_daemon', 'RUNNING', :old)"),
             {"t": NOW - timedelta(minutes=7), "old": NOW - timedelta(hours=3)})
     engine.dispose()
     query = ("select last_heartbeat_at from worker_instance where worker_type = 'schedule_daemon' "

@@ -1,4 +1,7 @@
-"""The demo service's process: `python -m cronchecks.cli.demo_service --folder DIR --port-file FILE`, started by the tour."""
+"""The demo service's process, started by the tour.
+
+`python -m cronchecks.cli.demo_service --folder DIR --port-file FILE`
+"""
 
 from __future__ import annotations
 

@@ -15,46 +15,58 @@ JUDGE = "Judging the age"
 def heartbeat(
     file: Annotated[str | None, typer.Option(
         "--file", "-f", metavar="PATH",
-        help="Heartbeat file: its modification time is the heartbeat. A glob ('/backups/*.tar.gz') means the newest match.",
+        help="Heartbeat file: its modification time is the heartbeat. A glob ('/backups/*.tar.gz') means the newest "
+        "match.",
         rich_help_panel=SOURCE)] = None,
     content: Annotated[bool, typer.Option(
         "--content", help="Read the timestamp inside the file (last line: ISO 8601 or epoch) instead of its mtime.",
         rich_help_panel=SOURCE)] = False,
     min_size: Annotated[str | None, typer.Option(
-        "--min-size", metavar="SIZE", help="The newest file must be at least this big (1, 10MB, 1GiB): catches empty or truncated backups.",
+        "--min-size", metavar="SIZE",
+        help="The newest file must be at least this big (1, 10MB, 1GiB): catches empty or truncated backups.",
         rich_help_panel=SOURCE)] = None,
     url: Annotated[str | None, typer.Option(
-        "--url", metavar="URL", help="HTTP(S) endpoint answering JSON that holds the timestamp.", rich_help_panel=SOURCE)] = None,
+        "--url", metavar="URL", help="HTTP(S) endpoint answering JSON that holds the timestamp.",
+        rich_help_panel=SOURCE)] = None,
     json_path: Annotated[str | None, typer.Option(
-        "--json-path", metavar="JSONPATH", help="RFC 9535 JSONPath of the timestamp in the body, e.g. '$.lastHeartbeatAt'.",
+        "--json-path", metavar="JSONPATH",
+        help="RFC 9535 JSONPath of the timestamp in the body, e.g. '$.lastHeartbeatAt'.",
         rich_help_panel=SOURCE)] = None,
     header: Annotated[list[str] | None, typer.Option(
-        "--header", metavar="'NAME: VALUE'", help="Extra request header for --url (repeatable).", rich_help_panel=SOURCE)] = None,
+        "--header", metavar="'NAME: VALUE'", help="Extra request header for --url (repeatable).",
+        rich_help_panel=SOURCE)] = None,
     cacert: Annotated[str | None, typer.Option(
         "--cacert", metavar="PATH", help="CA bundle to verify the --url server with.", rich_help_panel=SOURCE)] = None,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Do not verify the --url server's TLS certificate.", rich_help_panel=SOURCE)] = False,
     max_body: Annotated[str, typer.Option(
         "--max-body", metavar="SIZE", help="Read at most this much of the --url answer (default 10MiB); a longer "
-                                           "answer is a cut JSON: CRITICAL, saying so.", rich_help_panel=SOURCE)] = "10MiB",
+                                           "answer is a cut JSON: CRITICAL, saying so.",
+                                           rich_help_panel=SOURCE)] = "10MiB",
     db: Annotated[str | None, typer.Option(
-        "--db", metavar="URL", help="SQLAlchemy database URL (visible in ps: prefer --db-env or --db-file when it has a password).",
+        "--db", metavar="URL",
+        help="SQLAlchemy database URL (visible in ps: prefer --db-env or --db-file when it has a password).",
         rich_help_panel=SOURCE)] = None,
     db_env: Annotated[str | None, typer.Option(
-        "--db-env", metavar="VAR", help="Environment variable holding the database URL.", rich_help_panel=SOURCE)] = None,
+        "--db-env", metavar="VAR", help="Environment variable holding the database URL.",
+        rich_help_panel=SOURCE)] = None,
     db_file: Annotated[str | None, typer.Option(
         "--db-file", metavar="PATH", help="File holding the database URL.", rich_help_panel=SOURCE)] = None,
     query: Annotated[str | None, typer.Option(
-        "--query", metavar="SQL", help="Query whose first value is the newest heartbeat (timestamp, date, text or epoch).",
+        "--query", metavar="SQL",
+        help="Query whose first value is the newest heartbeat (timestamp, date, text or epoch).",
         rich_help_panel=SOURCE)] = None,
     schedule: Annotated[str | None, typer.Option(
-        "--schedule", metavar="CRON", help="Cron expression of the job: CRITICAL when no heartbeat came after the latest scheduled run once --grace has passed.",
+        "--schedule", metavar="CRON", help="Cron expression of the job: CRITICAL when no heartbeat came after the "
+        "latest scheduled run once --grace has passed.",
         rich_help_panel=JUDGE)] = None,
     grace: Annotated[str | None, typer.Option(
-        "--grace", metavar="DURATION", help="How long after a scheduled time the heartbeat may arrive (with --schedule; default 0).",
+        "--grace", metavar="DURATION",
+        help="How long after a scheduled time the heartbeat may arrive (with --schedule; default 0).",
         rich_help_panel=JUDGE)] = None,
     tz: Annotated[str | None, typer.Option(
-        "--tz", metavar="ZONE", help="Time zone for naive timestamps and the schedule (IANA name, UTC; default: local).",
+        "--tz", metavar="ZONE",
+        help="Time zone for naive timestamps and the schedule (IANA name, UTC; default: local).",
         rich_help_panel=JUDGE)] = None,
     max_skew: Annotated[str, typer.Option(
         "--max-skew", metavar="DURATION", help="A heartbeat further than this in the future is WARNING (clock skew).",

@@ -22,12 +22,14 @@ def http(
         "--method", metavar="METHOD", help="HTTP method (default GET; POST when --data/--data-file is given).",
         rich_help_panel=REQUEST)] = None,
     header: Annotated[list[str] | None, typer.Option(
-        "--header", metavar="'NAME: VALUE'", help="Extra request header (repeatable).", rich_help_panel=REQUEST)] = None,
+        "--header", metavar="'NAME: VALUE'", help="Extra request header (repeatable).",
+        rich_help_panel=REQUEST)] = None,
     data: Annotated[str | None, typer.Option(
         "--data", metavar="TEXT", help="Request body (set its type with --header 'Content-Type: ...').",
         rich_help_panel=REQUEST)] = None,
     data_file: Annotated[str | None, typer.Option(
-        "--data-file", metavar="PATH", help="Request body read from a file, sent as is.", rich_help_panel=REQUEST)] = None,
+        "--data-file", metavar="PATH", help="Request body read from a file, sent as is.",
+        rich_help_panel=REQUEST)] = None,
     follow: Annotated[bool, typer.Option(
         "--follow/--no-follow", help="Follow redirects (default) and judge the final answer, or judge the 3xx itself.",
         rich_help_panel=REQUEST)] = True,

@@ -14,7 +14,8 @@ AUDIT = "Data: an audit command"
 @check_command("integrity")
 def integrity(
     paths: Annotated[list[str] | None, typer.Argument(
-        metavar="[PATH]...", help="With --create: the files and folders (recursively) to list.", show_default=False)] = None,
+        metavar="[PATH]...", help="With --create: the files and folders (recursively) to list.",
+        show_default=False)] = None,
     manifest: Annotated[str | None, typer.Option(
         "--manifest", "-m", metavar="FILE",
         help="Manifest in GNU coreutils format ('HASH  path', 'HASH *path', escaped names, --tag lines): every "
@@ -46,7 +47,8 @@ def integrity(
                                     "has a password).",
         rich_help_panel=QUERY)] = None,
     db_env: Annotated[str | None, typer.Option(
-        "--db-env", metavar="VAR", help="Environment variable holding the database URL.", rich_help_panel=QUERY)] = None,
+        "--db-env", metavar="VAR", help="Environment variable holding the database URL.",
+        rich_help_panel=QUERY)] = None,
     db_file: Annotated[str | None, typer.Option(
         "--db-file", metavar="PATH", help="File holding the database URL.", rich_help_panel=QUERY)] = None,
     query: Annotated[str | None, typer.Option(

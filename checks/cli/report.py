@@ -1,4 +1,7 @@
-"""Command line of `cronchecks report`: options in; the report as a table or JSON out (checks.report.build does the rest)."""
+"""Command line of `cronchecks report`: options in; the report as a table or JSON out.
+
+checks.report.build does the rest.
+"""
 
 from __future__ import annotations
 
@@ -75,13 +78,15 @@ def report(
         "--since", metavar="DURATION", help="The window: this long before --until (e.g. 24h, 7d).",
         rich_help_panel=WHAT)] = "24h",
     until: Annotated[str | None, typer.Option(
-        "--until", metavar="TIME", help="End of the window: ISO 8601 (local time unless it has an offset) or epoch seconds; default now.",
+        "--until", metavar="TIME",
+        help="End of the window: ISO 8601 (local time unless it has an offset) or epoch seconds; default now.",
         rich_help_panel=WHAT)] = None,
     check: Annotated[list[str] | None, typer.Option(
         "--check", metavar="NAME", help="Only this check (repeatable; shell-style patterns such as 'web-*' too).",
         rich_help_panel=WHAT)] = None,
     perf: Annotated[str, typer.Option(
-        "--perf", metavar="LABEL", help="The perfdata value to give median and p95 of (time: check-http's response time).",
+        "--perf", metavar="LABEL",
+        help="The perfdata value to give median and p95 of (time: check-http's response time).",
         rich_help_panel=WHAT)] = "time",
     state_dir: Annotated[str | None, typer.Option(
         "--state-dir", metavar="DIR", envvar="CRONCHECKS_STATE_DIR",
@@ -103,10 +108,12 @@ def report(
         "--host", metavar="NAME", help="Host name in the title and the summary (default: this machine's name).",
         rich_help_panel=OUTPUT)] = None,
     mail: Annotated[list[str] | None, typer.Option(
-        "--mail", metavar="ADDR", help="Mail the report to this address (repeatable; SMTP settings from CRONCHECKS_SMTP_*).",
+        "--mail", metavar="ADDR",
+        help="Mail the report to this address (repeatable; SMTP settings from CRONCHECKS_SMTP_*).",
         rich_help_panel=SUMMARY)] = None,
     webhook: Annotated[list[str] | None, typer.Option(
-        "--webhook", metavar="URL", help="POST the report to this URL (repeatable; the format is detected from the URL).",
+        "--webhook", metavar="URL",
+        help="POST the report to this URL (repeatable; the format is detected from the URL).",
         rich_help_panel=SUMMARY)] = None,
     webhook_env: Annotated[list[str] | None, typer.Option(
         "--webhook-env", metavar="VAR", help="A --webhook URL from this environment variable (repeatable; keeps its "
@@ -118,10 +125,12 @@ def report(
         "--webhook-format", metavar="FORMAT", help="json, slack, teams or discord, for every --webhook.",
         rich_help_panel=SUMMARY)] = None,
     notify_timeout: Annotated[str, typer.Option(
-        "--notify-timeout", metavar="DURATION", help="Time for the deliveries, retries included; what is left waits in the outbox.",
+        "--notify-timeout", metavar="DURATION",
+        help="Time for the deliveries, retries included; what is left waits in the outbox.",
         rich_help_panel=SUMMARY)] = "10s",
     outbox_expiry: Annotated[str, typer.Option(
-        "--outbox-expiry", metavar="DURATION", help="Drop undelivered messages older than this (with a line on stderr).",
+        "--outbox-expiry", metavar="DURATION",
+        help="Drop undelivered messages older than this (with a line on stderr).",
         rich_help_panel=SUMMARY)] = "24h",
 ) -> int:
     """Uptime, failures, durations and incidents per check, from what cronchecks run recorded.

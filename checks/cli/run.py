@@ -17,22 +17,27 @@ def run(
     command: Annotated[list[str], typer.Argument(
         metavar="-- COMMAND [ARGS]...", help="The command to run, after `--`; run without a shell.")],
     name: Annotated[str | None, typer.Option(
-        "--name", metavar="NAME", help="The check's name in the store and in alerts (default: the program's name and a hash of the command line).",
+        "--name", metavar="NAME", help="The check's name in the store and in alerts (default: the program's name and a "
+        "hash of the command line).",
         rich_help_panel=RUNNING)] = None,
     timeout: Annotated[str, typer.Option(
-        "--timeout", "-t", metavar="DURATION", help="End the command (its whole process tree) after this long: CRITICAL.",
+        "--timeout", "-t", metavar="DURATION",
+        help="End the command (its whole process tree) after this long: CRITICAL.",
         rich_help_panel=RUNNING)] = "60s",
     nagios: Annotated[bool | None, typer.Option(
-        "--nagios/--no-nagios", help="Read exit codes 1-3 as WARNING/CRITICAL/UNKNOWN (default: yes for check_*/check-* commands); otherwise any non-zero exit is CRITICAL.",
+        "--nagios/--no-nagios", help="Read exit codes 1-3 as WARNING/CRITICAL/UNKNOWN (default: yes for "
+        "check_*/check-* commands); otherwise any non-zero exit is CRITICAL.",
         rich_help_panel=RUNNING)] = None,
     state_dir: Annotated[str | None, typer.Option(
         "--state-dir", metavar="DIR", envvar="CRONCHECKS_STATE_DIR",
         help="Where the SQLite store lives (env CRONCHECKS_STATE_DIR; default: the user state folder).",
         rich_help_panel=RUNNING)] = None,
     keep: Annotated[str, typer.Option(
-        "--keep", metavar="DURATION", help="Keep results and the remediation log this long.", rich_help_panel=RUNNING)] = "90d",
+        "--keep", metavar="DURATION", help="Keep results and the remediation log this long.",
+        rich_help_panel=RUNNING)] = "90d",
     lock: Annotated[bool, typer.Option(
-        "--lock", help="If a run of the same check is still going, exit at once (UNKNOWN, recorded) instead of overlapping.",
+        "--lock",
+        help="If a run of the same check is still going, exit at once (UNKNOWN, recorded) instead of overlapping.",
         rich_help_panel=RUNNING)] = False,
     verbose: Annotated[int, typer.Option(
         "--verbose", "-v", count=True, help="Say on stderr what was recorded and announced.",
@@ -44,14 +49,17 @@ def run(
         "--after", metavar="N", help="Alert once the check has been non-OK N runs in a row (a hard state).",
         rich_help_panel=POLICY)] = "1",
     remind: Annotated[str | None, typer.Option(
-        "--remind", metavar="DURATION", help="Remind this often while it stays bad (e.g. 1h).", rich_help_panel=POLICY)] = None,
+        "--remind", metavar="DURATION", help="Remind this often while it stays bad (e.g. 1h).",
+        rich_help_panel=POLICY)] = None,
     remind_every: Annotated[str | None, typer.Option(
         "--remind-every", metavar="N", help="Remind every N runs while it stays bad.", rich_help_panel=POLICY)] = None,
     notify_on: Annotated[str, typer.Option(
-        "--notify-on", metavar="KINDS", help="Which messages go out: problem,recovery,escalation,reminder,flapping,remediation (or all).",
+        "--notify-on", metavar="KINDS",
+        help="Which messages go out: problem,recovery,escalation,reminder,flapping,remediation (or all).",
         rich_help_panel=POLICY)] = "all",
     mail: Annotated[list[str] | None, typer.Option(
-        "--mail", metavar="ADDR", help="Mail alerts to this address (repeatable; SMTP settings from CRONCHECKS_SMTP_*).",
+        "--mail", metavar="ADDR",
+        help="Mail alerts to this address (repeatable; SMTP settings from CRONCHECKS_SMTP_*).",
         rich_help_panel=CHANNELS)] = None,
     webhook: Annotated[list[str] | None, typer.Option(
         "--webhook", metavar="URL", help="POST alerts to this URL (repeatable; the format is detected from the URL).",
@@ -66,15 +74,19 @@ def run(
         "--webhook-format", metavar="FORMAT", help="json, slack, teams, discord or pagerduty, for every --webhook.",
         rich_help_panel=CHANNELS)] = None,
     pagerduty: Annotated[bool, typer.Option(
-        "--pagerduty", help="Send to PagerDuty Events v2 (routing key from CRONCHECKS_PAGERDUTY_KEY or --pagerduty-key-file).",
+        "--pagerduty",
+        help="Send to PagerDuty Events v2 (routing key from CRONCHECKS_PAGERDUTY_KEY or --pagerduty-key-file).",
         rich_help_panel=CHANNELS)] = False,
     pagerduty_key_file: Annotated[str | None, typer.Option(
-        "--pagerduty-key-file", metavar="PATH", help="File holding the PagerDuty routing key.", rich_help_panel=CHANNELS)] = None,
+        "--pagerduty-key-file", metavar="PATH", help="File holding the PagerDuty routing key.",
+        rich_help_panel=CHANNELS)] = None,
     cloudwatch: Annotated[str | None, typer.Option(
-        "--cloudwatch", metavar="NAMESPACE", help="Put every run's Status, Healthy and perfdata as CloudWatch metrics (the aws extra).",
+        "--cloudwatch", metavar="NAMESPACE",
+        help="Put every run's Status, Healthy and perfdata as CloudWatch metrics (the aws extra).",
         rich_help_panel=CHANNELS)] = None,
     dimension: Annotated[list[str] | None, typer.Option(
-        "--dimension", metavar="K=V", help="Extra CloudWatch dimension (repeatable).", rich_help_panel=CHANNELS)] = None,
+        "--dimension", metavar="K=V", help="Extra CloudWatch dimension (repeatable).",
+        rich_help_panel=CHANNELS)] = None,
     dogstatsd: Annotated[str | None, typer.Option(
         "--dogstatsd", metavar="HOST:PORT", help="Send every run as a DogStatsD service check over UDP.",
         rich_help_panel=CHANNELS)] = None,
@@ -87,13 +99,16 @@ def run(
     ping_file: Annotated[str | None, typer.Option(
         "--ping-file", metavar="FILE", help="The --ping URL from this file.", rich_help_panel=CHANNELS)] = None,
     notify_timeout: Annotated[str, typer.Option(
-        "--notify-timeout", metavar="DURATION", help="Time for all deliveries of this run, retries included; what is left waits in the outbox.",
+        "--notify-timeout", metavar="DURATION",
+        help="Time for all deliveries of this run, retries included; what is left waits in the outbox.",
         rich_help_panel=CHANNELS)] = "10s",
     outbox_expiry: Annotated[str, typer.Option(
-        "--outbox-expiry", metavar="DURATION", help="Drop undelivered messages older than this (with a line on stderr).",
+        "--outbox-expiry", metavar="DURATION",
+        help="Drop undelivered messages older than this (with a line on stderr).",
         rich_help_panel=CHANNELS)] = "24h",
     on_fail: Annotated[str | None, typer.Option(
-        "--on-fail", metavar="COMMAND", help="Run this (no shell; split like a shell would) when the check fails, then re-run the check once.",
+        "--on-fail", metavar="COMMAND",
+        help="Run this (no shell; split like a shell would) when the check fails, then re-run the check once.",
         rich_help_panel=FIXING)] = None,
     on_fail_after: Annotated[int, typer.Option(
         "--on-fail-after", metavar="N", help="Only after N consecutive failures.", rich_help_panel=FIXING)] = 1,

@@ -33,10 +33,12 @@ def suite(
         "(credentials from CRONCHECKS_ICINGA2_USER/_PASSWORD/_PASSWORD_FILE, CA from CRONCHECKS_ICINGA2_CAFILE).",
         rich_help_panel=SCALE)] = None,
     nagios_cmd: Annotated[str | None, typer.Option(
-        "--nagios-cmd", metavar="FILE", help="Write PROCESS_SERVICE_CHECK_RESULT lines to Nagios' external command file.",
+        "--nagios-cmd", metavar="FILE",
+        help="Write PROCESS_SERVICE_CHECK_RESULT lines to Nagios' external command file.",
         rich_help_panel=SCALE)] = None,
     host: Annotated[str | None, typer.Option(
-        "--host", metavar="NAME", help="Host of the passive results and alerts (default: this machine's name, as `hostname` prints it).",
+        "--host", metavar="NAME",
+        help="Host of the passive results and alerts (default: this machine's name, as `hostname` prints it).",
         rich_help_panel=SCALE)] = None,
     ttl: Annotated[str, typer.Option(
         "--ttl", metavar="DURATION", help="How long Icinga 2 keeps a passive result fresh before it turns stale.",
@@ -45,11 +47,13 @@ def suite(
         "--state-dir", metavar="DIR", envvar="CRONCHECKS_STATE_DIR",
         help="The store shared with `cronchecks run` (env CRONCHECKS_STATE_DIR).", rich_help_panel=STORE)] = None,
     no_record: Annotated[bool, typer.Option(
-        "--no-record", help="Do not record results or send alerts: just run and print.", rich_help_panel=STORE)] = False,
+        "--no-record", help="Do not record results or send alerts: just run and print.",
+        rich_help_panel=STORE)] = False,
     keep: Annotated[str, typer.Option(
         "--keep", metavar="DURATION", help="Keep results this long.", rich_help_panel=STORE)] = "90d",
     notify_timeout: Annotated[str, typer.Option(
-        "--notify-timeout", metavar="DURATION", help="Time for all deliveries of this run.", rich_help_panel=STORE)] = "10s",
+        "--notify-timeout", metavar="DURATION", help="Time for all deliveries of this run.",
+        rich_help_panel=STORE)] = "10s",
     outbox_expiry: Annotated[str, typer.Option(
         "--outbox-expiry", metavar="DURATION", help="Drop undelivered messages older than this.",
         rich_help_panel=STORE)] = "24h",
@@ -69,8 +73,9 @@ def suite(
         raise UsageError(f"invalid --format {output_format!r} (nagios, table or json)")
     options = SuiteOptions(
         path=Path(file), validate_only=check, jobs=jobs, prometheus=prometheus,
-        icinga2=icinga2, nagios_cmd=nagios_cmd, host=host, ttl=option_value("--ttl", ttl, positive=True), state_dir=state_dir,
-        record=not no_record, keep=option_value("--keep", keep, positive=True), notify_timeout=option_value("--notify-timeout", notify_timeout, positive=True),
+        icinga2=icinga2, nagios_cmd=nagios_cmd, host=host, ttl=option_value("--ttl", ttl, positive=True),
+        state_dir=state_dir, record=not no_record, keep=option_value("--keep", keep, positive=True),
+        notify_timeout=option_value("--notify-timeout", notify_timeout, positive=True),
         outbox_expiry=option_value("--outbox-expiry", outbox_expiry, positive=True))
     outcome = run_suite_command(options, os.environ)
     code = show_outcome(outcome, output_format, check, sys.stdout, sys.stderr)

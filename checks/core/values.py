@@ -8,8 +8,7 @@ suite key means exactly what its option means, and a mistake names the option ei
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from cronchecks.core.errors import UsageError
 from cronchecks.core.thresholds import ParseError, parse_duration
@@ -30,11 +29,25 @@ class OptionError(UsageError):
         self.reason = message  # the words without the option's name, for a suite file's "key 'x': ..."
 
 
-def option_value(flag: str, text: str | None, parse: Callable[[str], Value] = parse_duration, *,  # type: ignore[assignment]
-                 positive: bool = False) -> Value | None:
+@overload
+def option_value(flag: str, text: str, *, positive: bool = False) -> float: ...
+@overload
+def option_value(flag: str, text: str, parse: Callable[[str], Value], *, positive: bool = False) -> Value: ...
+@overload
+def option_value(flag: str, text: None, parse: Callable[[str], Value] = ..., *, positive: bool = False) -> None: ...
+@overload
+def option_value(flag: str, text: str | None, *, positive: bool = False) -> float | None: ...
+@overload
+def option_value(flag: str, text: str | None, parse: Callable[[str], Value], *,
+                 positive: bool = False) -> Value | None: ...
+
+
+def option_value(flag: str, text: str | None, parse: Callable[[str], Any] = parse_duration, *,
+                 positive: bool = False) -> Any:
     """`text` read by `parse` (a duration unless said otherwise); None stays None.
 
-    `positive` refuses zero and below, as time limits and windows must be.
+    `positive` refuses zero and below, as time limits and windows must be. The overloads say
+    what a caller gets: a value for a text (a float for a duration), None only for None.
     """
     if text is None:
         return None
@@ -42,7 +55,7 @@ def option_value(flag: str, text: str | None, parse: Callable[[str], Value] = pa
         value = parse(text)
     except (ParseError, OverflowError) as error:
         raise UsageError(f"invalid {flag}: {error}") from None
-    if positive and value <= 0:  # type: ignore[operator]
+    if positive and value <= 0:
         raise UsageError(f"invalid {flag}: {text!r} (it must be above zero)")
     return value
 

@@ -28,7 +28,7 @@ class DemoService:
         self.last_beat = time.time()
 
     def write_log(self, level: str, message: str) -> None:
-        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+        stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]  # local time, as an app logs it
         with self.lock, self.log.open("a", encoding="utf-8") as stream:
             stream.write(f"{stamp} {level}: {message}\n")
 

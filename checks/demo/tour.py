@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -35,10 +36,8 @@ class AlertReceiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                try:
+                with contextlib.suppress(ValueError):  # not JSON: not an alert to show
                     outer.received.append(json.loads(body))
-                except ValueError:
-                    pass
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -181,7 +180,7 @@ class Tour:
                    *self.program("check-http"), f"{self.base}/health", "--expect-json", '$.status == "healthy"']
         shown = ["cronchecks", "run", "--name", "web-health", "--webhook", self.receiver.url, "--",
                  "check-http", f"{self.base}/health", "--expect-json", '$.status == "healthy"']
-        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=0)
+        self.run(shown, argv=[*self.program("cronchecks"), "run", *wrapped], expect=0)
 
         self.step(4, "Breaking it: /health answers 503, the worker's heartbeat stops, the log fills with errors, "
                      "a watched file changes")
@@ -190,15 +189,15 @@ class Tour:
         self.checks(broken=True)
 
         self.step(5, "cronchecks run records the problem and sends the alert (once)")
-        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=2)
+        self.run(shown, argv=[*self.program("cronchecks"), "run", *wrapped], expect=2)
         self.show_alerts()
-        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=2)
+        self.run(shown, argv=[*self.program("cronchecks"), "run", *wrapped], expect=2)
         self.say("  (still critical: already announced, so no second alert)")
         self.show_alerts()
 
         self.step(6, "Fixing it: the next run records the recovery and announces it with the downtime")
         self.control("fix")
-        self.run(shown, argv=self.program("cronchecks") + ["run", *wrapped], expect=0)
+        self.run(shown, argv=[*self.program("cronchecks"), "run", *wrapped], expect=0)
         self.show_alerts()
 
         self.step(7, "The report from the store: status, uptime, failures, durations, incidents")

@@ -172,7 +172,7 @@ def _from_url(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sigh
     except JsonPathError as error:
         raise UsageError(f"invalid --json-path: {error}") from None
     shown = redact_url(options.url or "")
-    from cronchecks.support.httpclient import HttpClient, HttpFailure, parse_header
+    from cronchecks.support.httpclient import DEFAULT_MAX_BODY, HttpClient, HttpFailure, parse_header
 
     headers = {"Accept": "application/json"}
     headers.update(parse_header(header) for header in options.headers)
@@ -183,8 +183,8 @@ def _from_url(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sigh
     # The house rules (CAs and proxies from the environment handed in, never ~/.netrc, one
     # User-Agent, a bounded body), the same as check-http's.
     try:
-        limit = {} if options.max_body is None else {"max_body": int(options.max_body)}
-        with HttpClient(runtime.env, verify=not options.insecure, cafile=options.cacert, **limit) as client:
+        max_body = DEFAULT_MAX_BODY if options.max_body is None else int(options.max_body)
+        with HttpClient(runtime.env, verify=not options.insecure, cafile=options.cacert, max_body=max_body) as client:
             answer = client.request("GET", options.url or "", headers=headers, timeout=runtime.remaining())
     except UsageError as error:
         raise UsageError(f"invalid --url {shown}: {error}") from None
@@ -277,7 +277,8 @@ def _judge(options: HeartbeatOptions, sighting: Sighting, now: datetime, due: da
         summary += f" ({status.name.lower()} {breached.describe(format_duration)})"
     details = [f"newest heartbeat: {when}"] if status is not Status.OK or due is not None else []
     if due is not None:
-        details.append(f"latest scheduled run due: {due.isoformat(timespec='minutes')} (+{format_duration(options.grace)} grace)")
+        details.append(f"latest scheduled run due: {due.isoformat(timespec='minutes')} "
+                       f"(+{format_duration(options.grace)} grace)")
         if sighting.moment < due:
             status = Status.CRITICAL
             summary = (

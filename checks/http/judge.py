@@ -98,7 +98,7 @@ def _snippet(text: str, limit: int = 60) -> str:
 
 
 def _body_problems(plan: Plan, exchange: Exchange) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     if plan.expect_body or plan.reject_body:
         text = _decoded(exchange)
         problems.extend(Problem(Status.CRITICAL, f"body does not match --expect-body {pattern.pattern!r}")

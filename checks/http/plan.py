@@ -118,9 +118,11 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
     for flag, path in (("--cacert", options.cacert), ("--cert", options.cert), ("--key", options.key)):
         if path and not Path(path).is_file():
             raise UsageError(f"{flag}: {path} is not a readable file")
-    if options.key and not options.cert:
-        raise UsageError("--key goes with --cert (the client certificate)")
-    client_cert = (options.cert, options.key) if options.key else options.cert
+    client_cert: str | tuple[str, str] | None = options.cert
+    if options.key:
+        if not options.cert:
+            raise UsageError("--key goes with --cert (the client certificate)")
+        client_cert = (options.cert, options.key)
     if options.cert:
         _load_client_certificate(options.cert, options.key)
 
@@ -136,7 +138,7 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
     if options.max_body < 1:
         raise UsageError("--max-body must be at least 1 byte")
 
-    cert_ranges = []
+    cert_ranges: list[Range | None] = []  # --cert-warning's, then --cert-critical's
     for flag, seconds in (("--cert-warning", options.cert_warning), ("--cert-critical", options.cert_critical)):
         if seconds is None:
             cert_ranges.append(None)

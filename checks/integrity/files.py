@@ -194,18 +194,19 @@ def create_manifest(options: IntegrityOptions, runtime: Runtime) -> Result:
     sizes = [size_of(path) for path in unique]
     hashed = run_hashing(runtime, options.jobs, [(path, digest) for path in unique], sizes,
                           f"hashing {len(unique)} files")
-    failures = [item for item in hashed if item.error is not None]
+    failures = [(item.path, item.error) for item in hashed if item.error is not None]
     if failures:
-        first = failures[0]
-        raise CheckError(f"cannot read {shown(first.path)}: {first.error.strerror or first.error}"
+        path, error = failures[0]
+        raise CheckError(f"cannot read {shown(path)}: {error.strerror or error}"
                          + (f" (and {len(failures) - 1} more)" if len(failures) > 1 else "")
                          + "; no manifest written")
     names = [_manifest_name(item.path, options.root) for item in hashed]
     try:
-        write_atomically(manifest, (format_line(item.digest or "", name) for item, name in zip(hashed, names, strict=True)))
+        write_atomically(manifest, (format_line(item.digest or "", name)
+                                    for item, name in zip(hashed, names, strict=True)))
         if options.track_perms:
-            write_atomically(perms_path(manifest),
-                          (format_perms_line(perms_of(item.path), name) for item, name in zip(hashed, names, strict=True)))
+            write_atomically(perms_path(manifest), (format_perms_line(perms_of(item.path), name)
+                                                    for item, name in zip(hashed, names, strict=True)))
     except OSError as error:
         raise CheckError(f"cannot write {manifest}: {error.strerror or error}") from None
     total = sum(item.size for item in hashed)

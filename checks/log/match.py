@@ -109,7 +109,13 @@ class CandidateFinder:
         """Every line in buf[:end] that may match, once each, in order."""
         if self.hyperscan is not None:
             return _dedup(_hyperscan_hits(self.hyperscan, buf, end), buf, end)
-        sources = [_find_all(folded if p.ignore_case else buf, p.literal, end) for p in self.literals]
+        sources: list[Iterator[int]] = []
+        for p in self.literals:
+            # self.literals are the patterns with a literal; a caseless one's is looked for in the folded
+            # copy, which the caller makes whenever needs_fold (a caseless literal) says so
+            haystack = folded if p.ignore_case else buf
+            assert p.literal is not None and haystack is not None, "a literal, and the folded copy needs_fold asks for"
+            sources.append(_find_all(haystack, p.literal, end))
         sources.extend(_find_all(folded if folded is not None else buf, literal, end) for literal in self.prefilters)
         sources.extend(_search_all(pattern.regex, buf, end) for pattern in self.scanned)
         if len(sources) == 1:
@@ -177,7 +183,11 @@ def _hyperscan_database(patterns: list[Pattern], required: bool):
         if pattern.ignore_case:
             flag |= hyperscan.HS_FLAG_CASELESS
         flags.append(flag)
-    expressions = [re.escape(p.literal) if p.literal is not None else p.regex.pattern for p in patterns]
+    expressions: list[bytes] = []
+    for p in patterns:
+        expression = re.escape(p.literal) if p.literal is not None else p.regex.pattern
+        assert isinstance(expression, bytes), "check-log's patterns are compiled as bytes (binary=True)"
+        expressions.append(expression)
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     try:
         database.compile(expressions=expressions, ids=list(range(len(patterns))), flags=flags)

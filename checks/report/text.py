@@ -119,7 +119,9 @@ def plain_table(reports: Sequence[CheckReport], window: Window, perf_label: str)
     """Columns padded with spaces; nothing but ASCII punctuation, so it survives mail and pipes."""
     rows = [headings(perf_label)] + [cells(report, window.end) for report in reports]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+    # every row has a cell per column (cells() and headings() follow COLUMNS)
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
 
 
 def plain_report(reports: Sequence[CheckReport], window: Window, perf_label: str, host: str) -> str:

@@ -49,7 +49,8 @@ class _Locator:
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
         self.check_starts = [i + 1 for i, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*check\s*\]\]", line)]
-        self.defaults = next((i + 1 for i, line in enumerate(self.lines) if re.match(r"\s*\[\s*defaults\s*\]", line)), 0)
+        self.defaults = next((i + 1 for i, line in enumerate(self.lines)
+                              if re.match(r"\s*\[\s*defaults\s*\]", line)), 0)
 
     def table(self, index: int | None) -> int:
         if index is None:
@@ -130,7 +131,8 @@ def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
     unknown_top = set(data) - {"defaults", "check"}
     if unknown_top:
         key = sorted(unknown_top)[0]
-        line = next((i + 1 for i, l in enumerate(where.lines) if re.match(rf"\s*\[?\[?\s*{re.escape(key)}\b", l)), 0)
+        line = next((i + 1 for i, text in enumerate(where.lines)
+                     if re.match(rf"\s*\[?\[?\s*{re.escape(key)}\b", text)), 0)
         raise SuiteError(f"{path}:{line}: unknown top-level key or table '{key}' (use [defaults] and [[check]])")
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
@@ -177,9 +179,9 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
     merged: dict[str, Any] = {}
     repeatable = {form for key in REPEATABLE_ALERT_KEYS for form in (key, f"{key}-env", f"{key}-file")}
     for source in (defaults, table):
-        for key, value in source.items():
+        for key, written in source.items():
             try:
-                value = expand(value, env)
+                value = expand(written, env)
             except KeyError as missing:
                 raise fail(None if source is defaults else index, key,
                            f"environment variable {missing.args[0]} is not set (write ${{{missing.args[0]}:-default}} "
@@ -224,8 +226,8 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
             for key in values.unread():
                 raise fail(where(key), key, "unknown key for a command (allowed: argv, nagios, label, timeout, "
                                             "timeout-result and the alert settings: " + ", ".join(ALERT_KEYS) + ")")
-            return CheckEntry(name, kind, 0, None, tuple(argv), timeout, timeout_status, nagios, " ".join(label.split()),
-                              label_given, alerts.policy, alerts.channels)
+            return CheckEntry(name, kind, 0, None, tuple(argv), timeout, timeout_status, nagios,
+                              " ".join(label.split()), label_given, alerts.policy, alerts.channels)
         for key in merged:
             if key in _NOT_IN_SUITES:
                 raise fail(where(key), key, f"not a key of a suite file (the suite's own {key} applies)")

@@ -18,7 +18,8 @@ def nagios_command_lines(runs: Sequence, host: str, now: float | None = None) ->
         output = plugin_output(run).replace("\n", "\\n").replace(";", ",")
         perf = " ".join(perfdata_texts(run))
         text = f"{output}|{perf}" if perf else output
-        lines.append(f"[{stamp}] PROCESS_SERVICE_CHECK_RESULT;{host};{run.entry.name};{int(run.result.status)};{text}\n")
+        lines.append(f"[{stamp}] PROCESS_SERVICE_CHECK_RESULT;{host};{run.entry.name};{int(run.result.status)};"
+                     f"{text}\n")
     return lines
 
 
@@ -28,7 +29,8 @@ def write_nagios_commands(path: str, lines: Sequence[str]) -> None:
     try:
         handle = os.open(path, flags)
     except FileNotFoundError:
-        raise UsageError(f"--nagios-cmd {path} does not exist (is Nagios running with check_external_commands?)") from None
+        raise UsageError(f"--nagios-cmd {path} does not exist "
+                         "(is Nagios running with check_external_commands?)") from None
     except OSError as error:
         raise UsageError(f"--nagios-cmd {path}: cannot open for writing: {error.strerror or error}") from None
     try:

@@ -100,11 +100,8 @@ def suite_status(runs: Sequence[CheckRun]) -> Status:
 
 def combined_perfdata(runs: Sequence[CheckRun]) -> list[Perfdata]:
     """Every check's perfdata, labelled `check::label`, for the suite's first line."""
-    data = []
-    for run in runs:
-        for datum in run.result.perfdata:
-            data.append(datum._replace(label=f"{run.entry.name}::{datum.label}"))
-    return data
+    return [datum._replace(label=f"{run.entry.name}::{datum.label}")
+            for run in runs for datum in run.result.perfdata]
 
 
 def nagios_text(runs: Sequence[CheckRun]) -> str:
