@@ -532,7 +532,8 @@ def test_console_script_end_to_end(tmp_path, sample):
     done = run_console_script("check-log", str(sample), "-e", "CRITICAL:", "-e", "ERROR", "-w", "2", "-c", "10")
     assert done.code == 1
     assert done.first_line.startswith("LOG WARNING - 4 matching lines ('CRITICAL:' 2, 'ERROR' 3) (warning > 2)")
-    assert "matches=4c;2;10;0" in done.first_line and "lines=6c;;;0" in done.first_line
+    # Gauges, not counters (`c`): a count per run or window, which graphers must not turn into a rate.
+    assert "matches=4;2;10;0" in done.first_line and "lines=6;;;0" in done.first_line
     json_done = run_console_script("check-log", str(sample), "--critical-pattern", "OOM", "--format", "json")
     data = json.loads(json_done.stdout)
     assert json_done.code == 2 and data["status"] == "CRITICAL"

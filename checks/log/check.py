@@ -327,15 +327,15 @@ def _judge(options: LogOptions, compiled: dict, tally: Tally, critical: Range | 
 
     perfdata = []
     if include:
-        perfdata.append(Perfdata("matches", tally.total, "c", options.warning, critical, minimum=0))
+        perfdata.append(Perfdata("matches", tally.total, "", options.warning, critical, minimum=0))
         if len(include) > 1:
             for pattern, count in zip(include, tally.per_pattern, strict=True):
-                perfdata.append(Perfdata(_label(pattern.text), count, "c", minimum=0))
+                perfdata.append(Perfdata(_label(pattern.text), count, "", minimum=0))
     if compiled["critical"]:
-        perfdata.append(Perfdata("critical_pattern", tally.critical, "c", minimum=0))
+        perfdata.append(Perfdata("critical_pattern", tally.critical, "", minimum=0))
     if compiled["warning"]:
-        perfdata.append(Perfdata("warning_pattern", tally.warning, "c", minimum=0))
-    perfdata.append(Perfdata("lines", tally.lines, "c", minimum=0))
+        perfdata.append(Perfdata("warning_pattern", tally.warning, "", minimum=0))
+    perfdata.append(Perfdata("lines", tally.lines, "", minimum=0))
     perfdata.append(Perfdata("bytes", tally.bytes, "B", minimum=0))
 
     details: list[str] = []
