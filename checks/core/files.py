@@ -20,11 +20,16 @@ def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     descriptor = os.open(Path(path).expanduser(), flags)
     try:
-        mode = os.fstat(descriptor).st_mode
+        info = os.fstat(descriptor)
+        mode = info.st_mode
         if not stat.S_ISREG(mode):
             kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
                     else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
             raise FileRefused(f"{path} is {kind}, not a file")
+        if info.st_size > limit:  # said before reading: a 100 GiB sparse file costs nothing to refuse
+            from cronchecks.core.thresholds import format_size
+
+            raise FileRefused(f"{path} is over {format_size(limit)}")
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(descriptor, min(1 << 20, limit + 1 - size))

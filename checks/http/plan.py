@@ -214,14 +214,21 @@ def _load_client_certificate(cert: str, key: str | None) -> None:
         raise UsageError(f"cannot use --cert {cert}{f' with --key {key}' if key else ''}: {reason}{hint}") from None
 
 
+DATA_FILE_LIMIT = 64 * 1024 * 1024  # a request body for a health probe; a file named by mistake is refused
+
+
 def _request_body(options: HttpOptions) -> bytes | None:
     if options.data is not None and options.data_file:
         raise UsageError("give the request body once: --data or --data-file")
     if options.data is not None:
         return options.data.encode("utf-8")
     if options.data_file:
+        from cronchecks.core.files import FileRefused, read_bounded
+
         try:
-            return Path(options.data_file).read_bytes()
+            return read_bounded(options.data_file, DATA_FILE_LIMIT)
+        except FileRefused as error:
+            raise UsageError(f"invalid --data-file: {error}") from None
         except OSError as error:
             raise UsageError(f"--data-file: cannot read {options.data_file}: {error.strerror or error}") from None
     return None

@@ -36,10 +36,16 @@ def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
+MANIFEST_LIMIT = 1024 * 1024 * 1024  # 1 GiB: over ten million lines; a 100 GiB sparse file is not a manifest
+
+
 def _read_file(path: str, what: str) -> bytes:
+    from cronchecks.core.files import FileRefused, read_bounded
+
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return read_bounded(path, MANIFEST_LIMIT)
+    except FileRefused as error:
+        raise CheckError(f"not a {what}: {error}") from None
     except FileNotFoundError:
         raise CheckError(f"{what} {path} does not exist") from None
     except OSError as error:

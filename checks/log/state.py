@@ -68,13 +68,20 @@ class Plan(NamedTuple):
 # --- the state file ---------------------------------------------------------------------------
 
 
+STATE_FILE_LIMIT = 16 * 1024 * 1024  # marks for thousands of logs; a big file here was named by mistake
+
+
 def load(path: str) -> dict[str, Mark]:
     """The marks kept by the last run (none when the state file does not exist yet)."""
+    from cronchecks.core.files import FileRefused, read_bounded
+
     try:
-        with open(path, "rb") as handle:
-            data = json.load(handle)
+        data = json.loads(read_bounded(path, STATE_FILE_LIMIT))
     except FileNotFoundError:
         return {}
+    except FileRefused as error:
+        raise CheckError(f"--state {path} is not a check-log state file ({error}); "
+                         "move it away to start anew") from None
     except (OSError, ValueError) as error:
         raise CheckError(f"cannot read --state {path}: {getattr(error, 'strerror', None) or error}") from None
     try:

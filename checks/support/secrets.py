@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from cronchecks.core.errors import UsageError
@@ -31,10 +30,12 @@ def read_secret(
             raise UsageError(f"{what}: environment variable {env_name} is not set")
         return env[env_name]
     if file_path:
+        from cronchecks.core.values import read_value_file
+
         try:
-            return Path(file_path).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as error:
-            raise UsageError(f"{what}: cannot read {file_path}: {error.strerror or error}") from None
+            return read_value_file(file_path)  # a regular file of at most 64 KiB, UTF-8
+        except ValueError as error:
+            raise UsageError(f"{what}: {error}") from None
     return None
 
 
