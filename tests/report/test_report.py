@@ -471,7 +471,7 @@ def test_every_option_is_in_the_readme():
     app = typer.Typer(add_completion=False)
     app.command()(report)
     command = typer.main.get_command(app)
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme[readme.index("## cronchecks report"):readme.index("## Decisions")]
     flags = [flag for param in command.params for flag in param.opts if flag.startswith("--")]
     assert flags and [flag for flag in flags if f"`{flag}" not in section and f" {flag}" not in section] == []
@@ -511,8 +511,8 @@ def test_a_summary_to_an_smtp_server_that_never_answers_returns_within_the_budge
     import contextlib
     import time
 
+    from tests.alerting.channels.test_mail import DripServer
     from tests.alerting_fixtures import SilentServer
-    from tests.test_mail import DripServer
 
     with contextlib.ExitStack() as stack:
         if server == "silent":

@@ -29,7 +29,7 @@ from cronchecks.service.ports import Endpoint, parse_endpoint
 from cronchecks.service.systemd import judge_unit, parse_systemctl_show
 from tests.conftest import run_console_script
 
-FIXTURES = Path(__file__).parent / "fixtures" / "systemctl"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "systemctl"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
