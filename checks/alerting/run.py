@@ -112,6 +112,7 @@ class Wrapper:
         self.host = options.host or host_name()
         self.label = re.sub(r"\s+", "_", self.name).upper()
         self.nagios = speaks_nagios(options.command) if options.nagios is None else options.nagios
+        self.lost = ""  # why this run could not be recorded, once it could not
 
     def say(self, message: str) -> None:
         """One line on stderr: how the wrapper tells about itself (never on stdout)."""
@@ -165,10 +166,8 @@ class Wrapper:
             if store is not None:
                 self._flush(store, channels)
                 store.close()
-            elif self.lost:
+            if self.lost:  # no store, or one that failed mid-run: the notice cannot wait in its outbox
                 self._announce_lost_record(channels)
-
-    lost: str = ""  # why this run could not be recorded, if it could not
 
     def _safely(self, step: Callable[[], Any], what: str) -> Any:
         """A step on the store; its failure is one line on stderr and the run goes on."""
