@@ -25,6 +25,13 @@ def heartbeat(
         "--min-size", metavar="SIZE",
         help="The newest file must be at least this big (1, 10MB, 1GiB): catches empty or truncated backups.",
         rich_help_panel=SOURCE)] = None,
+    size_warning: Annotated[str | None, typer.Option(
+        "--size-warning", metavar="RANGE",
+        help="WARNING when the heartbeat file's size is outside this range (1KB:, 10MB:1GB; check_file_age -W).",
+        rich_help_panel=SOURCE)] = None,
+    size_critical: Annotated[str | None, typer.Option(
+        "--size-critical", metavar="RANGE", help="CRITICAL when the heartbeat file's size is outside this range.",
+        rich_help_panel=SOURCE)] = None,
     url: Annotated[str | None, typer.Option(
         "--url", metavar="URL", help="HTTP(S) endpoint answering JSON that holds the timestamp.",
         rich_help_panel=SOURCE)] = None,
@@ -71,6 +78,15 @@ def heartbeat(
     max_skew: Annotated[str, typer.Option(
         "--max-skew", metavar="DURATION", help="A heartbeat further than this in the future is WARNING (clock skew).",
         rich_help_panel=JUDGE)] = "1m",
+    missing_result: Annotated[str, typer.Option(
+        "--missing-result", metavar="STATE",
+        help="State when there is no heartbeat at all (no file, no row, a null field): e.g. ok for a job that has "
+        "not run yet on a new host.",
+        rich_help_panel=JUDGE)] = "critical",
+    late_result: Annotated[str, typer.Option(
+        "--late-result", metavar="STATE",
+        help="With --schedule: the state while a missed run's --grace still runs (late, not yet failed).",
+        rich_help_panel=JUDGE)] = "ok",
 ) -> None:
     """Check that a heartbeat is fresh: a file's age, a timestamp in a file, a JSON field, or an SQL value.
 

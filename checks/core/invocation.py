@@ -43,7 +43,7 @@ def parse_standard(values: OptionValues, threshold_unit: str) -> StandardOptions
     warning = values.parsed("warning", as_range, flag="-w/--warning")
     critical = values.parsed("critical", as_range, flag="-c/--critical")
     timeout = values.duration("timeout", DEFAULT_TIMEOUT, positive=True, flag="-t/--timeout")
-    timeout_result = values.parsed("timeout-result", Status.parse, Status.CRITICAL)
+    timeout_result = values.state("timeout-result", Status.CRITICAL)
     output_format = values.choice("format", ("nagios", "json"), "nagios")
     label = values.text("label")
     if label is not None:

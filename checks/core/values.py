@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
 from cronchecks.core.errors import UsageError
+from cronchecks.core.result import Status
 from cronchecks.core.thresholds import ParseError, parse_duration
 
 Value = TypeVar("Value")
@@ -203,6 +204,11 @@ class OptionValues:
         if size < 1:
             raise OptionError(name, f"{self.text(name)!r} (at least 1 byte)")
         return int(size)
+
+    def state(self, name: str, default: Status) -> Status:
+        """A state name (ok, warning, critical, unknown). Never `parsed(...) or default`: OK is 0, and falsy."""
+        found = self.parsed(name, Status.parse)
+        return default if found is None else found
 
     def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         text = (self.text(name) or default).strip().lower()

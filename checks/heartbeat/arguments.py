@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cronchecks.core.thresholds import parse_size
+from cronchecks.core.result import Status
+from cronchecks.core.thresholds import parse_range, parse_size
 from cronchecks.core.values import OptionValues
 from cronchecks.heartbeat.check import HeartbeatOptions
 from cronchecks.support.httpclient import DEFAULT_MAX_BODY
@@ -31,5 +32,9 @@ def read_options(values: OptionValues) -> HeartbeatOptions:
         grace=values.duration("grace", 0.0) or 0.0,
         tz=values.text("tz"),
         max_skew=values.duration("max-skew", 60.0) or 0.0,
+        size_warning=values.parsed("size-warning", lambda text: parse_range(text, "size")),
+        size_critical=values.parsed("size-critical", lambda text: parse_range(text, "size")),
+        missing_result=values.state("missing-result", Status.CRITICAL),
+        late_result=values.state("late-result", Status.OK),
     )
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from cronchecks.core.errors import CheckError, UsageError
-from cronchecks.core.result import Perfdata, Result, Status
+from cronchecks.core.result import Perfdata, Result, Status, worst
 from cronchecks.core.runtime import Runtime
-from cronchecks.core.thresholds import Range, format_duration, judge, plain_number
+from cronchecks.core.thresholds import Range, format_duration, format_size, judge, plain_number
 from cronchecks.support.timestamps import TimestampError, parse_timestamp, resolve_timezone, to_timestamp
 
 # A heartbeat written with --content is a short file; reading its tail is enough and
@@ -41,6 +41,10 @@ class HeartbeatOptions:
     grace: float = 0.0
     tz: str | None = None
     max_skew: float = 60.0
+    size_warning: Range | None = None  # on the heartbeat file's size (check_file_age's -W/-C)
+    size_critical: Range | None = None
+    missing_result: Status = Status.CRITICAL  # no heartbeat at all (check_file_age's -i: OK)
+    late_result: Status = Status.OK  # with --schedule: a missed run whose grace still runs ("late")
     warning: Range | None = None
     critical: Range | None = None
 
@@ -51,10 +55,19 @@ class Sighting(NamedTuple):
     moment: datetime | None
     source: str
     note: str = ""
+    size: int | None = None  # bytes, for a heartbeat file
 
 
 class NoHeartbeat(Exception):
     """The source exists as configured but holds no heartbeat: CRITICAL, with this reason."""
+
+
+class MissingHeartbeat(NoHeartbeat):
+    """No heartbeat was ever written (no file, no row, a null field): --missing-result's state.
+
+    Kept apart from a heartbeat that is there but unusable (too small, unparsable, an endpoint that
+    fails), which stays CRITICAL: a job that has not run yet on a new host may be fine, a broken one is not.
+    """
 
 
 def validate(options: HeartbeatOptions) -> None:
@@ -79,10 +92,14 @@ def validate(options: HeartbeatOptions) -> None:
         raise UsageError("--query goes with --db")
     if (options.content or options.min_size is not None) and not options.file:
         raise UsageError("--content and --min-size go with --file")
+    if (options.size_warning or options.size_critical) and not options.file:
+        raise UsageError("--size-warning and --size-critical go with --file")
     if options.schedule is None and options.warning is None and options.critical is None:
         raise UsageError("nothing to judge the age by: give -w/-c (e.g. -w 5m -c 15m) or --schedule")
     if options.grace and not options.schedule:
         raise UsageError("--grace goes with --schedule")
+    if options.late_result is not Status.OK and not options.schedule:
+        raise UsageError("--late-result goes with --schedule")
     if options.max_skew < 0:
         raise UsageError("--max-skew cannot be negative")
     if options.max_body is not None and options.max_body < 1:
@@ -93,12 +110,15 @@ def check_heartbeat(options: HeartbeatOptions, runtime: Runtime) -> Result:
     """Find the newest heartbeat and judge its age by thresholds and/or a cron schedule."""
     validate(options)
     zone = resolve_timezone(options.tz)
-    schedule_due = _latest_due(options, runtime.now(), zone) if options.schedule else None
+    schedule_due = _latest_due(options, runtime.now(), zone, options.grace) if options.schedule else None
+    latest_slot = _latest_due(options, runtime.now(), zone, 0.0) if options.schedule else None
     try:
         sighting = _find(options, runtime, zone)
-    except NoHeartbeat as missing:
-        return Result(Status.CRITICAL, f"no heartbeat: {missing}")
-    return _judge(options, sighting, runtime.now(), schedule_due)
+    except MissingHeartbeat as missing:
+        return Result(options.missing_result, f"no heartbeat: {missing}")
+    except NoHeartbeat as unusable:
+        return Result(Status.CRITICAL, f"no heartbeat: {unusable}")
+    return _judge(options, sighting, runtime.now(), schedule_due, latest_slot)
 
 
 # --- acquire ----------------------------------------------------------------------
@@ -122,14 +142,14 @@ def _from_file(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sig
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise NoHeartbeat(f"{pattern} does not exist") from None
+        raise MissingHeartbeat(f"{pattern} does not exist") from None
     except OSError as error:
         raise CheckError(f"cannot read {pattern}: {error.strerror or error}") from None
     runtime.log(1, f"heartbeat file {path}: {info.st_size} bytes, mtime {info.st_mtime}")
     if options.min_size is not None and info.st_size < options.min_size:
         raise NoHeartbeat(f"{where} is {info.st_size} B, below the --min-size of {plain_number(options.min_size)} B")
     if not options.content:
-        return Sighting(datetime.fromtimestamp(info.st_mtime, tz=zone), where, "modified")
+        return Sighting(datetime.fromtimestamp(info.st_mtime, tz=zone), where, "modified", info.st_size)
     try:
         with path.open("rb") as handle:
             handle.seek(max(0, info.st_size - _CONTENT_TAIL))
@@ -140,7 +160,7 @@ def _from_file(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sig
     if not lines:
         raise NoHeartbeat(f"{where} is empty (no timestamp in it)")
     try:
-        return Sighting(parse_timestamp(lines[-1], zone), where, "says")
+        return Sighting(parse_timestamp(lines[-1], zone), where, "says", info.st_size)
     except TimestampError as error:
         raise NoHeartbeat(f"{where}: {error}") from None
 
@@ -159,7 +179,7 @@ def _newest_match(pattern: str) -> tuple[Path, int]:
         if newest is None or info.st_mtime > newest[0]:
             newest = (info.st_mtime, Path(name))
     if newest is None:
-        raise NoHeartbeat(f"no file matches {pattern}")
+        raise MissingHeartbeat(f"no file matches {pattern}")
     return newest[1], count
 
 
@@ -205,10 +225,10 @@ def _from_url(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) -> Sigh
         raise NoHeartbeat(f"{shown} did not answer JSON") from None
     matches = path.values(body)
     if not matches:
-        raise NoHeartbeat(f"{shown} has nothing at {options.json_path}")
+        raise MissingHeartbeat(f"{shown} has nothing at {options.json_path}")
     value = matches[0]
     if value is None or value == "":
-        raise NoHeartbeat(f"{options.json_path} is empty at {shown}")
+        raise MissingHeartbeat(f"{options.json_path} is empty at {shown}")
     try:
         return Sighting(to_timestamp(value, zone), f"{shown} {options.json_path}", "says")
     except TimestampError as error:
@@ -224,9 +244,9 @@ def _from_database(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) ->
     except DatabaseUnreachable as error:
         raise NoHeartbeat(str(error)) from None
     if not answer.found:
-        raise NoHeartbeat(f"the query returned no row ({where})")
+        raise MissingHeartbeat(f"the query returned no row ({where})")
     if answer.value is None:
-        raise NoHeartbeat(f"the query returned NULL ({where})")
+        raise MissingHeartbeat(f"the query returned NULL ({where})")
     try:
         return Sighting(to_timestamp(answer.value, zone), where, "says")
     except TimestampError as error:
@@ -236,11 +256,11 @@ def _from_database(options: HeartbeatOptions, runtime: Runtime, zone: tzinfo) ->
 # --- judge ------------------------------------------------------------------------
 
 
-def _latest_due(options: HeartbeatOptions, now: datetime, zone: tzinfo) -> datetime | None:
-    """The latest scheduled time whose grace has run out: a heartbeat must be newer."""
+def _latest_due(options: HeartbeatOptions, now: datetime, zone: tzinfo, grace: float) -> datetime | None:
+    """The latest scheduled time whose `grace` has run out: a heartbeat must be newer."""
     from cronsim import CronSim, CronSimError
 
-    cutoff = (now - timedelta(seconds=options.grace)).astimezone(zone)
+    cutoff = (now - timedelta(seconds=grace)).astimezone(zone)
     try:
         # cronsim's reverse iteration is strictly before its start; one second later
         # lets a scheduled time exactly at the cutoff count as due.
@@ -255,16 +275,37 @@ def _latest_due(options: HeartbeatOptions, now: datetime, zone: tzinfo) -> datet
     return None
 
 
-def _judge(options: HeartbeatOptions, sighting: Sighting, now: datetime, due: datetime | None) -> Result:
+def _judge(options: HeartbeatOptions, sighting: Sighting, now: datetime, due: datetime | None,
+           latest_slot: datetime | None = None) -> Result:
     assert sighting.moment is not None
     age = (now - sighting.moment).total_seconds()
-    perf = Perfdata("age", round(max(age, 0.0), 3), "s", options.warning, options.critical, minimum=0)
+    perfdata = [Perfdata("age", round(max(age, 0.0), 3), "s", options.warning, options.critical, minimum=0)]
+    size_status = Status.OK
+    size_note = ""
+    if sighting.size is not None:
+        perfdata.append(Perfdata("size", sighting.size, "B", options.size_warning, options.size_critical, minimum=0))
+        size_status = judge(sighting.size, options.size_warning, options.size_critical)
+        if size_status is not Status.OK:
+            breached = options.size_critical if size_status is Status.CRITICAL else options.size_warning
+            assert breached is not None
+            verdict = f"{size_status.name.lower()} {breached.describe(format_size)}"
+            size_note = f"; size {format_size(sighting.size)} ({verdict})"
+    result = _judge_age(options, sighting, age, now, due, latest_slot, perfdata)
+    if size_status is Status.OK:
+        return result
+    return Result(worst([result.status, size_status]), result.summary + size_note, result.perfdata, result.details)
+
+
+def _judge_age(options: HeartbeatOptions, sighting: Sighting, age: float, now: datetime, due: datetime | None,
+               latest_slot: datetime | None, perfdata: list[Perfdata]) -> Result:
+    assert sighting.moment is not None
+    perf = perfdata
     when = sighting.moment.isoformat(timespec="seconds")
     if age < -options.max_skew:
         return Result(
             Status.WARNING,
             f"{sighting.source} is {format_duration(-age)} in the future ({when}): clock skew?",
-            [perf],
+            perf,
         )
     age = max(age, 0.0)
     status = judge(age, options.warning, options.critical)
@@ -286,4 +327,12 @@ def _judge(options: HeartbeatOptions, sighting: Sighting, now: datetime, due: da
                 f"{due.isoformat(timespec='minutes')} (grace {format_duration(options.grace)}); "
                 f"last {format_duration(age)} ago"
             )
-    return Result(status, summary, [perf], details)
+        elif latest_slot is not None and sighting.moment < latest_slot and options.late_result is not Status.OK:
+            # The newest run is missed but its grace still runs: healthchecks' "late".
+            status = worst([status, options.late_result])
+            ends = (latest_slot + timedelta(seconds=options.grace)).isoformat(timespec="minutes")
+            summary = (
+                f"{sighting.source}: late, no heartbeat yet for the run scheduled at "
+                f"{latest_slot.isoformat(timespec='minutes')} (grace ends {ends}); last {format_duration(age)} ago"
+            )
+    return Result(status, summary, perf, details)

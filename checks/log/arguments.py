@@ -23,7 +23,7 @@ def read_options(values: OptionValues) -> LogOptions:
         tz=values.text("tz"),
         state=values.text("state"),
         from_start=values.flag("from-start"),
-        missing=values.parsed("missing", Status.parse, Status.CRITICAL) or Status.CRITICAL,
+        missing=values.state("missing", Status.CRITICAL),
         show=values.whole("show", 10) or 0,
         engine=(values.text("engine") or "auto").strip().lower(),
     )
