@@ -14,7 +14,8 @@ AUDIT = "Data: an audit command"
 @check_command("integrity")
 def integrity(
     paths: Annotated[list[str] | None, typer.Argument(
-        metavar="[PATH]...", help="With --create: the files and folders (recursively) to list.",
+        metavar="[PATH]...", help="With --create: the files and folders (recursively) to list; with --update: the "
+                                  "files whose current state the manifest accepts.",
         show_default=False)] = None,
     manifest: Annotated[str | None, typer.Option(
         "--manifest", "-m", metavar="FILE",
@@ -38,7 +39,25 @@ def integrity(
                                        "(repeatable).",
         rich_help_panel=FILES)] = None,
     track_perms: Annotated[bool, typer.Option(
-        "--track-perms", help="Also keep (with --create) or compare mode and owner, in the sidecar FILE.perms.",
+        "--track-perms", help="Also keep (with --create) or compare mode and owner, in the sidecar FILE.perms "
+                              "(the same as --track mode,owner).",
+        rich_help_panel=FILES)] = False,
+    track: Annotated[str | None, typer.Option(
+        "--track", metavar="LIST",
+        help="Attributes kept (with --create) and compared, beside the hash: mode,owner,size,mtime,inode,links,"
+             "target. Symlinks are recorded, not followed: `target` is where a link points.",
+        rich_help_panel=FILES)] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", metavar="GLOB",
+        help="Leave out matching files and folders (repeatable): a glob without / matches a name at any depth "
+             "('*.log', 'cache'), one with / a path under --root ('var/cache/*'). For --create, --watch and checking.",
+        rich_help_panel=FILES)] = None,
+    update: Annotated[bool, typer.Option(
+        "--update", help="Accept the current state of the PATHs into the manifest (rehash, add, or drop the gone), "
+                         "writing it atomically and keeping the previous one as FILE.prev.",
+        rich_help_panel=FILES)] = False,
+    update_new: Annotated[bool, typer.Option(
+        "--update-new", help="Add the files --watch finds that the manifest does not list (with --update too).",
         rich_help_panel=FILES)] = False,
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", metavar="N", help="Files hashed at once (default: CPUs + 2).", rich_help_panel=FILES)] = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cronchecks.core.values import OptionValues
+from cronchecks.integrity.attributes import parse_track
 from cronchecks.integrity.options import IntegrityOptions
 
 
@@ -19,6 +20,10 @@ def read_options(values: OptionValues) -> IntegrityOptions:
         root=values.text("root"),
         watch=values.texts("watch"),
         track_perms=values.flag("track-perms"),
+        track=values.parsed("track", parse_track) or (),
+        exclude=values.texts("exclude"),
+        update=values.flag("update"),
+        update_new=values.flag("update-new"),
         jobs=values.whole("jobs"),
         db=values.text("db"),
         db_env=db_env,

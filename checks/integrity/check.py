@@ -14,6 +14,10 @@ def check_integrity(options: IntegrityOptions, runtime: Runtime) -> Result:
     """Verify or create a manifest, or judge a query's number or an audit command."""
     source = validate(options)
     if source == "manifest":
+        if options.update or options.update_new:
+            from cronchecks.integrity.update import update_manifest
+
+            return update_manifest(options, runtime)
         return create_manifest(options, runtime) if options.create else verify_manifest(options, runtime)
     if source == "query":
         return check_query(options, runtime)

@@ -20,6 +20,10 @@ class IntegrityOptions:
     root: str | None = None
     watch: tuple[str, ...] = ()
     track_perms: bool = False
+    track: tuple[str, ...] = ()  # attributes.TRACKABLE names, canonical order
+    exclude: tuple[str, ...] = ()  # globs
+    update: bool = False
+    update_new: bool = False
     jobs: int | None = None
     db: str | None = None
     db_env: str | None = None
@@ -36,7 +40,8 @@ class IntegrityOptions:
 def validate(options: IntegrityOptions) -> str:
     """The one source in use ('manifest', 'query' or 'command'); clashes are usage errors."""
     database = options.db or options.db_env or options.db_file
-    sources = [name for name, given in (("--manifest", options.manifest or options.create),
+    sources = [name for name, given in (("--manifest", options.manifest or options.create or options.update
+                                         or options.update_new),
                                         ("--db/--query", database or options.query),
                                         ("--command", options.command)) if given]
     if len(sources) != 1:
@@ -46,6 +51,8 @@ def validate(options: IntegrityOptions) -> str:
     file_options = [flag for flag, given in (("--create", options.create), ("--algorithm", options.algorithm),
                                              ("--root", options.root), ("--watch", options.watch),
                                              ("--track-perms", options.track_perms), ("--jobs", options.jobs),
+                                             ("--track", options.track), ("--exclude", options.exclude),
+                                             ("--update", options.update), ("--update-new", options.update_new),
                                              ("PATH", options.paths)) if given]
     if source != "--manifest" and file_options:
         raise UsageError(f"{', '.join(file_options)} go{'es' if len(file_options) == 1 else ''} with --manifest")
@@ -56,14 +63,22 @@ def validate(options: IntegrityOptions) -> str:
     if source != "--db/--query" and (options.warning or options.critical):
         raise UsageError("-w/-c are ranges on the --query value; a manifest or an audit command has fixed states")
     if source == "--manifest":
+        updating = options.update or options.update_new
         if not options.manifest:
-            raise UsageError("--create needs --manifest FILE, the manifest to write")
+            verb = "--create" if options.create else "--update" if updating else "--watch"
+            raise UsageError(f"{verb} needs --manifest FILE")
+        if options.create and updating:
+            raise UsageError("--create writes a new manifest and --update changes one: give one")
         if options.create and not options.paths:
             raise UsageError("--create needs the files or folders to list (check-integrity --create -m FILE PATH...)")
-        if options.paths and not options.create:
-            raise UsageError("PATH arguments go with --create; a check reads the paths from the manifest")
+        if options.update and not options.paths:
+            raise UsageError("--update needs the files to accept (check-integrity --update -m FILE PATH...)")
+        if options.paths and not (options.create or options.update):
+            raise UsageError("PATH arguments go with --create or --update; a check reads the paths from the manifest")
         if options.create and options.watch:
-            raise UsageError("--watch goes with checking a manifest, not with --create")
+            raise UsageError("--watch goes with checking a manifest or --update-new, not with --create")
+        if options.update_new and not options.watch:
+            raise UsageError("--update-new adds the new files of the --watch folders: give --watch DIR")
         if options.algorithm is not None and options.algorithm not in ALGORITHMS:
             raise UsageError(f"invalid --algorithm {options.algorithm!r} ({', '.join(ALGORITHMS)})")
         if options.jobs is not None and options.jobs < 1:
