@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from cronchecks.core.result import Status
+from cronchecks.core.result import Status, severity
 
 PROBLEM, RECOVERY, ESCALATION, REMINDER = "problem", "recovery", "escalation", "reminder"
 FLAPPING_START, FLAPPING_STOP, REMEDIATION = "flapping_start", "flapping_stop", "remediation"
 NOTICE_KINDS = (PROBLEM, RECOVERY, ESCALATION, REMINDER, "flapping", REMEDIATION)
 
 # How bad a state is, for "did it get worse": the same order as worst-of.
-_SEVERITY = {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}
 
 # Icinga 2's flapping detection: the last 20 results, changes weighted from 0.8 (oldest)
 # to 1.2 (newest), flapping above 30 % and until below 25 % (DESIGN.md section 8).
@@ -105,7 +104,7 @@ def decide(previous: CheckState | None, status: Status, now: float, history: Seq
         elif hard and prev.announced is None:
             notices.append(PROBLEM)
         elif hard and prev.announced is not None and status is not prev.announced:
-            notices.append(ESCALATION if _SEVERITY[status] > _SEVERITY[prev.announced] else PROBLEM)
+            notices.append(ESCALATION if severity(status) > severity(prev.announced) else PROBLEM)
         elif hard and _reminder_due(prev, now, policy):
             notices.append(REMINDER)
         if notices and notices[0] != RECOVERY:

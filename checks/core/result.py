@@ -35,6 +35,11 @@ class Status(enum.IntEnum):
 _SEVERITY = {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}
 
 
+def severity(status: Status) -> int:
+    """Where a state stands in the one order of the project (OK 0, UNKNOWN 1, WARNING 2, CRITICAL 3)."""
+    return _SEVERITY[status]
+
+
 def worst(statuses: Iterable[Status]) -> Status:
     """The state that matters most among several (OK when there are none)."""
     return max(statuses, key=_SEVERITY.__getitem__, default=Status.OK)

@@ -17,10 +17,8 @@ from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from cronchecks.core.result import Status
+from cronchecks.core.result import Status, severity, worst
 
-# Worst first, for sorting and for a strip bucket's colour (DESIGN.md section 8's worst-of).
-_SEVERITY = {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}
 # Time perfdata is reported in seconds, whatever unit each run wrote it in.
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 
@@ -203,7 +201,7 @@ def status_strip(rows: Sequence[Any], end: float, span: float = STRIP_SPAN,
             for bucket in range(first + 1 if start <= row.at else 0, last + 1):
                 seen[bucket].add(status)
     return tuple(Bucket(start + i * width, start + (i + 1) * width,
-                        max(seen[i], key=_SEVERITY.__getitem__) if seen[i] else None, counts[i])
+                        worst(seen[i]) if seen[i] else None, counts[i])
                  for i in range(buckets))
 
 
@@ -236,14 +234,14 @@ def check_report(name: str, rows: Sequence[Any], streak: Streak, window: Window,
 
 def order(reports: Iterable[CheckReport]) -> list[CheckReport]:
     """Worst first (CRITICAL, WARNING, UNKNOWN, OK, then checks without data), then by name."""
-    return sorted(reports, key=lambda r: (-_SEVERITY[r.status] if r.status is not None else 1, r.name))
+    return sorted(reports, key=lambda r: (-severity(r.status) if r.status is not None else 1, r.name))
 
 
 def counts(reports: Iterable[CheckReport]) -> dict[str, int]:
     """How many checks are in each state now (and without data), worst first, zeros left out."""
     found: dict[str, int] = {}
     statuses = [r.status for r in reports]
-    for status in sorted(Status, key=_SEVERITY.__getitem__, reverse=True):
+    for status in sorted(Status, key=severity, reverse=True):
         if statuses.count(status):
             found[status.name] = statuses.count(status)
     if statuses.count(None):
@@ -252,7 +250,7 @@ def counts(reports: Iterable[CheckReport]) -> dict[str, int]:
 
 
 def worst_status(reports: Iterable[CheckReport]) -> Status:
-    return max((r.status for r in reports if r.status is not None), key=_SEVERITY.__getitem__, default=Status.OK)
+    return worst(r.status for r in reports if r.status is not None)
 
 
 # --- as data ---------------------------------------------------------------------------------
