@@ -39,6 +39,29 @@ def _status_style(name: str) -> str:
     return {"OK": "green", "WARNING": "yellow", "CRITICAL": "bold red", "UNKNOWN": "magenta"}.get(name, "dim")
 
 
+# The 24-hour strip as one character per hour, its height telling the state as its colour does (the worst of the
+# hour's two half-hours): OK low, UNKNOWN, WARNING, CRITICAL higher; no data a dot.
+_SPARK = {"OK": "\u2581", "UNKNOWN": "\u2584", "WARNING": "\u2586", "CRITICAL": "\u2588"}
+
+
+def sparkline(report):
+    """The last 24 hours of a check as a rich Text sparkline."""
+    from rich.text import Text
+
+    from cronchecks.core.result import worst
+
+    line = Text()
+    strip = list(report.strip)
+    for first, second in zip(strip[0::2], strip[1::2], strict=False):
+        present = [bucket.status for bucket in (first, second) if bucket.status is not None]
+        if not present:
+            line.append("\u00b7", style="dim")
+            continue
+        status = worst(present)
+        line.append(_SPARK[status.name], style=_status_style(status.name))
+    return line
+
+
 def print_rich_table(reports, window, perf_label: str, host: str, console=None) -> None:
     """The report as a rich table (a terminal's path only: rich costs ~30 ms to import).
 
@@ -60,12 +83,13 @@ def print_rich_table(reports, window, perf_label: str, host: str, console=None) 
                   title_justify="left", caption_justify="left")
     for index, heading in enumerate(headings(perf_label)):
         table.add_column(Text(heading), no_wrap=index in (1, 3, 4), overflow="fold")
+    table.add_column(Text("LAST 24H"), no_wrap=True)
     for report in reports:
         row = [Text(cell) for cell in cells(report, window.end)]
         row[1].stylize(_status_style(row[1].plain))
         if report.incident is not None:
             row[7].stylize(_status_style(report.incident.status.name))
-        table.add_row(*row)
+        table.add_row(*row, sparkline(report))
     if reports:
         console.print(table)
     else:
@@ -74,6 +98,9 @@ def print_rich_table(reports, window, perf_label: str, host: str, console=None) 
 
 
 def report(
+    files: Annotated[list[str] | None, typer.Argument(
+        metavar="[FILE]...", help="With --merge: the hosts' report documents (cronchecks report --format json).",
+        show_default=False)] = None,
     since: Annotated[str, typer.Option(
         "--since", metavar="DURATION", help="The window: this long before --until (e.g. 24h, 7d).",
         rich_help_panel=WHAT)] = "24h",
@@ -101,6 +128,17 @@ def report(
     title: Annotated[str | None, typer.Option(
         "--title", metavar="TEXT", help="The status page's heading (default: 'Status of HOST').",
         rich_help_panel=OUTPUT)] = None,
+    days: Annotated[int, typer.Option(
+        "--days", metavar="N", help="Days of history on the page, in the badges and in the JSON document: daily "
+        "bars, incidents, response times per day.",
+        rich_help_panel=OUTPUT)] = 90,
+    badges: Annotated[str | None, typer.Option(
+        "--badges", metavar="DIR", help="Also write one SVG badge per check into DIR (state and 7-day uptime).",
+        rich_help_panel=OUTPUT)] = None,
+    merge: Annotated[bool, typer.Option(
+        "--merge", help="Draw a fleet page from the FILEs other hosts wrote with --format json (with --html "
+        "and/or --badges); a file that cannot be read is named, the others drawn.",
+        rich_help_panel=OUTPUT)] = False,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="Print nothing on stdout (for cron lines that only write --html or send the summary).",
         rich_help_panel=OUTPUT)] = False,
@@ -150,6 +188,19 @@ def report(
         raise UsageError(f"invalid --format {output_format!r} (table or json)")
     if not perf.strip():
         raise UsageError("invalid --perf: give a perfdata label, e.g. time")
+    if not 1 <= days <= 3660:
+        raise UsageError(f"invalid --days {days} (1 to 3660)")
+    if files and not merge:
+        raise UsageError("FILE arguments go with --merge (cronchecks report --merge A.json B.json --html fleet.html)")
+    if merge:
+        if not files:
+            raise UsageError("--merge needs the hosts' report documents (cronchecks report --format json > HOST.json)")
+        from cronchecks.report.build import merge_documents
+
+        _, problems = merge_documents(files, html=html, badges=badges, title=title)
+        for problem in problems:
+            print(f"cronchecks report: {problem}", file=sys.stderr, flush=True)
+        return 0
     channels = None
     if mail or webhook or webhook_env or webhook_file:
         from cronchecks.alerting.settings import read_alert_settings
@@ -165,17 +216,14 @@ def report(
     request = ReportRequest(
         window_length=window_length, until=_moment("--until", until) if until else None, checks=tuple(check or ()),
         perf=perf, state_dir=state_dir, html=html, title=title, host=host, channels=channels,
-        notify_timeout=budget, outbox_expiry=expiry)
+        notify_timeout=budget, outbox_expiry=expiry, days=days, badges=badges, document=fmt == "json")
     outcome = make_report(request, os.environ)
 
     if not quiet:
         if fmt == "json":
             import json
 
-            from cronchecks.report.figures import report_dict
-
-            _emit(json.dumps(report_dict(outcome.reports, outcome.window, host=outcome.host, perf_label=outcome.perf,
-                                         generated=outcome.generated), indent=2))
+            _emit(json.dumps(outcome.document, indent=2))
         elif sys.stdout.isatty():
             print_rich_table(outcome.reports, outcome.window, outcome.perf, outcome.host)
         else:

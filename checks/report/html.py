@@ -1,124 +1,298 @@
-"""A report as one static HTML status page: inline CSS, no scripts, nothing fetched from the network."""
+"""A report as one static HTML status page: inline CSS and SVG, no scripts, nothing fetched from the network.
+
+Drawn from report documents (`cronchecks.report.document`), so that one host's page and a fleet's page
+(`--merge`) are the same page: an overview of every check worst first, then each check with its 90-day bar,
+its last 24 hours, its response times as a chart, its figures and its incidents. Every state is told by a
+word and a shape (a symbol, a bar's height) as well as a colour, and the colours meet WCAG AA in both schemes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from cronchecks.core.thresholds import format_duration
-from cronchecks.report.figures import Bucket, CheckReport, Window, counts, worst_status
-from cronchecks.report.text import (
-    change_text,
-    full_moment,
-    incident_text,
-    moment,
-    spread_text,
-    uptime_text,
-    window_words,
-)
+from cronchecks.report.text import full_moment, moment, uptime_text, value_text
 
-# Green, amber, red (and purple for UNKNOWN, grey for no data), with a text label beside
-# every colour: the page must read right for the colour-blind and in black and white too.
+# Light: white text on each state's colour; dark: dark text. Each colour is at least 4.5:1 against its text
+# and 3:1 against the cards (tests/report/test_status_page.py computes the ratios from this sheet).
 _CSS = """
-:root{--ok:#1e8e4e;--warning:#e8a200;--critical:#d23b3b;--unknown:#8a63c4;--none:#d5d9e0;
+:root{--ok:#17753f;--warning:#9a6200;--critical:#c42f2f;--unknown:#7a52b8;--none:#8a919c;--on:#fff;
 --bg:#f4f6f8;--card:#fff;--text:#1d2330;--muted:#5d6675;--line:#e3e7ec}
-@media (prefers-color-scheme:dark){:root{--bg:#12151b;--card:#1b2029;--text:#e6e9ee;--muted:#9aa3b2;
---line:#2b323e;--none:#3a414d}}
+@media (prefers-color-scheme:dark){:root{--ok:#3fb871;--warning:#e8a200;--critical:#f06a6a;--unknown:#a98be0;
+--none:#6b7380;--on:#12151b;--bg:#12151b;--card:#1b2029;--text:#e6e9ee;--muted:#9aa3b2;--line:#2b323e}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--text);
 font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-header{padding:1.1rem 1rem 1rem;color:#fff;background:var(--ok)}
-header.s-warning{background:var(--warning);color:#1d2330}
-header.s-critical{background:var(--critical)}header.s-unknown{background:var(--unknown)}
+header{padding:1.1rem 1rem 1rem;color:var(--on);background:var(--ok)}
+header.s-warning{background:var(--warning)}header.s-critical{background:var(--critical)}
+header.s-unknown{background:var(--unknown)}header.s-none{background:var(--none)}
 header h1{margin:0;font-size:1.35rem;line-height:1.25;overflow-wrap:anywhere}
-header p{margin:.3rem 0 0}.meta{opacity:.9;font-size:.9rem}
-main,footer{max-width:60rem;margin:0 auto;padding:1rem}
-main{display:grid;gap:1rem}
-.check{background:var(--card);border:1px solid var(--line);border-left:.45rem solid var(--none);
-border-radius:.5rem;padding:.9rem 1rem}
+header p{margin:.3rem 0 0}.meta{font-size:.9rem}
+main,footer{max-width:64rem;margin:0 auto;padding:1rem}
+main{display:grid;gap:1rem;min-width:0}
+h2.host{margin:.6rem 0 0;font-size:1.2rem;overflow-wrap:anywhere}
+.card,.check{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.9rem 1rem;min-width:0}
+.check{border-left:.45rem solid var(--none)}
 .check.s-ok{border-left-color:var(--ok)}.check.s-warning{border-left-color:var(--warning)}
 .check.s-critical{border-left-color:var(--critical)}.check.s-unknown{border-left-color:var(--unknown)}
 .head{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem .7rem}
-.head h2{margin:0;font-size:1.1rem;overflow-wrap:anywhere;flex:1 1 auto}
+.head h3{margin:0;font-size:1.1rem;overflow-wrap:anywhere;flex:1 1 auto}
 .badge{font-size:.8rem;font-weight:700;letter-spacing:.03em;padding:.15rem .55rem;border-radius:1rem;
-color:#fff;background:var(--none)}
-.badge.s-ok{background:var(--ok)}.badge.s-warning{background:var(--warning);color:#1d2330}
+color:var(--on);background:var(--none);white-space:nowrap}
+.s-ok>.badge,.badge.s-ok{background:var(--ok)}.badge.s-warning{background:var(--warning)}
 .badge.s-critical{background:var(--critical)}.badge.s-unknown{background:var(--unknown)}
-.badge.s-none{color:var(--text)}
 .summary{margin:.35rem 0 .6rem;color:var(--muted);font-size:.9rem;overflow-wrap:anywhere}
-.strip{display:flex;gap:1px;height:1.7rem;margin:.2rem 0 0}
-.strip span{flex:1 1 0;min-width:0;border-radius:2px;background:var(--none)}
-.strip .s-ok{background:var(--ok)}.strip .s-warning{background:var(--warning)}
-.strip .s-critical{background:var(--critical)}.strip .s-unknown{background:var(--unknown)}
-.axis{display:flex;justify-content:space-between;color:var(--muted);font-size:.75rem;margin:.15rem 0 .5rem}
-dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:.5rem .9rem;margin:0}
+h4{margin:.7rem 0 .2rem;font-size:.8rem;color:var(--muted);text-transform:uppercase;letter-spacing:.03em;
+font-weight:600}
+.bars{display:flex;align-items:flex-end;gap:1px;height:2rem}
+.bars i{flex:1 1 0;min-width:0;border-radius:1px;background:var(--none);height:25%}
+.bars .k{background:var(--ok);height:100%}.bars .u{background:var(--unknown);height:75%}
+.bars .w{background:var(--warning);height:60%}.bars .c{background:var(--critical);height:45%}
+.axis{display:flex;justify-content:space-between;color:var(--muted);font-size:.75rem;margin:.15rem 0 0}
+svg.chart{display:block;width:100%;height:auto;max-height:9rem;overflow:visible}
+svg.chart .grid{stroke:var(--line);stroke-width:1}
+svg.chart .p50{fill:none;stroke:var(--ok);stroke-width:2}
+svg.chart .p95{fill:none;stroke:var(--critical);stroke-width:1.5;stroke-dasharray:5 3}
+svg.chart text{fill:var(--muted);font-size:11px}
+.key{color:var(--muted);font-size:.8rem}.key b{font-weight:600}
+dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:.5rem .9rem;margin:.6rem 0 0}
 dl div{min-width:0}dt{color:var(--muted);font-size:.75rem;text-transform:uppercase;letter-spacing:.03em}
 dd{margin:0;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:.9rem;font-variant-numeric:tabular-nums}
+th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+th{color:var(--muted);font-weight:600;font-size:.75rem;text-transform:uppercase}
+td.name{overflow-wrap:anywhere}td a{color:inherit}
+.st{font-weight:700;white-space:nowrap}.st.s-ok{color:var(--ok)}.st.s-warning{color:var(--warning)}
+.st.s-critical{color:var(--critical)}.st.s-unknown{color:var(--unknown)}.st.s-none{color:var(--muted)}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem 1rem;color:var(--muted);font-size:.85rem}
-.legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-.1rem}
+.legend i{display:inline-block;width:.8rem;border-radius:1px;margin-right:.3rem;vertical-align:bottom}
 footer p{color:var(--muted);font-size:.85rem;margin:.5rem 0}
-.empty{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:1rem}
+@media (max-width:40rem){.hide-narrow{display:none}}
 """
 
-_LEGEND = (("ok", "OK"), ("warning", "WARNING"), ("critical", "CRITICAL"), ("unknown", "UNKNOWN"),
-           ("none", "no data"))
+# A word and a symbol for every state, beside its colour: the page reads right in black and white too.
+SYMBOLS = {"OK": "\u2713", "WARNING": "\u25b2", "CRITICAL": "\u2716", "UNKNOWN": "?", None: "\u2013"}
+_BAR_CLASS = {"OK": "k", "WARNING": "w", "CRITICAL": "c", "UNKNOWN": "u", None: "n"}
+_INCIDENTS_SHOWN = 10
 
 
-def _css_class(status) -> str:
-    return f"s-{status.name.lower()}" if status is not None else "s-none"
+def rank(status: str | None) -> int:
+    """The one severity order (core.result) for a state's name; no data below OK."""
+    from cronchecks.core.result import Status, severity
+
+    return -1 if status is None else severity(Status[status])
 
 
-def _strip(buckets: Sequence[Bucket], end: float) -> str:
+def state_word(status: str | None) -> str:
+    return f"{SYMBOLS[status]} {status or 'NO DATA'}"
+
+
+def _css(status: str | None) -> str:
+    return f"s-{status.lower()}" if status else "s-none"
+
+
+def _anchor(host: str, name: str, fleet: bool) -> str:
+    import hashlib
+
+    key = f"{host}\0{name}" if fleet else name
+    return "c-" + hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
+
+
+def worst_first(checks: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """(host, check) pairs, CRITICAL first, then by host and name; checks without data last."""
+    return sorted(checks, key=lambda pair: (-rank(pair[1]["status"]) if pair[1]["status"] else 1,
+                                            pair[1]["name"], pair[0]))
+
+
+def _bars(days: Sequence[dict[str, Any]]) -> str:
     cells = []
-    for bucket in buckets:
-        state = bucket.status.name if bucket.status is not None else "no data"
-        runs = f", {bucket.results} result{'s' if bucket.results != 1 else ''}"
-        tip = f"{moment(bucket.start, end)}-{moment(bucket.end, end)}: {state}{runs}"
-        cells.append(f'<span class="{_css_class(bucket.status)}" title="{escape(tip)}"></span>')
-    bad = sum(1 for bucket in buckets if bucket.status is not None and bucket.status.name != "OK")
-    label = f"results of the last 24 hours: {bad} of {len(buckets)} half-hours not OK"
-    return (f'<div class="strip" role="img" aria-label="{escape(label)}">{"".join(cells)}</div>'
+    for day in days:
+        plural = "" if day["incidents"] == 1 else "s"
+        words = "no data" if day["status"] is None else \
+            f"{day['status']}, {uptime_text(day['uptime'])} up, {day['incidents']} incident{plural}"
+        cells.append(f'<i class="{_BAR_CLASS[day["status"]]}" title="{day["date"]}: {escape(words)}"></i>')
+    bad = sum(1 for day in days if day["status"] not in (None, "OK"))
+    empty = sum(1 for day in days if day["status"] is None)
+    label = f"daily uptime over {len(days)} days: {bad} with problems, {empty} without data"
+    first = days[0]["date"] if days else ""
+    return (f'<div class="bars" role="img" aria-label="{escape(label)}">{"".join(cells)}</div>'
+            f'<div class="axis"><span>{escape(first)}</span><span>{len(days)} days</span><span>today</span></div>')
+
+
+def _strip(strip: dict[str, Any], end: float) -> str:
+    statuses = strip["statuses"]
+    if not statuses:
+        return ""
+    cells = []
+    for index, status in enumerate(statuses):
+        start = (strip["start"] or 0) + index * (strip["bucket"] or 0)
+        cells.append(f'<i class="{_BAR_CLASS[status]}" title="{moment(start, end)} {status or "no data"}"></i>')
+    bad = sum(1 for status in statuses if status not in (None, "OK"))
+    label = f"the last 24 hours: {bad} of {len(statuses)} half-hours not OK"
+    return (f'<div class="bars" role="img" aria-label="{escape(label)}">{"".join(cells)}</div>'
             '<div class="axis"><span>24h ago</span><span>12h</span><span>now</span></div>')
 
 
-def _check(report: CheckReport, end: float) -> str:
-    status = report.status.name if report.status is not None else "NO DATA"
-    since = "-" if report.since is None else f"{moment(report.since, end)} ({format_duration(end - report.since)})"
+def chart(series: dict[str, Any], label: str, caption: str, start_words: str, end_words: str) -> str:
+    """p50 and p95 of one perfdata value as an inline SVG line chart, its axis labelled in units."""
+    points = series["points"]
+    values = [p[key] for p in points for key in ("median", "p95") if p[key] is not None]
+    if not values:
+        return f'<p class="key">{escape(caption)}: no {escape(label)} values recorded.</p>'
+    width, height, left, top, bottom = 600, 120, 46, 8, 18
+    top_value = max(values) or 1.0
+    plot_w, plot_h = width - left - 4, height - top - bottom
+    uom = series["uom"]
+
+    def x(index: int) -> float:
+        return left + (plot_w * (index + 0.5) / len(points))
+
+    def y(value: float) -> float:
+        return top + plot_h * (1 - value / top_value)
+
+    def line(key: str) -> str:
+        parts, current = [], []
+        for index, point in enumerate(points):
+            if point[key] is None:
+                if current:
+                    parts.append(current)
+                current = []
+                continue
+            current.append(f"{x(index):.1f},{y(point[key]):.1f}")
+        if current:
+            parts.append(current)
+        return "".join(f'<polyline class="{key_class}" points="{" ".join(part)}"/>'
+                       for part in parts for key_class in (("p50" if key == "median" else "p95"),))
+
+    axis_top, axis_mid = value_text(top_value, uom), value_text(top_value / 2, uom)
+    summary = f"{caption}: {label} p50 and p95 per bucket, up to {axis_top}"
+    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(summary)}" '
+            f'data-top="{top_value!r}" data-uom="{escape(uom)}">'
+            f'<line class="grid" x1="{left}" y1="{top}" x2="{width}" y2="{top}"/>'
+            f'<line class="grid" x1="{left}" y1="{top + plot_h / 2:.1f}" x2="{width}" y2="{top + plot_h / 2:.1f}"/>'
+            f'<line class="grid" x1="{left}" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}"/>'
+            f'<text x="{left - 4}" y="{top + 4}" text-anchor="end">{escape(axis_top)}</text>'
+            f'<text x="{left - 4}" y="{top + plot_h / 2 + 4:.1f}" text-anchor="end">{escape(axis_mid)}</text>'
+            f'<text x="{left - 4}" y="{top + plot_h + 4}" text-anchor="end">0</text>'
+            f'<text x="{left}" y="{height - 3}">{escape(start_words)}</text>'
+            f'<text x="{width}" y="{height - 3}" text-anchor="end">{escape(end_words)}</text>'
+            + line("median") + line("p95") + "</svg>"
+            f'<p class="key">{escape(caption)} \u00b7 <b>\u2014 p50</b> \u00b7 <b>- - p95</b> ({escape(label)}, '
+            f'{escape(uom or "no unit")})</p>')
+
+
+def _incidents(check: dict[str, Any], end: float) -> str:
+    found = check["incidents"]
+    if not found:
+        return '<p class="key">No incidents in the span.</p>'
+    rows = []
+    for incident in reversed(found[-_INCIDENTS_SHOWN:]):
+        until = "ongoing" if incident["end"] is None else moment(incident["end"], end)
+        summary = incident["summary"] if len(incident["summary"]) <= 160 else incident["summary"][:157] + "..."
+        rows.append(f'<tr><td class="st {_css(incident["status"])}">{escape(state_word(incident["status"]))}</td>'
+                    f"<td>{escape(moment(incident['start'], end))}</td><td>{escape(until)}</td>"
+                    f"<td>{escape(format_duration(incident['duration']))}</td>"
+                    f'<td class="hide-narrow">{escape(summary)}</td></tr>')
+    more = len(found) - _INCIDENTS_SHOWN
+    tail = f'<p class="key">and {more} earlier incident{"s" if more != 1 else ""}</p>' if more > 0 else ""
+    return ('<div class="scroll"><table><thead><tr><th>State</th><th>Start</th><th>End</th><th>Duration</th>'
+            '<th class="hide-narrow">First failure</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table></div>"
+            + tail)
+
+
+def _check(host: str, check: dict[str, Any], end: float, days: int, perf: str, fleet: bool) -> str:
+    status = check["status"]
+    since = "-" if check["since"] is None else \
+        f"{moment(check['since'], end)} ({format_duration(max(0.0, end - check['since']))})"
     figures = [
-        ("Uptime", uptime_text(report.uptime)),
+        ("Uptime 24 h", uptime_text(check["uptime_24h"])),
+        ("Uptime 7 days", uptime_text(check["uptime_7d"])),
+        (f"Uptime {days} days", uptime_text(check["uptime_span"])),
         ("Since", since),
-        ("Failed / runs", f"{report.failures} / {report.results}"),
-        ("Duration p50 / p95", spread_text(report.duration, "s")),
-        (f"{report.perf_label} p50 / p95", spread_text(report.perf, report.perf_uom)),
-        ("Open incident", incident_text(report)),
-        ("Last change", change_text(report, end).replace(" -> ", " \u2192 ")),
-        ("Last run", moment(report.last_run, end)),
+        ("Failed / runs", f"{check['failures']} / {check['results']}"),
+        ("Last run", moment(check["last_run"], end)),
     ]
     listed = "".join(f"<div><dt>{escape(name)}</dt><dd>{escape(value)}</dd></div>" for name, value in figures)
-    summary = report.last_summary if len(report.last_summary) <= 300 else report.last_summary[:297] + "..."
-    return (f'<section class="check {_css_class(report.status)}">'
-            f'<div class="head"><h2>{escape(report.name)}</h2>'
-            f'<span class="badge {_css_class(report.status)}">{escape(status)}</span></div>'
+    summary = check["last_summary"] if len(check["last_summary"]) <= 300 else check["last_summary"][:297] + "..."
+    label = check["perf"]["label"] or perf
+    return (f'<section class="check {_css(status)}" id="{_anchor(host, check["name"], fleet)}">'
+            f'<div class="head"><h3>{escape(check["name"])}</h3>'
+            f'<span class="badge {_css(status)}">{escape(state_word(status))}</span></div>'
             + (f'<p class="summary">{escape(summary)}</p>' if summary else "")
-            + _strip(report.strip, end) + f"<dl>{listed}</dl></section>")
+            + f"<h4>Daily uptime, {days} days</h4>" + _bars(check["daily"])
+            + "<h4>Last 24 hours</h4>" + _strip(check["strip"], end)
+            + f"<h4>{escape(label)}</h4>"
+            + chart(check["perf_hourly"], label, "per hour, last 24 hours", "24h ago", "now")
+            + chart(check["perf_daily"], label, f"per day, {days} days", check["daily"][0]["date"]
+                    if check["daily"] else "", "today")
+            + f"<dl>{listed}</dl><h4>Incidents</h4>" + _incidents(check, end) + "</section>")
 
 
-def status_page(reports: Sequence[CheckReport], window: Window, *, host: str, generated: float,
-                title: str | None = None) -> str:
-    """The whole page as text: one file, viewable from disk, a web server or a phone."""
-    found = counts(reports)
+def _overview(pairs: Sequence[tuple[str, dict[str, Any]]], end: float, days: int, fleet: bool) -> str:
+    rows = []
+    for host, check in pairs:
+        status = check["status"]
+        since = "-" if check["since"] is None else moment(check["since"], end)
+        rows.append(f'<tr><td class="st {_css(status)}">{escape(state_word(status))}</td>'
+                    f'<td class="name"><a href="#{_anchor(host, check["name"], fleet)}">{escape(check["name"])}</a>'
+                    "</td>" + (f'<td class="name">{escape(host)}</td>' if fleet else "")
+                    + f'<td class="hide-narrow">{escape(since)}</td><td>{escape(uptime_text(check["uptime_24h"]))}</td>'
+                    f'<td>{escape(uptime_text(check["uptime_7d"]))}</td>'
+                    f'<td class="hide-narrow">{escape(uptime_text(check["uptime_span"]))}</td></tr>')
+    host_heading = "<th>Host</th>" if fleet else ""
+    return ('<section class="card"><h2 class="host">Overview</h2><div class="scroll"><table><thead><tr>'
+            f'<th>State</th><th>Check</th>{host_heading}<th class="hide-narrow">Since</th><th>24 h</th><th>7 days</th>'
+            f'<th class="hide-narrow">{days} days</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table></div>"
+            "</section>")
+
+
+def status_page(documents: Sequence[dict[str, Any]], *, generated: float, title: str | None = None,
+                problems: Sequence[str] = ()) -> str:
+    """The whole page as text: one file, viewable from disk, a web server or a phone.
+
+    One document is one host's page; several are a fleet's, with a section per host and the
+    overview across all of them. `problems` are documents that could not be read, named on the page.
+    """
+    fleet = len(documents) > 1 or bool(problems)
+    pairs = [(doc["host"], check) for doc in documents for check in doc["checks"]]
+    ordered = worst_first(pairs)
+    end = max((doc["until"] for doc in documents), default=generated)
+    days = max((doc["days"] for doc in documents), default=0)
+    perf = documents[0]["perf"] if documents else "time"
+    found: dict[str, int] = {}
+    for _, check in ordered:
+        key = check["status"] or "NO DATA"
+        found[key] = found.get(key, 0) + 1
     tally = " \u00b7 ".join(f"{number} {name}" for name, number in found.items()) or "no checks recorded yet"
-    worst = worst_status(reports)
-    heading = title or f"Status of {host}"
-    overall = "All checks OK" if reports and set(found) == {"OK"} else tally
-    body = "".join(_check(report, window.end) for report in reports) or (
-        '<p class="empty">No checks recorded yet: <code>cronchecks run --name NAME -- COMMAND</code> '
-        "records them.</p>")
-    legend = "".join(f'<span><i class="s-{key}" style="background:var(--{key})"></i>{label}</span>'
-                     for key, label in _LEGEND)
+    worst = next((check["status"] for _, check in ordered if check["status"]), None)
+    hosts = sorted({doc["host"] for doc in documents})
+    heading = title or (f"Status of {len(hosts)} hosts" if fleet else f"Status of {hosts[0]}" if hosts else "Status")
+    overall = "All checks OK" if ordered and set(found) == {"OK"} else tally
+    sections = []
+    if ordered:
+        sections.append(_overview(ordered, end, days, fleet))
+    for doc in sorted(documents, key=lambda d: (min((-rank(c["status"]) for c in d["checks"]), default=0), d["host"])):
+        if fleet:
+            sections.append(f'<h2 class="host">{escape(doc["host"])}</h2>')
+        sections.extend(_check(doc["host"], check, doc["until"], doc["days"], doc["perf"], fleet)
+                        for _, check in worst_first([(doc["host"], c) for c in doc["checks"]]))
+    if not ordered:
+        sections.append('<p class="card">No checks recorded yet: <code>cronchecks run --name NAME -- COMMAND</code> '
+                        "records them.</p>")
+    sections.extend(f'<p class="card">{escape(SYMBOLS["UNKNOWN"])} Not drawn: {escape(problem)}</p>'
+                    for problem in problems)
+    legend = "".join(f'<span><i class="{_BAR_CLASS[key]}" style="background:var(--{(key or "none").lower()});'
+                     f'height:{height}"></i>{escape(state_word(key))}</span>'
+                     for key, height in (("OK", ".8rem"), ("WARNING", ".5rem"), ("CRITICAL", ".4rem"),
+                                         ("UNKNOWN", ".6rem"), (None, ".2rem")))
     from cronchecks import __version__
 
+    stamp = datetime.fromtimestamp(end).astimezone().strftime("%Y-%m-%d %H:%M")
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -130,20 +304,20 @@ def status_page(reports: Sequence[CheckReport], window: Window, *, host: str, ge
 <style>{_CSS}</style>
 </head>
 <body>
-<header class="{_css_class(worst)}">
+<header class="{_css(worst)}">
 <h1>{escape(heading)}</h1>
 <p class="overall"><strong>{escape(overall)}</strong></p>
-<p class="meta">Uptime over the {escape(window_words(window))}, to {escape(full_moment(window.end))}.
-Generated {escape(full_moment(generated))}.</p>
+<p class="meta">{days} days of history to {escape(stamp)}. Generated {escape(full_moment(generated))}.</p>
 </header>
 <main>
-{body}
+{"".join(sections)}
 </main>
 <footer>
 <div class="legend">{legend}</div>
-<p>Each bar is half an hour, coloured by the worst state in force in it. Uptime is the share of the
-time spent OK, each result holding until the next; p50/p95 are interpolated percentiles of the results
-in the window. Made by cronchecks {escape(__version__)}.</p>
+<p>A daily bar is a calendar day, a strip bar half an hour, each drawn by the worst state in force in it, its height
+telling the state as its colour does; hover a bar for its date, uptime and incidents. Uptime is the share of the time
+spent OK, each result holding until the next. The charts give the median (p50) and the 95th percentile of {escape(perf)}
+per hour and per day. Made by cronchecks {escape(__version__)}.</p>
 </footer>
 </body>
 </html>

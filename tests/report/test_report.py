@@ -209,12 +209,15 @@ def test_quantile_lies_between_the_extremes(values, q):
 
 def test_json_shape(store, capsys):
     document = report_json(capsys, store)
-    assert set(document) == {"host", "generated", "since", "until", "window", "perf", "status", "counts", "checks"}
+    assert set(document) == {"schema_version", "host", "generated", "since", "until", "window", "perf", "days",
+                             "status", "counts", "checks"}
+    assert document["schema_version"] == 2 and document["days"] == 90
     assert document["until"] == T and document["since"] == T - DAY and document["window"] == DAY
     assert document["perf"] == "time"
     check = by_name(document)["db"]
     assert set(check) == {"name", "status", "since", "last_run", "last_summary", "uptime", "covered", "seconds",
-                          "results", "failures", "duration", "perf", "incident", "last_change", "strip"}
+                          "results", "failures", "duration", "perf", "incident", "last_change", "strip",
+                          "uptime_24h", "uptime_7d", "uptime_span", "daily", "incidents", "perf_hourly", "perf_daily"}
     assert check["last_run"] == T - 3 * HOUR and check["last_summary"] == f"DB CRITICAL - at {T - 3 * HOUR:.0f}"
     assert set(check["perf"]) == {"label", "uom", "median", "p95", "count"}
     assert check["strip"]["start"] == T - DAY and check["strip"]["bucket"] == 1800.0
@@ -354,8 +357,9 @@ def test_status_page_is_self_contained_and_written_atomically(store, tmp_path, c
     assert "src=" not in html and "<link" not in html  # nothing fetched: no fonts, images or sheets
     assert "Shop &lt;status&gt;" in html  # text is escaped
     for name in ("db", "queue", "web"):
-        assert f"<h2>{name}</h2>" in html
-    assert html.count('<span class="s-critical" title=') == 2 + 6  # web's two half-hours and db's last six
+        assert f"<h3>{name}</h3>" in html
+    strips = [part.split("</div>")[0] for part in html.split('aria-label="the last 24 hours')[1:]]
+    assert sum(strip.count('<i class="c"') for strip in strips) == 2 + 6  # web's two half-hours and db's last six
     assert sorted(p.name for p in page.parent.iterdir()) == ["status.html"]  # no temporary file left
     assert page.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
@@ -379,7 +383,7 @@ def test_status_page_renders_in_headless_chromium(store, tmp_path, capsys):
     dom = chromium(["--dump-dom", page.as_uri()], tmp_path / "profile-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     for name in ("db", "queue", "web"):
-        assert f"<h2>{name}</h2>" in dom.stdout
+        assert f"<h3>{name}</h3>" in dom.stdout
     assert "1 CRITICAL · 2 OK" in dom.stdout
     shot = tmp_path / "shot.png"
     done = chromium([f"--screenshot={shot}", "--window-size=412,900", page.as_uri()], tmp_path / "profile-shot")
@@ -387,7 +391,7 @@ def test_status_page_renders_in_headless_chromium(store, tmp_path, capsys):
     image = read_png(shot)
     assert (image.width, image.height) == (412, 900)
     # The header is red (db is CRITICAL) and the strips show green: the page rendered, in colour.
-    red, green = image.count((0xD2, 0x3B, 0x3B)), image.count((0x1E, 0x8E, 0x4E))
+    red, green = image.count((0xC4, 0x2F, 0x2F)), image.count((0x17, 0x75, 0x3F))
     assert red > 412 * 40 and green > 2000, (red, green)
 
 
