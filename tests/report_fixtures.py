@@ -60,6 +60,28 @@ def known_histories(folder: Path) -> None:
     record(folder, "queue", [Run(T - DAY + i * HOUR, Status.OK, float(i), 10.0 * i, "ms") for i in range(1, 21)])
 
 
+MIDNIGHT = T - 8 * HOUR  # T is 08:00 UTC: today began 8 hours before it
+
+
+def api_runs() -> list[Run]:
+    """60 days of a run every 6 hours (00, 06, 12, 18 UTC), OK at 100 ms, but:
+    day -10: CRITICAL at 12:00 and 18:00 (back to OK at 00:00 of day -9), time 2 s;
+    day -3: WARNING at 00:00, OK again at 06:00 (6 hours), time 500 ms. Nothing before day -60."""
+    runs = []
+    for day in range(-60, 1):
+        for hour in (0, 6, 12, 18):
+            at = MIDNIGHT + day * DAY + hour * HOUR
+            if at > T:
+                break
+            status, value = Status.OK, 0.100
+            if day == -10 and hour in (12, 18):
+                status, value = Status.CRITICAL, 2.0
+            if day == -3 and hour == 0:
+                status, value = Status.WARNING, 0.5
+            runs.append(Run(at, status, 0.1, value))
+    return runs
+
+
 # --- headless Chromium -----------------------------------------------------------------------
 
 

@@ -20,8 +20,8 @@ from cronchecks.report.text import full_moment, moment, uptime_text, value_text
 # Light: white text on each state's colour; dark: dark text. Each colour is at least 4.5:1 against its text
 # and 3:1 against the cards (tests/report/test_status_page.py computes the ratios from this sheet).
 _CSS = """
-:root{--ok:#17753f;--warning:#9a6200;--critical:#c42f2f;--unknown:#7a52b8;--none:#8a919c;--on:#fff;
---bg:#f4f6f8;--card:#fff;--text:#1d2330;--muted:#5d6675;--line:#e3e7ec}
+:root{--ok:#17753f;--warning:#9a6200;--critical:#c42f2f;--unknown:#7a52b8;--none:#8a919c;--on:#ffffff;
+--bg:#f4f6f8;--card:#ffffff;--text:#1d2330;--muted:#5d6675;--line:#e3e7ec}
 @media (prefers-color-scheme:dark){:root{--ok:#3fb871;--warning:#e8a200;--critical:#f06a6a;--unknown:#a98be0;
 --none:#6b7380;--on:#12151b;--bg:#12151b;--card:#1b2029;--text:#e6e9ee;--muted:#9aa3b2;--line:#2b323e}}
 *{box-sizing:border-box}
@@ -53,11 +53,16 @@ font-weight:600}
 .bars .k{background:var(--ok);height:100%}.bars .u{background:var(--unknown);height:75%}
 .bars .w{background:var(--warning);height:60%}.bars .c{background:var(--critical);height:45%}
 .axis{display:flex;justify-content:space-between;color:var(--muted);font-size:.75rem;margin:.15rem 0 0}
-svg.chart{display:block;width:100%;height:auto;max-height:9rem;overflow:visible}
-svg.chart .grid{stroke:var(--line);stroke-width:1}
-svg.chart .p50{fill:none;stroke:var(--ok);stroke-width:2}
-svg.chart .p95{fill:none;stroke:var(--critical);stroke-width:1.5;stroke-dasharray:5 3}
-svg.chart text{fill:var(--muted);font-size:11px}
+.chart{display:flex;gap:.35rem;height:5.5rem;margin-top:.3rem}
+.yaxis{display:flex;flex-direction:column;justify-content:space-between;min-width:3.6rem;text-align:right;
+color:var(--muted);font-size:.72rem;line-height:1}
+svg.plot{flex:1 1 auto;min-width:0;width:100%;height:100%;display:block}
+svg.plot *{vector-effect:non-scaling-stroke}
+svg.plot .grid{stroke:var(--line);stroke-width:1}
+svg.plot polyline{fill:none}svg.plot .p50{stroke:var(--ok);stroke-width:2;fill:none}
+svg.plot .p95{stroke:var(--critical);stroke-width:1.5;stroke-dasharray:5 3;fill:none}
+svg.plot circle.p50{fill:var(--ok);stroke:none}svg.plot circle.p95{fill:var(--critical);stroke:none}
+.chart-axis{margin-left:3.95rem}
 .key{color:var(--muted);font-size:.8rem}.key b{font-weight:600}
 dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:.5rem .9rem;margin:.6rem 0 0}
 dl div{min-width:0}dt{color:var(--muted);font-size:.75rem;text-transform:uppercase;letter-spacing:.03em}
@@ -79,6 +84,8 @@ footer p{color:var(--muted);font-size:.85rem;margin:.5rem 0}
 SYMBOLS = {"OK": "\u2713", "WARNING": "\u25b2", "CRITICAL": "\u2716", "UNKNOWN": "?", None: "\u2013"}
 _BAR_CLASS = {"OK": "k", "WARNING": "w", "CRITICAL": "c", "UNKNOWN": "u", None: "n"}
 _INCIDENTS_SHOWN = 10
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 1000, 100, 3  # the charts' drawing units (stretched to the card)
+_MARKED_POINTS = 30
 
 
 def rank(status: str | None) -> int:
@@ -139,49 +146,42 @@ def _strip(strip: dict[str, Any], end: float) -> str:
 
 
 def chart(series: dict[str, Any], label: str, caption: str, start_words: str, end_words: str) -> str:
-    """p50 and p95 of one perfdata value as an inline SVG line chart, its axis labelled in units."""
+    """p50 and p95 of one perfdata value as an inline SVG line chart, its axis labelled in units.
+
+    The lines are an SVG stretched to the card's width (strokes kept thin by non-scaling-stroke); the
+    axis labels are HTML beside it, so that they stay legible on a phone and on a wide screen alike.
+    """
     points = series["points"]
     values = [p[key] for p in points for key in ("median", "p95") if p[key] is not None]
     if not values:
         return f'<p class="key">{escape(caption)}: no {escape(label)} values recorded.</p>'
-    width, height, left, top, bottom = 600, 120, 46, 8, 18
     top_value = max(values) or 1.0
-    plot_w, plot_h = width - left - 4, height - top - bottom
     uom = series["uom"]
 
     def x(index: int) -> float:
-        return left + (plot_w * (index + 0.5) / len(points))
+        return CHART_WIDTH * (index + 0.5) / len(points)
 
     def y(value: float) -> float:
-        return top + plot_h * (1 - value / top_value)
+        return CHART_PAD + (CHART_HEIGHT - 2 * CHART_PAD) * (1 - value / top_value)
 
-    def line(key: str) -> str:
-        parts, current = [], []
-        for index, point in enumerate(points):
-            if point[key] is None:
-                if current:
-                    parts.append(current)
-                current = []
-                continue
-            current.append(f"{x(index):.1f},{y(point[key]):.1f}")
-        if current:
-            parts.append(current)
-        return "".join(f'<polyline class="{key_class}" points="{" ".join(part)}"/>'
-                       for part in parts for key_class in (("p50" if key == "median" else "p95"),))
+    def line(key: str, css: str) -> str:
+        # The buckets with a value, joined: a check run every 6 hours still draws a line over the day.
+        found = [(x(index), y(point[key])) for index, point in enumerate(points) if point[key] is not None]
+        drawn = f'<polyline class="{css}" points="{" ".join(f"{px:.1f},{py:.1f}" for px, py in found)}"/>'
+        if len(found) <= _MARKED_POINTS:  # few values: each one marked, so that a lone one shows
+            drawn += "".join(f'<circle class="{css}" cx="{px:.1f}" cy="{py:.1f}" r="3"/>' for px, py in found)
+        return drawn
 
-    axis_top, axis_mid = value_text(top_value, uom), value_text(top_value / 2, uom)
-    summary = f"{caption}: {label} p50 and p95 per bucket, up to {axis_top}"
-    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(summary)}" '
-            f'data-top="{top_value!r}" data-uom="{escape(uom)}">'
-            f'<line class="grid" x1="{left}" y1="{top}" x2="{width}" y2="{top}"/>'
-            f'<line class="grid" x1="{left}" y1="{top + plot_h / 2:.1f}" x2="{width}" y2="{top + plot_h / 2:.1f}"/>'
-            f'<line class="grid" x1="{left}" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}"/>'
-            f'<text x="{left - 4}" y="{top + 4}" text-anchor="end">{escape(axis_top)}</text>'
-            f'<text x="{left - 4}" y="{top + plot_h / 2 + 4:.1f}" text-anchor="end">{escape(axis_mid)}</text>'
-            f'<text x="{left - 4}" y="{top + plot_h + 4}" text-anchor="end">0</text>'
-            f'<text x="{left}" y="{height - 3}">{escape(start_words)}</text>'
-            f'<text x="{width}" y="{height - 3}" text-anchor="end">{escape(end_words)}</text>'
-            + line("median") + line("p95") + "</svg>"
+    summary = f"{caption}: {label} p50 and p95, up to {value_text(top_value, uom)}"
+    return (f'<div class="chart"><div class="yaxis"><span>{escape(value_text(top_value, uom))}</span>'
+            f'<span>{escape(value_text(top_value / 2, uom))}</span><span>0</span></div>'
+            f'<svg class="plot" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" preserveAspectRatio="none" role="img" '
+            f'aria-label="{escape(summary)}" data-top="{top_value!r}" data-uom="{escape(uom)}">'
+            f'<line class="grid" x1="0" y1="{CHART_PAD}" x2="{CHART_WIDTH}" y2="{CHART_PAD}"/>'
+            f'<line class="grid" x1="0" y1="{CHART_HEIGHT / 2:g}" x2="{CHART_WIDTH}" y2="{CHART_HEIGHT / 2:g}"/>'
+            f'<line class="grid" x1="0" y1="{CHART_HEIGHT - CHART_PAD}" x2="{CHART_WIDTH}" '
+            f'y2="{CHART_HEIGHT - CHART_PAD}"/>' + line("median", "p50") + line("p95", "p95") + "</svg></div>"
+            f'<div class="axis chart-axis"><span>{escape(start_words)}</span><span>{escape(end_words)}</span></div>'
             f'<p class="key">{escape(caption)} \u00b7 <b>\u2014 p50</b> \u00b7 <b>- - p95</b> ({escape(label)}, '
             f'{escape(uom or "no unit")})</p>')
 

@@ -76,11 +76,13 @@ def daily(rows: Sequence[Any], end: float, days: int, zone: tzinfo | None = None
     for day, start, finish in day_bounds(end, days, zone):
         spent = time_in_states(rows, Window(start, finish))
         first = bisect.bisect_left(rows, start, key=_at)
-        last = bisect.bisect_right(rows, finish, key=_at)
+        # A result at midnight opens the next day; one at the report's end still belongs to today.
+        last = (bisect.bisect_right if finish >= end else bisect.bisect_left)(rows, finish, key=_at)
         recorded = {_STATUSES[row.status] for row in rows[first:last]}
         present = {status for status, seconds in spent.items() if seconds > 0} | recorded
         status = worst(present) if present else None
-        began = bisect.bisect_right(starts, finish) - bisect.bisect_left(starts, start)
+        began = (bisect.bisect_right if finish >= end else bisect.bisect_left)(starts, finish) \
+            - bisect.bisect_left(starts, start)
         found.append(Day(day, start, finish, status, uptime_percent(spent), began, last - first))
     return found
 
