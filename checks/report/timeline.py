@@ -52,7 +52,8 @@ class Point(NamedTuple):
     end: float
     median: float | None
     p95: float | None
-    count: int
+    # Shadows tuple.count on purpose, as figures.Spread does: _asdict() makes it the JSON's "count" key.
+    count: int  # type: ignore[assignment]
 
 
 def day_bounds(end: float, days: int, zone: tzinfo | None = None) -> list[tuple[date, float, float]]:
