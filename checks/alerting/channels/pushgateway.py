@@ -35,7 +35,6 @@ class PushTarget(NamedTuple):
 
 def pushgateway_target(url: str, pairs: Sequence[str], env: Mapping[str, str]) -> PushTarget:
     """The --pushgateway URL, its grouping labels and credentials; a mistake or a missing extra raises now."""
-    import importlib.util
     from urllib.parse import urlsplit
 
     from cronchecks.alerting.channels.credentials import engine_credentials
@@ -49,8 +48,10 @@ def pushgateway_target(url: str, pairs: Sequence[str], env: Mapping[str, str]) -
     if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise UsageError(f"invalid --pushgateway {redact_url(url)} (the base URL, e.g. http://127.0.0.1:9091)")
     labels = parse_labels("--pushgateway-label", pairs, reserved=(*GROUPING_LABELS, *OWN_LABELS))
-    if importlib.util.find_spec("prometheus_client") is None:  # said before the job runs, not after
-        raise MissingExtra("prometheus-client", "prometheus")
+    try:  # said before the job runs, not after it; imported only when a push is asked for
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        raise MissingExtra("prometheus-client", "prometheus") from None
     return PushTarget(url.rstrip("/"), f"--pushgateway {redact_url(url)}", labels,
                       engine_credentials(env, CREDENTIALS_PREFIX, "--pushgateway"),
                       channel_cafile(env, CAFILE_VARIABLE))
