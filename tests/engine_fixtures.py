@@ -67,12 +67,12 @@ def start_node_exporter(folder: Path, textfiles: Path) -> Engine:
     return Engine(daemon, url, folder)
 
 
-def start_pushgateway(folder: Path) -> Engine:
+def start_pushgateway(folder: Path, *options: str) -> Engine:
     binary = require_program(PUSHGATEWAY, "prometheus-pushgateway")
     port = free_port()
-    daemon = Daemon("pushgateway", [binary, f"--web.listen-address=127.0.0.1:{port}"], folder)
+    daemon = Daemon("pushgateway", [binary, f"--web.listen-address=127.0.0.1:{port}", *options], folder)
     url = f"http://127.0.0.1:{port}"
-    daemon.start(lambda: answers(f"{url}/-/ready"))
+    daemon.start(port=port)
     return Engine(daemon, url, folder)
 
 
