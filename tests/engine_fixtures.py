@@ -109,10 +109,11 @@ def start_prometheus(folder: Path, targets: dict[str, str], *, rules: Path | Non
     return PrometheusServer(daemon, url, folder)
 
 
-def start_alertmanager(folder: Path, webhook: str, *, resolve_timeout: str = "2s") -> Engine:
+def start_alertmanager(folder: Path, webhook: str, *, resolve_timeout: str = "2s", port: int | None = None,
+                       options: tuple[str, ...] = ()) -> Engine:
     """Alertmanager without gossip, routing everything at once to `webhook` (its own notifications)."""
     binary = require_program(ALERTMANAGER, "prometheus-alertmanager")
-    port = free_port()
+    port = port or free_port()
     config = {
         "global": {"resolve_timeout": resolve_timeout},
         "route": {"receiver": "hook", "group_by": ["alertname", "check"], "group_wait": "0s",
@@ -123,9 +124,9 @@ def start_alertmanager(folder: Path, webhook: str, *, resolve_timeout: str = "2s
     (folder / "alertmanager.yml").write_text(json.dumps(config))
     daemon = Daemon("alertmanager", [binary, f"--config.file={folder / 'alertmanager.yml'}",
                                      f"--storage.path={folder / 'data'}", "--cluster.listen-address=",
-                                     f"--web.listen-address=127.0.0.1:{port}"], folder)
+                                     f"--web.listen-address=127.0.0.1:{port}", *options], folder)
     url = f"http://127.0.0.1:{port}"
-    daemon.start(lambda: answers(f"{url}/-/ready"), within=30)
+    daemon.start(port=port, within=30)
     return Engine(daemon, url, folder)
 
 
