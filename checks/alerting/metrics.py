@@ -123,9 +123,19 @@ def textfile_refusal(path: str | Path, error: OSError) -> str:
     reason = error.strerror or str(error)
     text = f"--prometheus {path}: cannot write it: {reason}"
     if isinstance(error, PermissionError):
-        text += (f" (the collector folder {Path(path).parent} must be writable by this user: e.g. "
-                 f"`setfacl -m u:$USER:rwx {Path(path).parent}`)")
+        folder = Path(path).parent
+        text += f" (let this user write in {folder}: `setfacl -m u:{_user()}:rwx {folder}`)"
     return text
+
+
+def _user() -> str:
+    """The user this process runs as, for the fix a refusal names."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no name to be had (no pwd entry, no USER): the shell's variable says it
+        return "$USER"
 
 
 def registry(runs: Iterable[CheckMetrics], labels: Mapping[str, str] | None = None) -> Any:
