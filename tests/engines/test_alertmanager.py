@@ -12,6 +12,8 @@ import urllib.parse
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.alerting_fixtures import QuickHTTP
 from tests.conftest import Reply, run_console_script
@@ -195,3 +197,44 @@ def test_option_mistakes_are_one_unknown_line_before_the_job_runs(tmp_path, give
     done = run_console_script("cronchecks", "run", "--state-dir", str(tmp_path), *given, "--", "touch", str(marker))
     assert done.code == 3 and said in done.first_line and "UNKNOWN" in done.first_line, done
     assert not marker.exists()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(statuses=st.lists(st.sampled_from(["OK", "WARNING", "CRITICAL", "UNKNOWN"]), min_size=1, max_size=12),
+       after=st.integers(1, 3))
+def test_what_alertmanager_holds_is_always_the_checks_hard_state(tmp_path_factory, statuses, after):
+    """Any sequence of results, through the real store and recorder, leaves Alertmanager's view right.
+
+    Alertmanager's memory is modelled as it merges posts (labels -> endsAt): after every run,
+    the alerts it holds active are exactly the current severity once --after runs failed in a
+    row, and none otherwise.
+    """
+    from cronchecks.alerting.channels.alertmanager import AlertmanagerChannel, alerts_for
+    from cronchecks.alerting.policy import Policy
+    from cronchecks.alerting.recorder import record_result
+    from cronchecks.alerting.store import Store
+    from cronchecks.core.result import Status
+
+    channel = AlertmanagerChannel("http://127.0.0.1:9", {}, None, {})
+    store = Store(tmp_path_factory.mktemp("store"))
+    held: dict[str, float] = {}  # severity label -> endsAt
+    failing = 0
+    start = time.time()
+    try:
+        for index, name in enumerate(statuses):
+            at = start + 60 * index
+            status = Status[name]
+            record_result(store, check="c", host="h", status=status, exit_code=int(status), duration=0.1,
+                          summary=f"C {name}", perfdata=(), output="", at=at, policy=Policy(after=after),
+                          channels=[channel], keep=None)
+            for entry in store.outbox():
+                if channel.accepts(entry.event):
+                    for alert in alerts_for(entry.event, {}, None, None, now=at):
+                        held[alert["labels"]["severity"]] = epoch(alert["endsAt"])
+                store.delivered(entry.id)
+            failing = failing + 1 if status is not Status.OK else 0
+            active = {level for level, ends in held.items() if ends > at}
+            expected = {name.lower()} if failing >= after else set()
+            assert active == expected, (statuses[:index + 1], after, held)
+    finally:
+        store.close()

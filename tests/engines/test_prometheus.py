@@ -182,3 +182,16 @@ def test_what_is_rendered_is_what_prometheus_client_parses(names, value, number)
         assert perf == {float(number)}  # the first value of a repeated label wins; one series
     lines = text.rstrip("\n").split("\n")  # not splitlines(): a label value may hold \x1e, \x85, ...
     assert len(lines) == len(set(lines))
+
+
+def test_the_examples_pass_promtool_and_amtool():
+    """examples/prometheus as an operator copies it: the rules, the scrape configuration and the route."""
+    from tests.engine_fixtures import AMTOOL
+
+    folder = ROOT / "examples" / "prometheus"
+    for argv in ([require_program(PROMTOOL, "prometheus"), "check", "rules", str(RULES)],
+                 [PROMTOOL, "check", "config", str(folder / "prometheus.yaml")],
+                 [require_program(AMTOOL, "prometheus-alertmanager"), "check-config",
+                  str(folder / "alertmanager.yaml")]):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0 and "SUCCESS" in done.stdout + done.stderr, (argv, done.stdout, done.stderr)
