@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cronchecks.alerting.channels.base import Channel
-from cronchecks.alerting.policy import Decision, Policy, decide
+from cronchecks.alerting.policy import CheckState, Decision, Policy, decide
 from cronchecks.alerting.store import ResultRow, Store
 from cronchecks.core.result import Perfdata, Status
 
@@ -43,6 +43,11 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
     """Store the result, move the state on by the policy, queue alerts and run records: one transaction."""
     perf = perfdata_records(perfdata)
     row = ResultRow(check, at, status, exit_code, duration, summary, perf)
+    before: list[CheckState | None] = [None]  # the state this result moves on from, for the state channels
+
+    def decide_and_keep(previous: CheckState | None, history: list[Status]) -> Decision:
+        before[0] = previous
+        return decide(previous, status, at, history, policy)
 
     def events_for(decision: Decision, previous_output: str) -> list[tuple[str, dict[str, Any]]]:
         pairs = []
@@ -54,8 +59,26 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
         run_event = {"event": RUN_EVENT, "id": str(uuid.uuid4()), "check": check, "host": host,
                      "status": status.name, "code": int(status), "exit_code": exit_code,
                      "duration": round(duration, 6), "at": at, "perfdata": perf, "summary": summary}
+        if any(c.wants_state for c in channels):
+            run_event.update(state_fields(store, check, decision, before[0], policy, output))
         pairs += [(c.fingerprint, run_event) for c in channels if c.accepts(run_event)]
         return pairs
 
-    return store.record(row, lambda previous, history: decide(previous, status, at, history, policy),
-                        events_for, output=output, keep_seconds=keep)
+    return store.record(row, decide_and_keep, events_for, output=output, keep_seconds=keep)
+
+
+def state_fields(store: Store, check: str, decision: Decision, previous: CheckState | None, policy: Policy,
+                 output: str) -> dict[str, Any]:
+    """What a channel told every run's state needs (Alertmanager): is the problem firing, was it, since when.
+
+    Firing means a hard problem (`--after` runs non-OK in a row); the announcement policy's
+    other rules (reminders, --notify-on, flapping) do not apply: the engine has its own.
+    """
+    state = decision.state
+    was = previous is not None and previous.status is not Status.OK and previous.consecutive >= policy.after
+    return {
+        "firing": state.status is not Status.OK and state.consecutive >= policy.after,
+        "was_firing": was, "previous_status": previous.status.name if previous is not None else None,
+        "since": state.problem_since, "previous_since": previous.problem_since if previous is not None else None,
+        "output": output, "interval": store.usual_interval(check),
+    }

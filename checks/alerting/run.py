@@ -21,6 +21,15 @@ from cronchecks.core.runtime import host_name
 
 
 @dataclass(frozen=True, kw_only=True)
+class Exports:
+    """Where a run's metrics go besides the channels: a textfile for node_exporter, a Pushgateway."""
+
+    prometheus: str | None = None  # the exact textfile
+    prometheus_labels: Mapping[str, str] = field(default_factory=dict)
+    pushgateway: Any = None  # cronchecks.alerting.channels.pushgateway.PushTarget
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunOptions:
     """Everything `cronchecks run` was told, already validated."""
 
@@ -42,6 +51,28 @@ class RunOptions:
     on_fail_limit: tuple[int, float] = (3, 3600.0)
     lock: bool = False
     verbosity: int = 0
+    exports: Exports = field(default_factory=Exports)
+
+
+def read_exports(prometheus: str | None, prometheus_labels: list[str], pushgateway: str | None,
+                 pushgateway_labels: list[str], env: Mapping[str, str]) -> Exports:
+    """The export options, checked before the command runs (a bad label or a missing extra is a UsageError)."""
+    from cronchecks.alerting.metrics import parse_labels
+
+    if prometheus is not None and not prometheus.strip():
+        raise UsageError("invalid --prometheus '': give the textfile to write (e.g. /var/lib/prometheus/"
+                         "node-exporter/backup.prom)")
+    if prometheus_labels and prometheus is None:
+        raise UsageError("--prometheus-label goes with --prometheus")
+    if pushgateway_labels and pushgateway is None:
+        raise UsageError("--pushgateway-label goes with --pushgateway")
+    target = None
+    if pushgateway is not None:
+        from cronchecks.alerting.channels.pushgateway import pushgateway_target
+
+        target = pushgateway_target(pushgateway, pushgateway_labels, env)
+    return Exports(prometheus=prometheus, prometheus_labels=parse_labels("--prometheus-label", prometheus_labels),
+                   pushgateway=target)
 
 
 def derive_name(command: tuple[str, ...]) -> str:
@@ -228,6 +259,7 @@ class Wrapper:
         tail = said + output[-4000:]
         decision = self._record(store, channels, status, exit_code, finished.duration, summary,
                                 parsed.perfdata, tail, started) if store is not None else None
+        self._export(store, status, exit_code, finished.duration, parsed.perfdata, started)
         if status is not Status.OK and options.on_fail and store is not None and decision is not None:
             self._remediate(store, channels, decision, output)
         # The whole output, not the record's 4000-character tail: the ping cuts it to the server's own limit.
@@ -250,6 +282,36 @@ class Wrapper:
             self.say(f"recorded {status.name} (exit {exit_code}, {decision.state.consecutive} non-OK in a row)"
                      + "".join(f"; announcing {kind.replace('_', ' ')}" for kind in decision.notices))
         return decision
+
+    # --- metrics exports ----------------------------------------------------------------
+
+    def _export(self, store, status: Status, exit_code: int, duration: float, perfdata, at: float) -> None:
+        """The textfile and the Pushgateway: each failure one line on stderr; the exit code stays the command's."""
+        exports = self.options.exports
+        if exports.prometheus is None and exports.pushgateway is None:
+            return
+        from cronchecks.alerting.metrics import CheckMetrics
+
+        last_success = at if status is Status.OK else None
+        if store is not None and last_success is None:
+            # Kept across runs from the store: a failing run does not reset the batch-job metric.
+            last_success = self._safely(lambda: store.last_success(self.name), "last success")
+        metrics = [CheckMetrics(self.name, int(status), duration, at, last_success,
+                                None if self.nagios else exit_code, tuple(perfdata))]
+        if exports.prometheus is not None:
+            from cronchecks.alerting.metrics import render, textfile_refusal, write_textfile
+
+            try:
+                write_textfile(exports.prometheus, render(metrics, exports.prometheus_labels))
+            except OSError as error:
+                self.say(textfile_refusal(exports.prometheus, error))
+        if exports.pushgateway is not None:
+            from cronchecks.alerting.channels.pushgateway import push
+
+            problem = push(exports.pushgateway, self.name, self.host, metrics, self.env,
+                           min(self.options.notify_timeout, 10.0))
+            if problem:
+                self.say(problem)
 
     # --- remediation ------------------------------------------------------------------
 

@@ -12,8 +12,10 @@ from cronchecks.core.values import OptionValues
 ALERT_KEYS = (
     "after", "remind", "remind-every", "notify-on", "mail", "webhook", "webhook-format", "pagerduty",
     "pagerduty-key-file", "cloudwatch", "dimension", "dogstatsd",
+    # Alertmanager: told every run's state
+    "alertmanager", "alertmanager-label", "alertmanager-refresh",
 )
-REPEATABLE_ALERT_KEYS = ("mail", "webhook", "dimension")
+REPEATABLE_ALERT_KEYS = ("mail", "webhook", "dimension", "alertmanager", "alertmanager-label")
 # A check's name goes into the store, alerts, dedup keys, Icinga 2 service names and Prometheus
 # labels: `cronchecks run --name` and a suite file's `name` are at most this long.
 NAME_LIMIT = 200
@@ -43,5 +45,8 @@ def read_alert_settings(values: OptionValues) -> AlertSettings:
             cloudwatch=values.text("cloudwatch"),
             dimensions=values.texts("dimension"),
             dogstatsd=values.text("dogstatsd"),
+            alertmanagers=values.texts("alertmanager"),
+            alertmanager_labels=values.texts("alertmanager-label"),
+            alertmanager_refresh=values.duration("alertmanager-refresh", positive=True),
         ),
     )

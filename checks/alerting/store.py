@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -245,6 +246,19 @@ class Store:
             args.append(since)
         rows = self.db.execute(query + " ORDER BY at, id", args).fetchall()
         return [ResultRow(r[0], r[1], Status(r[2]), r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+    def last_success(self, name: str) -> float | None:
+        """When the check was last OK, as far as its kept history goes (the Prometheus exports' batch-job metric)."""
+        found = self.db.execute("SELECT max(at) FROM results WHERE check_name = ? AND status = ?",
+                                (name, int(Status.OK))).fetchone()
+        return None if found is None or found[0] is None else float(found[0])
+
+    def usual_interval(self, name: str, runs: int = 20) -> float | None:
+        """The median time between the check's latest runs: how often it is run, learned, not configured."""
+        times = [at for (at,) in self.db.execute(
+            "SELECT at FROM results WHERE check_name = ? ORDER BY at DESC, id DESC LIMIT ?", (name, runs + 1))]
+        gaps = sorted(later - earlier for later, earlier in itertools.pairwise(times) if later > earlier)
+        return gaps[len(gaps) // 2] if gaps else None
 
     # --- outbox -------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ RUNNING = "Running the command"
 POLICY = "Alert policy"
 CHANNELS = "Channels"
 FIXING = "Remediation"
+PROMETHEUS = "Prometheus, Pushgateway and Alertmanager"
 
 
 def run(
@@ -90,6 +91,29 @@ def run(
     dogstatsd: Annotated[str | None, typer.Option(
         "--dogstatsd", metavar="HOST:PORT", help="Send every run as a DogStatsD service check over UDP.",
         rich_help_panel=CHANNELS)] = None,
+    alertmanager: Annotated[list[str] | None, typer.Option(
+        "--alertmanager", metavar="URL", help="Post every run's state as an alert to this Alertmanager's "
+        "/api/v2/alerts: refreshed while failing, resolved on recovery (repeatable; the base URL).",
+        rich_help_panel=PROMETHEUS)] = None,
+    alertmanager_label: Annotated[list[str] | None, typer.Option(
+        "--alertmanager-label", metavar="K=V", help="Extra label on the Alertmanager alert (repeatable).",
+        rich_help_panel=PROMETHEUS)] = None,
+    alertmanager_refresh: Annotated[str | None, typer.Option(
+        "--alertmanager-refresh", metavar="DURATION", help="How far ahead a firing alert's endsAt goes (default: "
+        "4 times the check's usual interval, at least 5m).", rich_help_panel=PROMETHEUS)] = None,
+    prometheus: Annotated[str | None, typer.Option(
+        "--prometheus", metavar="FILE", help="Write this check's metrics (status, last success, ...) to this "
+        "node_exporter textfile, atomically (one file per cron line; name it *.prom).",
+        rich_help_panel=PROMETHEUS)] = None,
+    prometheus_label: Annotated[list[str] | None, typer.Option(
+        "--prometheus-label", metavar="K=V", help="Extra label on every --prometheus series (repeatable).",
+        rich_help_panel=PROMETHEUS)] = None,
+    pushgateway: Annotated[str | None, typer.Option(
+        "--pushgateway", metavar="URL", help="PUT this check's metrics to a Pushgateway as job <name>, instance "
+        "<host> (the prometheus extra).", rich_help_panel=PROMETHEUS)] = None,
+    pushgateway_label: Annotated[list[str] | None, typer.Option(
+        "--pushgateway-label", metavar="K=V", help="Extra grouping label of the push (repeatable).",
+        rich_help_panel=PROMETHEUS)] = None,
     ping: Annotated[str | None, typer.Option(
         "--ping", metavar="URL", help="healthchecks.io-style ping URL: /start before, success or /fail after.",
         rich_help_panel=CHANNELS)] = None,
@@ -123,7 +147,7 @@ def run(
     import os
     import shlex
 
-    from cronchecks.alerting.run import RunOptions, parse_limit, run_wrapped
+    from cronchecks.alerting.run import RunOptions, parse_limit, read_exports, run_wrapped
     from cronchecks.alerting.settings import NAME_LIMIT, read_alert_settings
     from cronchecks.core.values import OptionError, OptionValues
 
@@ -139,8 +163,9 @@ def run(
          "webhook": webhook, "webhook-env": webhook_env, "webhook-file": webhook_file,
          "webhook-format": webhook_format, "pagerduty": pagerduty,
          "pagerduty-key-file": pagerduty_key_file, "cloudwatch": cloudwatch, "dimension": dimension,
-         "dogstatsd": dogstatsd, "ping": ping, "ping-env": ping_env, "ping-file": ping_file}, "cronchecks run",
-        os.environ)
+         "dogstatsd": dogstatsd, "alertmanager": alertmanager, "alertmanager-label": alertmanager_label,
+         "alertmanager-refresh": alertmanager_refresh, "ping": ping, "ping-env": ping_env, "ping-file": ping_file},
+        "cronchecks run", os.environ)
     alerts = read_alert_settings(values)
     pings = [flag for flag, given in (("--ping", ping), ("--ping-env", ping_env), ("--ping-file", ping_file))
              if given is not None]
@@ -157,6 +182,7 @@ def run(
         remedy = tuple(shlex.split(on_fail)) if on_fail else ()
     except ValueError as error:
         raise UsageError(f"invalid --on-fail {on_fail!r}: {error}") from None
+    exports = read_exports(prometheus, prometheus_label or [], pushgateway, pushgateway_label or [], os.environ)
     options = RunOptions(
         command=tuple(command),
         name=name,
@@ -176,5 +202,6 @@ def run(
         on_fail_limit=parse_limit(on_fail_limit),
         lock=lock,
         verbosity=verbose,
+        exports=exports,
     )
     return run_wrapped(options)

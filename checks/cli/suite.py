@@ -28,6 +28,15 @@ def suite(
     prometheus: Annotated[str | None, typer.Option(
         "--prometheus", metavar="FILE", help="Write node_exporter textfile metrics here (atomically; name it *.prom).",
         rich_help_panel=SCALE)] = None,
+    prometheus_label: Annotated[list[str] | None, typer.Option(
+        "--prometheus-label", metavar="K=V", help="Extra label on every --prometheus series (repeatable; "
+        "suite=NAME replaces the file's stem).", rich_help_panel=SCALE)] = None,
+    pushgateway: Annotated[str | None, typer.Option(
+        "--pushgateway", metavar="URL", help="PUT every check's metrics to a Pushgateway as job <suite file's stem>, "
+        "instance <host> (the prometheus extra).", rich_help_panel=SCALE)] = None,
+    pushgateway_label: Annotated[list[str] | None, typer.Option(
+        "--pushgateway-label", metavar="K=V", help="Extra grouping label of the push (repeatable).",
+        rich_help_panel=SCALE)] = None,
     icinga2: Annotated[str | None, typer.Option(
         "--icinga2", metavar="URL", help="Submit every result as a passive check result to this Icinga 2 API "
         "(credentials from CRONCHECKS_ICINGA2_USER/_PASSWORD/_PASSWORD_FILE, CA from CRONCHECKS_ICINGA2_CAFILE).",
@@ -76,7 +85,9 @@ def suite(
         icinga2=icinga2, nagios_cmd=nagios_cmd, host=host, ttl=option_value("--ttl", ttl, positive=True),
         state_dir=state_dir, record=not no_record, keep=option_value("--keep", keep, positive=True),
         notify_timeout=option_value("--notify-timeout", notify_timeout, positive=True),
-        outbox_expiry=option_value("--outbox-expiry", outbox_expiry, positive=True))
+        outbox_expiry=option_value("--outbox-expiry", outbox_expiry, positive=True),
+        prometheus_labels=tuple(prometheus_label or ()), pushgateway=pushgateway,
+        pushgateway_labels=tuple(pushgateway_label or ()))
     outcome = run_suite_command(options, os.environ)
     code = show_outcome(outcome, output_format, check, sys.stdout, sys.stderr)
     if outcome.timed_out:
@@ -104,14 +115,14 @@ def show_outcome(outcome: SuiteOutcome, output_format: str, validated_only: bool
 
         from cronchecks.suite.runner import as_json
 
-        _write(out, json.dumps(as_json(outcome.runs, outcome.elapsed), ensure_ascii=False))
+        _write(out, json.dumps(as_json(outcome.runs, outcome.elapsed, outcome.failures), ensure_ascii=False))
     elif output_format == "table":
         _print_table(outcome, out)
     else:
         from cronchecks.suite.runner import nagios_text
 
-        _write(out, nagios_text(outcome.runs))
-    for problem in outcome.problems:
+        _write(out, nagios_text(outcome.runs, outcome.failures))
+    for problem in (*outcome.failures, *outcome.problems):
         _write(err, f"cronchecks suite: {problem}")
     return int(outcome.status)
 
@@ -139,7 +150,8 @@ def _print_table(outcome: SuiteOutcome, out: TextIO) -> None:
     # Every cell is a Text, never a string: rich reads a string as markup (and `:name:` as an
     # emoji), so a check's summary with `[/x]` in it would stop the suite with a MarkupError
     # and `[bold]` would restyle what a check said.
-    table = Table(title=Text(f"SUITE {outcome.status.name} - {summary_counts(outcome.runs)}", style="table.title"))
+    title = f"SUITE {outcome.status.name} - {summary_counts(outcome.runs, outcome.failures)}"
+    table = Table(title=Text(title, style="table.title"))
     for column in ("check", "type", "state", "summary", "time"):
         table.add_column(column)
     for run in outcome.runs:

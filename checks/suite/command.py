@@ -31,6 +31,9 @@ class SuiteOptions(NamedTuple):
     keep: float = 90 * 86400.0
     notify_timeout: float = 10.0
     outbox_expiry: float = 86400.0
+    prometheus_labels: tuple[str, ...] = ()  # K=V; `suite` overrides the file's stem
+    pushgateway: str | None = None
+    pushgateway_labels: tuple[str, ...] = ()
 
 
 class SuiteOutcome(NamedTuple):
@@ -43,6 +46,7 @@ class SuiteOutcome(NamedTuple):
     host: str  # the name results were recorded and submitted under
     problems: list[str]  # one line each: what went wrong recording, exporting or submitting
     timed_out: bool  # a check hung: its thread may still run, so the process should not wait for it
+    failures: tuple[str, ...] = ()  # what makes the suite UNKNOWN though its checks ran (a refused textfile)
 
 
 def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOutcome:
@@ -73,6 +77,23 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
         from cronchecks.core.errors import UsageError
 
         raise UsageError("invalid --nagios-cmd '': give the path of Nagios' external command file")
+    labels = pushgateway = None
+    if options.prometheus is not None:
+        from cronchecks.suite.prometheus import suite_labels
+
+        labels = suite_labels(suite, options.prometheus, options.prometheus_labels)
+    elif options.prometheus_labels:
+        from cronchecks.core.errors import UsageError
+
+        raise UsageError("--prometheus-label goes with --prometheus")
+    if options.pushgateway is not None:
+        from cronchecks.alerting.channels.pushgateway import pushgateway_target
+
+        pushgateway = pushgateway_target(options.pushgateway, options.pushgateway_labels, env)
+    elif options.pushgateway_labels:
+        from cronchecks.core.errors import UsageError
+
+        raise UsageError("--pushgateway-label goes with --pushgateway")
     if options.validate_only:
         return SuiteOutcome(suite, [], Status.OK, 0.0, host, [], False)
     # The store is opened before anything runs: a --state-dir that names a file, or a name
@@ -84,18 +105,32 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
         runs = run_suite(suite, env, options.jobs)
         elapsed = time.monotonic() - started
         problems: list[str] = []
+        last_success: dict[str, float | None] = {}
         if store is not None:
             _record(store, runs, options, host, channels_by_check, problems.append)
+            if labels is not None or pushgateway is not None:
+                last_success = _last_successes(store, runs, problems.append)
     finally:
         if store is not None:
             store.close()
-    if options.prometheus:
-        from cronchecks.suite.prometheus import render, write_textfile
+    failures: list[str] = []
+    if labels is not None or pushgateway is not None:
+        from cronchecks.suite.prometheus import check_metrics
 
-        try:
-            write_textfile(Path(options.prometheus), render(runs))
-        except OSError as error:
-            problems.append(f"--prometheus {options.prometheus}: {error.strerror or error}")
+        metrics = check_metrics(runs, last_success)
+        if labels is not None and options.prometheus is not None:
+            from cronchecks.alerting.metrics import render, textfile_refusal, write_textfile
+
+            try:
+                write_textfile(Path(options.prometheus), render(metrics, labels))
+            except OSError as error:  # node_exporter would serve the last file as if it were now: say so
+                failures.append(textfile_refusal(options.prometheus, error))
+        if pushgateway is not None:
+            from cronchecks.alerting.channels.pushgateway import push
+
+            problem = push(pushgateway, options.path.stem, host, metrics, env, options.notify_timeout)
+            if problem:
+                problems.append(problem)
     if icinga2 is not None:
         from cronchecks.suite.icinga2 import submit_icinga2
 
@@ -108,8 +143,19 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
             write_nagios_commands(options.nagios_cmd, nagios_command_lines(runs, host))
         except UsageError as error:
             problems.append(error.message)
-    return SuiteOutcome(suite, runs, suite_status(runs), elapsed, host, problems,
-                        any(run.timed_out for run in runs))
+    return SuiteOutcome(suite, runs, suite_status(runs, failures), elapsed, host, problems,
+                        any(run.timed_out for run in runs), tuple(failures))
+
+
+def _last_successes(store: Store, runs: list[CheckRun], say: Callable[[str], None]) -> dict[str, float | None]:
+    """Each check's last OK run from the store, so a failing run keeps the batch-job metric where it was."""
+    import sqlite3
+
+    try:
+        return {run.entry.name: store.last_success(run.entry.name) for run in runs}
+    except sqlite3.Error as error:
+        say(f"last successes not read: {error}")
+        return {}
 
 
 def _channels(suite, env, host):

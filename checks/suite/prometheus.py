@@ -1,64 +1,36 @@
-"""Suite results as a node_exporter textfile-collector file, written atomically."""
+"""A suite's runs as Prometheus metrics: the textfile's `suite` label and each check's metrics record."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
 
-from cronchecks.core.units import to_base
-
-# The `unit` label of a base unit (core/units.to_base), in Prometheus' words (seconds, bytes); a unit
-# cronchecks cannot scale is the label as the plugin wrote it (`req/s`), never dropped.
-_UNIT_LABELS = {"s": "seconds", "B": "bytes", "B/s": "bytes_per_second", "%": "percent", "c": "total", "": ""}
+from cronchecks.alerting.metrics import CheckMetrics
+from cronchecks.core.result import Status
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def suite_labels(suite, path: str, pairs: Sequence[str]) -> dict[str, str]:
+    """`suite="<file stem>"` and the --prometheus-label pairs (`suite=...` among them replaces the stem).
 
-
-def _number(value: float) -> str:
-    return repr(float(value)) if value != int(value) else str(int(value))
-
-
-def render(runs: Iterable) -> str:
-    """The exposition text: one HELP/TYPE per metric, no timestamps, no duplicate series.
-
-    node_exporter drops a whole file for a repeated series or a repeated HELP/TYPE
-    block, so series are keyed and each metric's lines are grouped under one header.
+    Two suites with a check of the same name are then two series, not one that node_exporter
+    refuses (the same series in two files) or that flips between the suites' values.
     """
-    status: dict[tuple, str] = {}
-    duration: dict[tuple, str] = {}
-    perf: dict[tuple, str] = {}
+    from cronchecks.alerting.metrics import parse_labels
+    from cronchecks.core.errors import UsageError
+
+    if not path.strip():
+        raise UsageError("invalid --prometheus '': give the textfile to write (e.g. /var/lib/prometheus/"
+                         "node-exporter/cronchecks.prom)")
+    return {"suite": suite.path.stem, **parse_labels("--prometheus-label", pairs)}
+
+
+def check_metrics(runs: Iterable, last_success: Mapping[str, float | None]) -> list[CheckMetrics]:
+    """One record per check; the last success is the store's, or this run's when it was OK."""
+    found = []
     for run in runs:
-        check = _escape(run.entry.name)
-        status[(check,)] = str(int(run.result.status))
-        duration[(check,)] = _number(round(run.duration, 6))
-        for datum in run.result.perfdata:
-            if datum.value is None:
-                continue
-            value, base = to_base(datum.value, datum.uom)
-            unit = _escape(_UNIT_LABELS.get(base, base))
-            perf.setdefault((check, _escape(datum.label), unit), _number(value))
-    lines = [
-        "# HELP cronchecks_check_status State of the check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
-        "# TYPE cronchecks_check_status gauge",
-        *(f'cronchecks_check_status{{check="{c}"}} {v}' for (c,), v in status.items()),
-        "# HELP cronchecks_check_duration_seconds How long the check took.",
-        "# TYPE cronchecks_check_duration_seconds gauge",
-        *(f'cronchecks_check_duration_seconds{{check="{c}"}} {v}' for (c,), v in duration.items()),
-    ]
-    if perf:
-        lines += [
-            "# HELP cronchecks_perfdata A check's performance data, in base units (seconds, bytes).",
-            "# TYPE cronchecks_perfdata gauge",
-            *(f'cronchecks_perfdata{{check="{c}",label="{label}",unit="{unit}"}} {v}'
-              for (c, label, unit), v in perf.items()),
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def write_textfile(path: Path, text: str) -> None:
-    """Write beside the target, then rename: node_exporter never reads a half-written file."""
-    from cronchecks.support.atomicfile import write_atomically
-
-    write_atomically(path, text.encode("utf-8"))
+        ok = run.result.status is Status.OK
+        kept = last_success.get(run.entry.name)
+        plain = run.entry.type == "command" and not run.entry.nagios
+        found.append(CheckMetrics(run.entry.name, int(run.result.status), run.duration, run.at,
+                                  run.at if ok and kept is None else kept, run.exit_code if plain else None,
+                                  tuple(run.result.perfdata)))
+    return found

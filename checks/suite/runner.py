@@ -86,16 +86,17 @@ def run_suite(suite: Suite, env: Mapping[str, str], jobs: int) -> list[CheckRun]
         return list(pool.map(guarded, suite.checks))
 
 
-def summary_counts(runs: Sequence[CheckRun]) -> str:
+def summary_counts(runs: Sequence[CheckRun], failures: Sequence[str] = ()) -> str:
+    """`1 critical, 3 ok`, then what made the suite itself UNKNOWN (a textfile it could not write)."""
     counts = dict.fromkeys((Status.CRITICAL, Status.WARNING, Status.UNKNOWN, Status.OK), 0)
     for run in runs:
         counts[run.result.status] += 1
     parts = [f"{n} {s.name.lower()}" for s, n in counts.items() if n or s is Status.OK]
-    return ", ".join(parts)
+    return "; ".join([", ".join(parts), *failures])
 
 
-def suite_status(runs: Sequence[CheckRun]) -> Status:
-    return worst(run.result.status for run in runs)
+def suite_status(runs: Sequence[CheckRun], failures: Sequence[str] = ()) -> Status:
+    return worst([*(run.result.status for run in runs), *([Status.UNKNOWN] if failures else [])])
 
 
 def combined_perfdata(runs: Sequence[CheckRun]) -> list[Perfdata]:
@@ -104,11 +105,11 @@ def combined_perfdata(runs: Sequence[CheckRun]) -> list[Perfdata]:
             for run in runs for datum in run.result.perfdata]
 
 
-def nagios_text(runs: Sequence[CheckRun]) -> str:
+def nagios_text(runs: Sequence[CheckRun], failures: Sequence[str] = ()) -> str:
     """`SUITE STATE - counts | perfdata`, then `name: LABEL STATE - summary` per check (no '|')."""
     from cronchecks.core.output import nagios_lines
 
-    head = Result(suite_status(runs), summary_counts(runs), combined_perfdata(runs))
+    head = Result(suite_status(runs, failures), summary_counts(runs, failures), combined_perfdata(runs))
     lines = [nagios_lines("SUITE", head)]
     for run in runs:
         line = nagios_lines(run.label, Result(run.result.status, run.result.summary)).replace("|", "/")
@@ -116,12 +117,12 @@ def nagios_text(runs: Sequence[CheckRun]) -> str:
     return "\n".join(lines)
 
 
-def as_json(runs: Sequence[CheckRun], duration: float) -> dict[str, Any]:
+def as_json(runs: Sequence[CheckRun], duration: float, failures: Sequence[str] = ()) -> dict[str, Any]:
     from cronchecks.core.output import as_dict
 
-    status = suite_status(runs)
+    status = suite_status(runs, failures)
     return {
-        "label": "SUITE", "status": status.name, "code": int(status), "summary": summary_counts(runs),
+        "label": "SUITE", "status": status.name, "code": int(status), "summary": summary_counts(runs, failures),
         "duration": round(duration, 6),
         "checks": [{"name": run.entry.name, "type": run.entry.type, **as_dict(run.label, run.result, run.duration)}
                    for run in runs],

@@ -199,14 +199,16 @@ def test_prometheus_textfile_parses_and_has_no_duplicates(tmp_path, beat):
     suite(tmp_path, str(path), "--no-record", "--prometheus", str(out))
     text = out.read_text()
     families = {f.name: f for f in text_string_to_metric_families(text)}
-    assert set(families) == {"cronchecks_check_status", "cronchecks_check_duration_seconds", "cronchecks_perfdata"}
+    assert set(families) == {"cronchecks_check_status", "cronchecks_check_duration_seconds", "cronchecks_perfdata",
+                             "cronchecks_check_last_run_timestamp_seconds",
+                             "cronchecks_check_last_success_timestamp_seconds"}
     status = {s.labels["check"]: s.value for s in families["cronchecks_check_status"].samples}
     assert status == {"a": 0, 'quote"d': 2}
     perf = {(s.labels["check"], s.labels["label"]): (s.value, s.labels["unit"])
             for s in families["cronchecks_perfdata"].samples}
     assert perf[('quote"d', "resp time")] == (0.25, "seconds")
     assert perf[('quote"d', "size")] == (2000.0, "bytes")
-    assert text.count("# TYPE") == 3 and text.count("# HELP") == 3
+    assert text.count("# TYPE") == 5 and text.count("# HELP") == 5
     assert len(text.splitlines()) == len(set(text.splitlines()))
     assert not list(out.parent.glob(".*.tmp"))  # the temporary file was renamed, not left
 

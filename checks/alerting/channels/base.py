@@ -92,6 +92,8 @@ class Channel:
 
     kind: str = "channel"
     events: frozenset[str] = frozenset({ALERT})
+    # A channel told every run's state (Alertmanager): its run events carry whether the problem fires.
+    wants_state: bool = False
 
     def __init__(self, address: str, shown: str) -> None:
         self.address = address  # may hold a secret: never printed, only hashed

@@ -24,6 +24,9 @@ class ChannelOptions(NamedTuple):
     cloudwatch: str | None = None  # namespace
     dimensions: tuple[str, ...] = ()  # K=V
     dogstatsd: str | None = None  # HOST:PORT
+    alertmanagers: tuple[str, ...] = ()  # base URLs
+    alertmanager_labels: tuple[str, ...] = ()  # K=V
+    alertmanager_refresh: float | None = None  # seconds; None: learned from the check's history
 
 
 def detect_webhook_format(url: str) -> str:
@@ -87,7 +90,21 @@ def build_channels(options: ChannelOptions, env: Mapping[str, str], host: str) -
         from cronchecks.alerting.channels.dogstatsd import DogStatsdChannel
 
         channels.append(DogStatsdChannel.from_address(options.dogstatsd))
+    channels += _alertmanagers(options, env)
     return channels
+
+
+def _alertmanagers(options: ChannelOptions, env: Mapping[str, str]) -> list[Channel]:
+    if not options.alertmanagers:
+        if options.alertmanager_labels or options.alertmanager_refresh is not None:
+            raise UsageError("--alertmanager-label and --alertmanager-refresh go with --alertmanager")
+        return []
+    from cronchecks.alerting.channels.alertmanager import OWN_LABELS, AlertmanagerChannel
+    from cronchecks.alerting.metrics import parse_labels
+
+    labels = parse_labels("--alertmanager-label", options.alertmanager_labels, reserved=OWN_LABELS)
+    return [AlertmanagerChannel(url, labels, options.alertmanager_refresh, env)
+            for url in dict.fromkeys(options.alertmanagers)]
 
 
 def _dimensions(pairs: tuple[str, ...]) -> dict[str, str]:
