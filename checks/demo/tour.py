@@ -200,8 +200,13 @@ class Tour:
         self.run(shown, argv=[*self.program("cronchecks"), "run", *wrapped], expect=0)
         self.show_alerts()
 
-        self.step(7, "The report from the store: status, uptime, failures, durations, incidents")
+        self.step(7, "The report from the store: status, uptime, failures, durations, incidents, a status page")
         self.run(["cronchecks", "report", "--since", "1h", "--format", "table"], expect=0)
+        page = self.page_path()
+        self.run(["cronchecks", "report", "--html", str(page), "--title", "cronchecks demo", "-q"], expect=0)
+        if page.is_file():
+            self.say(f"  The status page (one file, nothing fetched): {page}")
+            self.say(f"  Open it in a browser: {page.as_uri()}")
         self.say()
         if self.unexpected:
             self.say("Something did not go as the tour expects:")
@@ -211,6 +216,17 @@ class Tour:
         self.say("Every step answered as expected. Try the commands above on your own services; "
                  "`cronchecks demo --keep-running` leaves the demo service up to experiment with.")
         return 0
+
+    def page_path(self) -> Path:
+        """Where the demo's status page stays after the demo: beside the store that was asked for, else in the
+        user's cache folder (the demo's own temporary folder is removed at its end)."""
+        if self.state_dir != self.work / "state":
+            return self.state_dir / "status.html"
+        from platformdirs import user_cache_dir
+
+        folder = Path(user_cache_dir("cronchecks", appauthor=False)) / "demo"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / "status.html"
 
     def show_alerts(self) -> None:
         assert self.receiver is not None

@@ -13,7 +13,7 @@ from tests.conftest import run_console_script
 
 def test_demo_tours_every_check_and_exits_zero_leaving_nothing(tmp_path):
     leftovers_before = set(Path(tempfile.gettempdir()).glob("cronchecks-demo-*"))
-    done = run_console_script("cronchecks", "demo", timeout=120)
+    done = run_console_script("cronchecks", "demo", timeout=120, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert done.code == 0, done.stdout[-3000:]
     out = done.stdout
     for command in ("$ check-http ", "$ check-heartbeat --file", "$ check-heartbeat --url", "$ check-log ",
@@ -32,12 +32,18 @@ def test_demo_tours_every_check_and_exits_zero_leaving_nothing(tmp_path):
     pid = int(named.group(1))
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert set(Path(tempfile.gettempdir()).glob("cronchecks-demo-*")) == leftovers_before
+    # It ends by writing the status page where it stays, and says where.
+    page = tmp_path / "cache" / "cronchecks" / "demo" / "status.html"
+    assert f"The status page (one file, nothing fetched): {page}" in out
+    html = page.read_text()
+    assert "<h1>cronchecks demo</h1>" in html and "<h3>web-health</h3>" in html and "Daily uptime, 90 days" in html
 
 
 def test_demo_keeps_its_store_where_asked(tmp_path):
     done = run_console_script("cronchecks", "demo", "--state-dir", str(tmp_path / "state"), timeout=120)
     assert done.code == 0
     assert (tmp_path / "state" / "cronchecks.sqlite3").exists()
+    assert (tmp_path / "state" / "status.html").is_file()
 
 
 def test_every_check_has_demo_lines_the_tour_can_fill():
