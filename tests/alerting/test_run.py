@@ -320,11 +320,16 @@ def test_sigkill_at_random_points_keeps_the_store_consistent_and_loses_no_alert(
     state = tmp_path / "state"
     exe = str(VENV_BIN / "cronchecks")
     rng = random.Random(7)
+    # Kill points spread over a whole run as long as one takes on this machine now (a loaded
+    # machine runs slower: fixed delays would kill every run before it records anything).
+    started = time.monotonic()
+    wrap(state, "--name", "k", "--webhook", receiver.hook, "--", "sh", "-c", "exit 0")
+    whole = max(0.3, time.monotonic() - started)
     for index in range(24):
         code = (index // 2) % 2  # OK, OK, FAIL, FAIL, ...
         proc = subprocess.Popen([exe, "run", "--state-dir", str(state), "--name", "k", "--webhook", receiver.hook,
                                  "--", "sh", "-c", f"exit {code}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.05, 0.5))
+        time.sleep(rng.uniform(0.1, 1.2) * whole)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     # Let the survivors deliver what is owed: the same state again, without kills.
