@@ -52,6 +52,8 @@ font-weight:600}
 .bars i{flex:1 1 0;min-width:0;border-radius:1px;background:var(--none);height:25%}
 .bars .k{background:var(--ok);height:100%}.bars .u{background:var(--unknown);height:75%}
 .bars .w{background:var(--warning);height:60%}.bars .c{background:var(--critical);height:45%}
+.bars i[style]{background-image:linear-gradient(90deg,transparent calc(100% - 1px),var(--card) calc(100% - 1px));
+background-size:calc((100% + 1px) / var(--n)) 100%}
 .axis{display:flex;justify-content:space-between;color:var(--muted);font-size:.75rem;margin:.15rem 0 0}
 .chart{display:flex;gap:.35rem;height:5.5rem;margin-top:.3rem}
 .yaxis{display:flex;flex-direction:column;justify-content:space-between;min-width:3.6rem;text-align:right;
@@ -83,9 +85,9 @@ footer p{color:var(--muted);font-size:.85rem;margin:.5rem 0}
 # A word and a symbol for every state, beside its colour: the page reads right in black and white too.
 SYMBOLS = {"OK": "\u2713", "WARNING": "\u25b2", "CRITICAL": "\u2716", "UNKNOWN": "?", None: "\u2013"}
 _BAR_CLASS = {"OK": "k", "WARNING": "w", "CRITICAL": "c", "UNKNOWN": "u", None: "n"}
-_INCIDENTS_SHOWN = 10
+_INCIDENTS_SHOWN = 5
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 1000, 100, 3  # the charts' drawing units (stretched to the card)
-_MARKED_POINTS = 30
+_MARKED_POINTS = 12
 
 
 def rank(status: str | None) -> int:
@@ -116,18 +118,38 @@ def worst_first(checks: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str,
                                             pair[1]["name"], pair[0]))
 
 
+def _runs(cells: Sequence[tuple[str, str, str, str]]) -> str:
+    """Bars from (css class, label, label as a run's end, words), neighbours with the same class and words drawn as one
+    element spanning them: a quiet 90 days is a few elements, not 90 (a 200-check page stays small). A
+    run's days stay visible: `--n` draws the gaps between them as a pattern over the one element."""
+    out, index = [], 0
+    while index < len(cells):
+        css, first, _, words = cells[index]
+        last = index
+        while last + 1 < len(cells) and cells[last + 1][0] == css and cells[last + 1][3] == words:
+            last += 1
+        count = last - index + 1
+        if count == 1:
+            out.append(f'<i class={css} title="{escape(first)}: {escape(words)}"></i>')
+        else:
+            label = f"{first} to {cells[last][2]}: {words}" + (" each" if css != "n" else "")
+            out.append(f'<i class={css} style="flex-grow:{count};--n:{count}" title="{escape(label)}"></i>')
+        index = last + 1
+    return "".join(out)
+
+
 def _bars(days: Sequence[dict[str, Any]]) -> str:
     cells = []
     for day in days:
         plural = "" if day["incidents"] == 1 else "s"
         words = "no data" if day["status"] is None else \
             f"{day['status']}, {uptime_text(day['uptime'])} up, {day['incidents']} incident{plural}"
-        cells.append(f'<i class="{_BAR_CLASS[day["status"]]}" title="{day["date"]}: {escape(words)}"></i>')
+        cells.append((_BAR_CLASS[day["status"]], day["date"], day["date"], words))
     bad = sum(1 for day in days if day["status"] not in (None, "OK"))
     empty = sum(1 for day in days if day["status"] is None)
     label = f"daily uptime over {len(days)} days: {bad} with problems, {empty} without data"
     first = days[0]["date"] if days else ""
-    return (f'<div class="bars" role="img" aria-label="{escape(label)}">{"".join(cells)}</div>'
+    return (f'<div class="bars" role="img" aria-label="{escape(label)}">{_runs(cells)}</div>'
             f'<div class="axis"><span>{escape(first)}</span><span>{len(days)} days</span><span>today</span></div>')
 
 
@@ -135,13 +157,12 @@ def _strip(strip: dict[str, Any], end: float) -> str:
     statuses = strip["statuses"]
     if not statuses:
         return ""
-    cells = []
-    for index, status in enumerate(statuses):
-        start = (strip["start"] or 0) + index * (strip["bucket"] or 0)
-        cells.append(f'<i class="{_BAR_CLASS[status]}" title="{moment(start, end)} {status or "no data"}"></i>')
+    start, width = strip["start"] or 0, strip["bucket"] or 0
+    cells = [(_BAR_CLASS[status], moment(start + index * width, end), moment(start + (index + 1) * width, end),
+              status or "no data") for index, status in enumerate(statuses)]
     bad = sum(1 for status in statuses if status not in (None, "OK"))
     label = f"the last 24 hours: {bad} of {len(statuses)} half-hours not OK"
-    return (f'<div class="bars" role="img" aria-label="{escape(label)}">{"".join(cells)}</div>'
+    return (f'<div class="bars" role="img" aria-label="{escape(label)}">{_runs(cells)}</div>'
             '<div class="axis"><span>24h ago</span><span>12h</span><span>now</span></div>')
 
 
@@ -167,7 +188,7 @@ def chart(series: dict[str, Any], label: str, caption: str, start_words: str, en
     def line(key: str, css: str) -> str:
         # The buckets with a value, joined: a check run every 6 hours still draws a line over the day.
         found = [(x(index), y(point[key])) for index, point in enumerate(points) if point[key] is not None]
-        drawn = f'<polyline class="{css}" points="{" ".join(f"{px:.1f},{py:.1f}" for px, py in found)}"/>'
+        drawn = f'<polyline class="{css}" points="{" ".join(f"{px:.0f},{py:.1f}" for px, py in found)}"/>'
         if len(found) <= _MARKED_POINTS:  # few values: each one marked, so that a lone one shows
             drawn += "".join(f'<circle class="{css}" cx="{px:.1f}" cy="{py:.1f}" r="3"/>' for px, py in found)
         return drawn

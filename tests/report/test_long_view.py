@@ -167,14 +167,24 @@ def test_the_charts_points_are_the_data(history, capsys, tmp_path):
                 assert y == pytest.approx(CHART_PAD + (CHART_HEIGHT - 2 * CHART_PAD) * (1 - value / top), abs=0.06)
 
 
+def bars_of(html: str, label: str) -> list[tuple[str, int, str]]:
+    """A bar row's elements: (css class, how many days or half-hours it spans, its title)."""
+    row = html.split(f'aria-label="{label}', 1)[1].split("</div>", 1)[0]
+    element = r'<i class=(\w)(?: style="flex-grow:(\d+);--n:\d+")? title="([^"]*)"></i>'
+    return [(css, int(span or 1), title) for css, span, title in re.findall(element, row)]
+
+
 def test_each_bar_has_its_date_uptime_and_incidents_and_no_data_is_not_green(history, capsys, tmp_path):
     html = page_of(capsys, history, tmp_path, "--check", "api")
-    bars = re.findall(r'<i class="(\w)" title="(\d{4}-\d\d-\d\d): ([^"]*)"></i>', html)
-    assert len(bars) == 90
-    assert bars[0] == ("n", "2026-10-18", "no data")
-    assert ("c", "2027-01-05", "CRITICAL, 50.00% up, 1 incident") in bars
-    assert ("w", "2027-01-12", "WARNING, 75.00% up, 1 incident") in bars
-    assert bars[-1] == ("k", "2027-01-15", "OK, 100% up, 0 incidents")
+    bars = bars_of(html, "daily uptime")
+    assert sum(span for _, span, _ in bars) == 90
+    # The 29 days before the first result are one stub "no data" (a run of days drawn as one element).
+    assert bars[0] == ("n", 29, "2026-10-18 to 2026-11-15: no data")
+    assert ("c", 1, "2027-01-05: CRITICAL, 50.00% up, 1 incident") in bars
+    assert ("w", 1, "2027-01-12: WARNING, 75.00% up, 1 incident") in bars
+    assert bars[-1] == ("k", 3, "2027-01-13 to 2027-01-15: OK, 100% up, 0 incidents each")
+    strip = bars_of(html, "the last 24 hours")
+    assert strip == [("k", 48, "2027-01-14 08:00 to 08:00: OK each")]
 
 
 def test_overview_lists_every_check_worst_first_with_words_and_symbols(tmp_path, capsys):

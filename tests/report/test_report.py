@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -359,7 +360,9 @@ def test_status_page_is_self_contained_and_written_atomically(store, tmp_path, c
     for name in ("db", "queue", "web"):
         assert f"<h3>{name}</h3>" in html
     strips = [part.split("</div>")[0] for part in html.split('aria-label="the last 24 hours')[1:]]
-    assert sum(strip.count('<i class="c"') for strip in strips) == 2 + 6  # web's two half-hours and db's last six
+    spans = [int(span or 1) for strip in strips
+             for span in re.findall(r'<i class=c(?: style="flex-grow:(\d+);--n:\d+")? title=', strip)]
+    assert sum(spans) == 2 + 6  # web's two half-hours and db's last six
     assert sorted(p.name for p in page.parent.iterdir()) == ["status.html"]  # no temporary file left
     assert page.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
