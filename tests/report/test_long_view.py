@@ -367,3 +367,21 @@ def test_the_rich_table_has_a_sparkline_of_the_last_24_hours(history):
     lines = {line.split()[1]: line for line in buffer.getvalue().splitlines() if line.startswith("\u2502 ")}
     assert "\u2581" * 24 in lines["api"]  # 24 OK hours
     assert lines["fresh"].count("\u00b7") == 22 and "\u2581\u2581" in lines["fresh"]  # no data before its first run
+
+
+def test_a_history_made_by_the_real_wrapper(tmp_path):
+    """Results recorded by `cronchecks run` itself: a failure and a recovery today are a bar and an incident."""
+    state = tmp_path / "state"
+    for code in (0, 2, 2, 0):
+        done = run_console_script("cronchecks", "run", "--state-dir", str(state), "--name", "job", "--",
+                                  "sh", "-c", f"echo 'JOB {('OK', '', 'CRITICAL')[code]} - step' ; exit {code}")
+        assert done.code == code
+    done = run_console_script("cronchecks", "report", "--state-dir", str(state), "--format", "json", "--days", "7")
+    assert done.code == 0, done.stderr
+    job = check_of(read_document(done.stdout.encode(), "stdout"), "job")
+    assert [day["status"] for day in job["daily"]][:-1] == [None] * 6
+    assert job["daily"][-1]["status"] == "CRITICAL" and job["daily"][-1]["incidents"] == 1
+    assert job["daily"][-1]["results"] == 4
+    (incident,) = job["incidents"]
+    assert incident["status"] == "CRITICAL" and incident["end"] is not None
+    assert "JOB CRITICAL - step" in incident["summary"]  # the first failing run's summary
