@@ -37,8 +37,8 @@ def parse_list_units(text: str) -> list[FailedUnit]:
         fields = line.split(None, 4)
         if not fields:
             continue
-        fields += [""] * (5 - len(fields))
-        rows.append(FailedUnit(*fields[:4], fields[4].strip()))
+        unit, load, active, sub, description = [*fields, "", "", "", ""][:5]
+        rows.append(FailedUnit(unit, load, active, sub, description.strip()))
     return rows
 
 

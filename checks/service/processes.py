@@ -333,7 +333,7 @@ def _judge_usage(what: str, usages: list[Usage], warning: Range | None, critical
     perf = (Perfdata(label, None if top is None else round(top, 3), uom, warning, critical, 0),)
     over = [(status, u) for status, u in judged if status is not Status.OK]
     details = tuple(f"{what} of PID {u.pid} ({u.name}): {show(u.value)} ({status.name})" for status, u in over)
-    if not usages:
+    if top is None:
         return Finding(Status.OK, f"{what}: no process left to measure", perf)
     if not over:
         return Finding(Status.OK, f"{what} at most {show(top)} per process", perf)
