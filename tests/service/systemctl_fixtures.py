@@ -6,13 +6,11 @@ import os
 import shutil
 import stat
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "systemctl"
-RECORDED_AT = datetime.fromtimestamp(int((FIXTURES / "recorded-at.txt").read_text()), UTC)
+from tests.service.systemctl_recordings import FIXTURES
 
 # No systemd runs as PID 1 on the machines these tests run on, so the real systemctl cannot
 # answer. This one answers the two calls check-service makes, from real systemd 252 outputs:

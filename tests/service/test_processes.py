@@ -304,7 +304,7 @@ def test_size_ranges_with_units(number, unit, shape):
     text = shape.format(v=f"{number}{unit}")
     window = parse_range(text, "size")
     factor = {"": 1, "K": 1024, "M": 2**20, "G": 2**30, "KiB": 1024, "MiB": 2**20, "KB": 1000, "MB": 10**6}[unit]
-    assert number * factor in (window.start, window.end)
+    assert float(number) * factor in (window.start, window.end)
     assert parse_range(window.render(), "size") == window._replace(text=window.render())
 
 

@@ -21,7 +21,7 @@ from cronchecks.service.options import ServiceOptions
 from cronchecks.service.systemd import parse_systemctl_show, parse_systemd_timestamp
 from cronchecks.service.timers import timer_unit
 from tests.conftest import run_console_script
-from tests.service.systemctl_fixtures import FIXTURES, RECORDED_AT
+from tests.service.systemctl_recordings import FIXTURES, RECORDED_AT
 
 pytest_plugins = ["tests.service.systemctl_fixtures"]  # the `systemctl` fixture
 
@@ -322,12 +322,17 @@ def test_usage_mistakes(options, words):
 
 
 def test_console_script(systemctl):
-    systemctl.record("active.timer")
+    # The command reads the real clock: recordings whose verdict does not move with it (due in 2099, elapsed).
+    systemctl.record("never.timer", "elapsed.timer")
     systemctl.failed()
     env = {**os.environ, **systemctl.env}
-    timer = run_console_script("check-service", "--timer", "active", "-w", "1h", "-c", "1d", env=env)
-    assert timer.code == 0 and timer.first_line.startswith("SERVICE OK - active.timer last triggered"), timer.stdout
-    assert "last_trigger=" in timer.first_line and "s;3600;86400;0" in timer.first_line
+    timer = run_console_script("check-service", "--timer", "never", env=env)
+    assert timer.code == 0 and timer.first_line.startswith("SERVICE OK - never.timer never triggered, next in "), \
+        timer.stdout
+    assert timer.first_line.endswith("| last_trigger=U;;;0")
+    dead = run_console_script("check-service", "--timer", "never", "--timer", "elapsed", "-w", "1h", env=env)
+    assert dead.code == 2 and dead.first_line.startswith("SERVICE CRITICAL - elapsed.timer is dead (elapsed)")
+    assert "last_trigger_never.timer=U;3600;;0" in dead.first_line
     failed = run_console_script("check-service", "--failed-units", "--unit-exclude", "^crash", env=env)
     assert failed.code == 2
     assert failed.first_line == ("SERVICE CRITICAL - 2 failed units: broken.service, oneshot-fail.service "
@@ -335,3 +340,25 @@ def test_console_script(systemctl):
     # -w/-c take durations for a timer; on a process count a unit is a mistake
     count = run_console_script("check-service", "--process", "x", "-w", "5m", env=env)
     assert count.code == 3 and "invalid -w/--warning" in count.first_line
+
+
+def test_a_timer_as_a_unit_has_no_restart_count(systemctl):
+    systemctl.record("active.timer")
+    result = check_service(ServiceOptions(systemd=("active.timer",)), at(systemctl.env))
+    assert result.status is Status.OK and result.summary == "active.timer active (waiting)"
+    assert result.perfdata == ()
+
+
+def test_suite_tables_read_the_same_options():
+    """A suite table goes through the same reader: durations for a timer's -w/-c, numbers for counts."""
+    from cronchecks.core.invocation import build_invocation
+    from cronchecks.core.values import OptionError, OptionValues
+
+    timer = build_invocation("service", OptionValues({"timer": ["backup"], "warning": "25h", "critical": 180000},
+                                                     "suite"))
+    assert (timer.options.warning.end, timer.options.critical.end) == (90000, 180000)
+    with pytest.raises(OptionError, match="-w/--warning"):
+        build_invocation("service", OptionValues({"process": ["x"], "warning": "5m"}, "suite"))
+    old = build_invocation("service", OptionValues({"process": ["x"], "memory-warning": "1G", "state": "Z,T",
+                                                    "critical": "0"}, "suite"))
+    assert old.options.rss_warning.end == 2**30 and old.options.states == ("zombie", "stopped")
