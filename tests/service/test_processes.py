@@ -85,7 +85,7 @@ class Family:
 
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            states = []
+            states: list[str] = []
             for pid in self.children:
                 with contextlib.suppress(psutil.NoSuchProcess):
                     states.append(psutil.Process(pid).status())
