@@ -362,3 +362,24 @@ def test_suite_tables_read_the_same_options():
     old = build_invocation("service", OptionValues({"process": ["x"], "memory-warning": "1G", "state": "Z,T",
                                                     "critical": "0"}, "suite"))
     assert old.options.rss_warning.end == 2**30 and old.options.states == ("zombie", "stopped")
+
+
+@given(st.integers(0, 10**8), st.integers(-10**6, 10**8), st.sampled_from(["show-active.timer.txt",
+                                                                          "show-stuck.timer.txt"]))
+def test_a_timers_age_is_the_time_since_its_last_trigger(after, shift, recording):
+    """Read at any moment, a fired timer's perfdata is the seconds since its recorded last trigger, and with no
+    thresholds it is OK until its next elapse is missed."""
+    from cronchecks.service.timers import judge_timer
+
+    [block] = parse_systemctl_show((FIXTURES / recording).read_text())
+    last = parse_systemd_timestamp(block["LastTriggerUSec"])
+    assert last is not None
+    now = last + timedelta(seconds=after)
+    finding = judge_timer("t.timer", block, now, None, None, False)
+    assert finding.perfdata[0].value == after
+    next_elapse = parse_systemd_timestamp(block.get("NextElapseUSecRealtime"))
+    missed = next_elapse is not None and (now - next_elapse).total_seconds() > 61
+    assert (finding.status is Status.CRITICAL) == missed
+    limit = parse_range(f"{abs(shift)}s", "duration")
+    judged = judge_timer("t.timer", block, now, None, limit, False)
+    assert judged.status is (Status.CRITICAL if missed or after > abs(shift) else Status.OK)
