@@ -24,6 +24,31 @@ def service(
         "--restarts-warning", metavar="N",
         help="WARNING when a unit's NRestarts is above N (a crash loop that systemd keeps restarting).",
         rich_help_panel=SYSTEMD)] = None,
+    expect_state: Annotated[str | None, typer.Option(
+        "--expect-state", metavar="UNITSTATE",
+        help="What the --systemd units must be: active (default), or inactive for oneshot jobs: finished with "
+             "Result=success OK, running now OK, a failed last run CRITICAL with its Result.",
+        rich_help_panel=SYSTEMD)] = None,
+    timer: Annotated[list[str] | None, typer.Option(
+        "--timer", metavar="UNIT",
+        help="systemd timer (repeatable; 'backup' means backup.timer): its last trigger and next elapse. A dead "
+             "timer (stopped, elapsed for good, next elapse in the past) is CRITICAL; -w/-c are ranges on the age "
+             "of its last trigger (-w 25h -c 49h).",
+        rich_help_panel=SYSTEMD)] = None,
+    failed_units: Annotated[bool, typer.Option(
+        "--failed-units",
+        help="CRITICAL naming every failed unit on the host (systemctl list-units --state=failed), with their "
+             "count in perfdata.",
+        rich_help_panel=SYSTEMD)] = False,
+    unit_exclude: Annotated[list[str] | None, typer.Option(
+        "--unit-exclude", metavar="REGEX",
+        help="Leave failed units whose name this regex finds out of --failed-units (repeatable; "
+             "'^user@' leaves out every user manager).",
+        rich_help_panel=SYSTEMD)] = None,
+    user_units: Annotated[bool, typer.Option(
+        "--user-units",
+        help="Ask the calling user's systemd (systemctl --user) for --systemd, --timer and --failed-units.",
+        rich_help_panel=SYSTEMD)] = False,
     process: Annotated[list[str] | None, typer.Option(
         "--process", "-p", metavar="NAME",
         help="Process name, exactly as ps -C and check_procs -C match it (repeatable: each name counted on its own).",
@@ -34,21 +59,52 @@ def service(
     user: Annotated[str | None, typer.Option(
         "--user", "-u", metavar="USER", help="Only processes running as this user (name or UID).",
         rich_help_panel=PROCESSES)] = None,
+    state: Annotated[list[str] | None, typer.Option(
+        "--state", metavar="PROCSTATE",
+        help="Only processes in this state (repeatable): zombie, stopped, running, sleeping, disk-sleep, idle "
+             "(or check_procs' letters Z, T, R, S, D, I). Needs -w/-c: '--state zombie -w 0 -c 5'.",
+        rich_help_panel=PROCESSES)] = None,
+    ppid: Annotated[str | None, typer.Option(
+        "--ppid", metavar="PID", help="Only processes whose parent is this PID (check_procs -p).",
+        rich_help_panel=PROCESSES)] = None,
+    elapsed: Annotated[str | None, typer.Option(
+        "--elapsed", metavar="RANGE",
+        help="Only processes whose run time is in this range of durations: '1h:' an hour or more, '5m' at most "
+             "five minutes, '@10m:1h' outside 10m..1h.",
+        rich_help_panel=PROCESSES)] = None,
+    exclude_cmdline: Annotated[list[str] | None, typer.Option(
+        "--exclude-cmdline", metavar="REGEX",
+        help="Leave out processes whose full command line this regex finds (repeatable).",
+        rich_help_panel=PROCESSES)] = None,
     pidfile: Annotated[list[str] | None, typer.Option(
         "--pidfile", metavar="PATH", help="The process whose PID is in this file must be running (repeatable).",
         rich_help_panel=PROCESSES)] = None,
+    rss_warning: Annotated[str | None, typer.Option(
+        "--rss-warning", metavar="RANGE",
+        help="WARNING when a process's resident memory is outside this range (512M: above 512 MiB).",
+        rich_help_panel=RESOURCES)] = None,
+    rss_critical: Annotated[str | None, typer.Option(
+        "--rss-critical", metavar="RANGE", help="CRITICAL when a process's resident memory is outside this range.",
+        rich_help_panel=RESOURCES)] = None,
     memory_warning: Annotated[str | None, typer.Option(
-        "--memory-warning", metavar="SIZE", help="WARNING when a process's resident memory is above SIZE (512M, 2GiB).",
+        "--memory-warning", metavar="RANGE", help="The older name of --rss-warning (the same range).",
         rich_help_panel=RESOURCES)] = None,
     memory_critical: Annotated[str | None, typer.Option(
-        "--memory-critical", metavar="SIZE", help="CRITICAL when a process's resident memory is above SIZE.",
+        "--memory-critical", metavar="RANGE", help="The older name of --rss-critical (the same range).",
+        rich_help_panel=RESOURCES)] = None,
+    vsz_warning: Annotated[str | None, typer.Option(
+        "--vsz-warning", metavar="RANGE", help="WARNING when a process's virtual memory size is outside this range.",
+        rich_help_panel=RESOURCES)] = None,
+    vsz_critical: Annotated[str | None, typer.Option(
+        "--vsz-critical", metavar="RANGE", help="CRITICAL when a process's virtual memory size is outside this range.",
         rich_help_panel=RESOURCES)] = None,
     cpu_warning: Annotated[str | None, typer.Option(
-        "--cpu-warning", metavar="PERCENT",
-        help="WARNING when a process uses more CPU than this, measured over --cpu-interval (100 = one full core).",
+        "--cpu-warning", metavar="RANGE",
+        help="WARNING when a process's CPU use over --cpu-interval is outside this range of percents "
+             "(80: above 80%; 100 = one full core).",
         rich_help_panel=RESOURCES)] = None,
     cpu_critical: Annotated[str | None, typer.Option(
-        "--cpu-critical", metavar="PERCENT", help="CRITICAL when a process uses more CPU than this.",
+        "--cpu-critical", metavar="RANGE", help="CRITICAL when a process's CPU use is outside this range.",
         rich_help_panel=RESOURCES)] = None,
     cpu_interval: Annotated[str, typer.Option(
         "--cpu-interval", metavar="DURATION",

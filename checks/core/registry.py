@@ -98,7 +98,7 @@ CHECKS: dict[str, CheckSpec] = {
             function="cronchecks.service.check:check_service",
             command="cronchecks.cli.service:service",
             options="cronchecks.service.arguments:read_options",
-            threshold_unit="number",
+            threshold_unit="duration",  # a --timer's age; read_options refuses units on process counts
             help="Check that a service, process or port is up.",
             demo=(DemoCommand(("--cmdline", "{service}", "--port", "{address}"), healthy=0),),
         ),

@@ -9,12 +9,14 @@ from typing import Any
 from cronchecks.core.errors import CheckError, DeadlinePassed, UsageError
 from cronchecks.core.result import Result, Status
 from cronchecks.core.runtime import Runtime
+from cronchecks.service.failed import failed_units_finding
 from cronchecks.service.findings import Finding, combine
 from cronchecks.service.options import ServiceOptions, has_process_selection, has_resource_limits, validate
 from cronchecks.service.pidfile import pidfile_finding
 from cronchecks.service.ports import parse_endpoint, port_finding
 from cronchecks.service.processes import process_findings, resource_findings
 from cronchecks.service.systemd import systemd_findings
+from cronchecks.service.timers import timer_findings
 from cronchecks.service.windows import windows_service_finding
 
 
@@ -23,8 +25,16 @@ def check_service(options: ServiceOptions, runtime: Runtime) -> Result:
     validate(options)
     findings: list[Finding] = []
     if options.systemd:
-        findings.extend(_guard(lambda: systemd_findings(options.systemd, options.restarts_warning, runtime),
+        findings.extend(_guard(lambda: systemd_findings(options.systemd, options.restarts_warning, runtime,
+                                                        options.expect_state, options.user_units),
                                f"systemd {', '.join(options.systemd)}"))
+    if options.timers:
+        findings.extend(_guard(lambda: timer_findings(options.timers, options.warning, options.critical, runtime,
+                                                      options.user_units),
+                               f"timer {', '.join(options.timers)}"))
+    if options.failed_units:
+        findings.extend(_guard(lambda: [failed_units_finding(options.unit_excludes, runtime, options.user_units)],
+                               "failed units"))
     processes: list[Any] = []  # every process found, for the memory and CPU limits
     if has_process_selection(options):
         findings.extend(_guard(lambda: process_findings(options, runtime, processes), "processes"))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import os
-import re
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from cronchecks.core.errors import UsageError
 from cronchecks.core.result import Perfdata, Status, worst
 from cronchecks.core.runtime import Runtime
-from cronchecks.core.thresholds import Range, format_size, judge
+from cronchecks.core.thresholds import Range, format_duration, format_size, judge
 from cronchecks.service.findings import Finding, perf_label
 from cronchecks.service.options import ServiceOptions
 
@@ -154,7 +155,58 @@ def _describe_selection(name: str | None, options: ServiceOptions, count: int) -
         parts.append(f"matching '{options.cmdline}'")
     if options.user:
         parts.append(f"of user {options.user}")
+    if options.states:
+        parts.append(f"in state {'/'.join(options.states)}")
+    if options.ppid is not None:
+        parts.append(f"with parent PID {options.ppid}")
+    if options.elapsed is not None:
+        parts.append(f"running for {_describe_elapsed(options.elapsed)}")
+    if options.exclude_cmdlines:
+        parts.append("not matching " + " or ".join(f"'{text}'" for text in options.exclude_cmdlines))
     return " ".join(parts)
+
+
+def _describe_elapsed(window: Range) -> str:
+    def show(seconds: float) -> str:
+        return "ever" if math.isinf(seconds) else format_duration(seconds)
+
+    low, high = show(window.start), show(window.end)
+    if window.inside:
+        return f"less than {low} or more than {high}"
+    if window.end == math.inf:
+        return f"{low} or more"
+    if window.start <= 0:
+        return f"at most {high}"
+    return f"{low} to {high}"
+
+
+# check_procs' -s letters (ps STAT) and psutil's words, as --state takes them.
+PROCESS_STATES = {
+    "running": "running", "r": "running",
+    "sleeping": "sleeping", "s": "sleeping",
+    "disk-sleep": "disk-sleep", "d": "disk-sleep",
+    "stopped": "stopped", "t": "stopped",
+    "tracing-stop": "tracing-stop",
+    "zombie": "zombie", "z": "zombie",
+    "idle": "idle", "i": "idle",
+    "dead": "dead", "x": "dead",
+}
+
+
+def parse_states(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """--state values (repeatable, or comma-separated) as psutil's state words, each once."""
+    states: list[str] = []
+    for text in texts:
+        for word in text.split(","):
+            key = word.strip()
+            # `T` (stopped) and `t` (tracing stop) differ only by case in ps; every other name is read as given.
+            state = "tracing-stop" if key == "t" else PROCESS_STATES.get(key.lower())
+            if state is None:
+                raise UsageError(f"invalid --state {word.strip()!r} (zombie, stopped, running, sleeping, disk-sleep, "
+                                 "idle, tracing-stop, dead; or ps letters Z, T, R, S, D, I)")
+            if state not in states:
+                states.append(state)
+    return tuple(states)
 
 
 def process_findings(options: ServiceOptions, runtime: Runtime, inspected: list[Any]) -> list[Finding]:
@@ -162,35 +214,53 @@ def process_findings(options: ServiceOptions, runtime: Runtime, inspected: list[
     matching processes are added to `inspected` for the resource limits."""
     import psutil
 
-    pattern = None
-    if options.cmdline:
-        try:
-            pattern = re.compile(options.cmdline)
-        except re.error as error:
-            raise UsageError(f"invalid --cmdline regex {options.cmdline!r}: {error}") from None
+    from cronchecks.support.patterns import compile_pattern
+
+    pattern = compile_pattern("--cmdline", options.cmdline) if options.cmdline else None
+    excludes = [compile_pattern("--exclude-cmdline", text) for text in options.exclude_cmdlines]
     uid, user = _resolve_user(options.user) if options.user else (None, "")
     attrs = ["name", "status"]
-    if pattern is not None:
+    if pattern is not None or excludes:
         attrs.append("cmdline")
     if options.user:
         attrs.append("uids" if uid is not None else "username")
+    if options.ppid is not None:
+        attrs.append("ppid")
+    if options.elapsed is not None:
+        attrs.append("create_time")
+    states = set(options.states)
     excluded = _not_counted()
     names = options.processes or (None,)
     matched: dict[str | None, list[Any]] = {name: [] for name in names}
+    now = time.time()
     for proc in psutil.process_iter(attrs):
         if proc.pid in excluded:
             continue
         info = proc.info
-        if info.get("status") == psutil.STATUS_ZOMBIE:
-            continue  # a zombie has exited; only its exit status is left
+        if states:
+            if info.get("status") not in states:
+                continue
+        elif info.get("status") == psutil.STATUS_ZOMBIE:
+            continue  # a zombie has exited; only its exit status is left (counted only with --state zombie)
+        if options.ppid is not None and info.get("ppid") != options.ppid:
+            continue
         if options.user and not _user_matches(info, uid, user):
             continue
-        if pattern is not None and not pattern.search(" ".join(info.get("cmdline") or ())):
-            continue
+        if options.elapsed is not None:
+            started = info.get("create_time")
+            if started is None or options.elapsed.alerts(max(0.0, now - started)):
+                continue
+        if pattern is not None or excludes:
+            command_line = " ".join(info.get("cmdline") or ())
+            if pattern is not None and not pattern.search(command_line):
+                continue
+            if any(exclude.search(command_line) for exclude in excludes):
+                continue
         for name in names:
             if name is None or _name_matches(name, info.get("name") or ""):
                 matched[name].append(proc)
-    critical = options.critical if options.critical is not None else AT_LEAST_ONE
+    # A state is counted to alert on it (zombies): there -w/-c alone decide, with no floor of one.
+    critical = options.critical if options.critical is not None or options.states else AT_LEAST_ONE
     several = len(names) > 1
     findings = []
     for name, procs in matched.items():
@@ -217,19 +287,24 @@ class Usage(NamedTuple):
 
 
 def resource_findings(options: ServiceOptions, runtime: Runtime, processes: list[Any]) -> list[Finding]:
-    """Resident memory now and CPU over --cpu-interval, per process, against the limits."""
+    """Resident and virtual memory now and CPU over --cpu-interval, per process, against their ranges."""
     import psutil
 
     findings = []
-    if options.memory_warning is not None or options.memory_critical is not None:
-        usages = []
+    memories = (("memory", "rss", options.rss_warning, options.rss_critical),
+                ("virtual memory", "vsz", options.vsz_warning, options.vsz_critical))
+    if any(warning is not None or critical is not None for _, _, warning, critical in memories):
+        measured = []
         for proc in processes:
             try:
-                usages.append(Usage(proc.pid, proc.name(), float(proc.memory_info().rss)))
+                measured.append((proc, proc.name(), proc.memory_info()))
             except psutil.Error:
                 continue  # ended since it was counted, or not ours to read
-        findings.append(_judge_usage("memory", usages, options.memory_warning, options.memory_critical,
-                                     format_size, "rss", "B"))
+        for what, field, warning, critical in memories:
+            if warning is not None or critical is not None:
+                usages = [Usage(proc.pid, name, float(getattr(info, "vms" if field == "vsz" else "rss")))
+                          for proc, name, info in measured]
+                findings.append(_judge_usage(what, usages, warning, critical, format_size, field, "B"))
     if options.cpu_warning is not None or options.cpu_critical is not None:
         alive = []
         for proc in processes:
@@ -251,25 +326,23 @@ def resource_findings(options: ServiceOptions, runtime: Runtime, processes: list
     return findings
 
 
-def _judge_usage(what: str, usages: list[Usage], warning: float | None, critical: float | None,
-                 show, label: str, uom: str) -> Finding:
-    warn_range = Range(0, warning) if warning is not None else None
-    crit_range = Range(0, critical) if critical is not None else None
-    judged = sorted(((judge(u.value, warn_range, crit_range), u) for u in usages),
-                    key=lambda pair: (-pair[1].value))
+def _judge_usage(what: str, usages: list[Usage], warning: Range | None, critical: Range | None,
+                 show: Callable[[float], str], label: str, uom: str) -> Finding:
+    judged = sorted(((judge(u.value, warning, critical), u) for u in usages), key=lambda pair: (-pair[1].value))
     top = max((u.value for u in usages), default=None)
-    perf = (Perfdata(label, None if top is None else round(top, 3), uom, warn_range, crit_range, 0),)
+    perf = (Perfdata(label, None if top is None else round(top, 3), uom, warning, critical, 0),)
     over = [(status, u) for status, u in judged if status is not Status.OK]
     details = tuple(f"{what} of PID {u.pid} ({u.name}): {show(u.value)} ({status.name})" for status, u in over)
-    if not usages:
+    if top is None:
         return Finding(Status.OK, f"{what}: no process left to measure", perf)
     if not over:
         return Finding(Status.OK, f"{what} at most {show(top)} per process", perf)
     status = worst(s for s, _ in over)
     worst_one = next(u for s, u in over if s is status)
-    limit = critical if status is Status.CRITICAL else warning
+    breached = critical if status is Status.CRITICAL else warning
+    assert breached is not None
     text = (f"{what} of PID {worst_one.pid} ({worst_one.name}) is {show(worst_one.value)} "
-            f"({status.name.lower()} > {show(limit)})")
+            f"({status.name.lower()} {breached.describe(show)})")
     if len(over) > 1:
-        text += f", {len(over) - 1} more over the limit"
+        text += f", {len(over) - 1} more outside the range"
     return Finding(status, text, perf, details)

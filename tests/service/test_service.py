@@ -6,13 +6,11 @@ import json
 import os
 import shutil
 import socket
-import stat
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from hypothesis import given
@@ -26,10 +24,12 @@ from cronchecks.core.thresholds import parse_range
 from cronchecks.service.check import check_service
 from cronchecks.service.options import ServiceOptions
 from cronchecks.service.ports import Endpoint, parse_endpoint
-from cronchecks.service.systemd import judge_unit, parse_systemctl_show
+from cronchecks.service.systemd import parse_systemctl_show
 from tests.conftest import run_console_script
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "systemctl"
+
+pytest_plugins = ["tests.service.systemctl_fixtures"]  # the `systemctl` fixture (recorded systemd outputs)
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
@@ -37,107 +37,8 @@ def runtime(env: dict | None = None) -> Runtime:
     return Runtime(env={"PATH": os.environ.get("PATH", ""), **(env or {})}, deadline=time.monotonic() + 10)
 
 
-# --- systemd: recorded outputs through the real parser and the real subprocess call --------
-
-# A stand-in for systemctl: no systemd runs as PID 1 here (a container), so the real
-# command cannot answer. It prints the fixture named after each unit, as `systemctl show`
-# prints one block per unit separated by a blank line, and refuses to answer unless the
-# check asked the way it must (LC_ALL=C, `show`, the property list, `--` before units).
-FAKE_SYSTEMCTL = """#!/bin/sh
-[ "$LC_ALL" = C ] || { echo "LC_ALL is not C" >&2; exit 97; }
-[ "$1" = show ] || { echo "not show" >&2; exit 98; }
-[ "$2" = "--property=ActiveState,SubState,LoadState,NRestarts,ActiveEnterTimestamp,MainPID" ] || exit 99
-[ "$3" = "--" ] || exit 96
-shift 3
-if [ -f "$UNITS/no-systemd" ]; then cat "$UNITS/no-systemd" >&2; exit 1; fi
-first=1
-for unit in "$@"; do
-    [ $first = 1 ] || echo
-    first=0
-    cat "$UNITS/$unit" || exit 1
-done
-"""
-
-
-@pytest.fixture
-def systemctl(tmp_path):
-    """Put the stand-in systemctl on PATH; `units[name] = fixture file` says what it answers."""
-    bindir = tmp_path / "bin"
-    units = tmp_path / "units"
-    bindir.mkdir()
-    units.mkdir()
-    script = bindir / "systemctl"
-    script.write_text(FAKE_SYSTEMCTL)
-    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-
-    class Units:
-        env: ClassVar[dict[str, str]] = {"PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
-                                         "UNITS": str(units)}
-
-        def __setitem__(self, unit: str, fixture: str) -> None:
-            shutil.copy(FIXTURES / fixture, units / unit)
-
-    return Units()
-
-
-@pytest.mark.parametrize("fixture, status, words", [
-    ("active.txt", Status.OK, "nginx.service active (running)"),
-    ("failed-restarts.txt", Status.CRITICAL, "nginx.service failed, 5 restarts"),
-    ("not-found.txt", Status.CRITICAL, "nginx.service not found"),
-    ("activating.txt", Status.WARNING, "nginx.service activating (auto-restart), 3 restarts"),
-    ("inactive.txt", Status.CRITICAL, "nginx.service inactive (dead)"),
-    ("masked.txt", Status.CRITICAL, "nginx.service is masked"),
-])
-def test_systemd_unit_states(systemctl, fixture, status, words):
-    systemctl["nginx.service"] = fixture
-    result = check_service(ServiceOptions(systemd=("nginx.service",)), runtime(systemctl.env))
-    assert result.status is status, result.summary
-    assert words in result.summary
-
-
-def test_systemd_restarts_and_main_pid_are_reported(systemctl):
-    systemctl["nginx.service"] = "active.txt"
-    result = check_service(ServiceOptions(systemd=("nginx.service",), restarts_warning=2), runtime(systemctl.env))
-    assert result.status is Status.OK
-    assert [(p.label, p.value, p.warning.render()) for p in result.perfdata] == [("restarts", 0, "2")]
-    assert any("main PID 812" in line and "since Tue 2026-11-24 08:12:03 UTC" in line for line in result.details)
-
-
-def test_systemd_restarts_warning_catches_a_crash_loop(systemctl):
-    systemctl["worker.service"] = "activating.txt"
-    loop = check_service(ServiceOptions(systemd=("worker.service",), restarts_warning=2), runtime(systemctl.env))
-    assert loop.status is Status.WARNING
-    assert "crash loop" in loop.summary
-    # a unit that is up but was restarted often is WARNING too
-    assert judge_unit("x", {"LoadState": "loaded", "ActiveState": "active", "NRestarts": "7"}, 5, False).status \
-        is Status.WARNING
-
-
-def test_a_timer_has_no_restart_count(systemctl):
-    systemctl["backup.timer"] = "timer-active.txt"
-    result = check_service(ServiceOptions(systemd=("backup.timer",)), runtime(systemctl.env))
-    assert result.status is Status.OK and "backup.timer active (waiting)" in result.summary
-    assert result.perfdata == ()
-
-
-def test_several_units_combine_by_the_worst_and_name_each_failure(systemctl):
-    systemctl["nginx.service"] = "active.txt"
-    systemctl["app.service"] = "failed-restarts.txt"
-    systemctl["queue.service"] = "activating.txt"
-    result = check_service(ServiceOptions(systemd=("nginx.service", "app.service", "queue.service")),
-                           runtime(systemctl.env))
-    assert result.status is Status.CRITICAL
-    assert result.summary.startswith("app.service failed")
-    assert "queue.service activating" in result.summary and "1 other OK" in result.summary
-    assert [p.label for p in result.perfdata] == ["restarts_nginx.service", "restarts_app.service",
-                                                  "restarts_queue.service"]
-
-
-def test_no_systemd_is_unknown_with_systemctls_reason(systemctl, tmp_path):
-    shutil.copy(FIXTURES / "no-systemd.stderr", tmp_path / "units" / "no-systemd")
-    result = check_service(ServiceOptions(systemd=("nginx",)), runtime(systemctl.env))
-    assert result.status is Status.UNKNOWN
-    assert "System has not been booted with systemd" in result.summary
+# --- systemd: the real systemctl of this machine, and what any systemctl may do ------------------
+# (the recorded outputs of a real systemd, through a stand-in systemctl, are in test_systemd.py)
 
 
 def test_the_real_systemctl_of_this_machine():
@@ -405,14 +306,14 @@ def test_memory_limits(start):
     hog = start([sys.executable, "-c", HOG, marker], stdout=subprocess.PIPE, text=True)
     assert hog.stdout.readline().strip() == "ready"  # 64 MiB touched and resident
     base = ServiceOptions(cmdline=marker)
-    over = check_service(ServiceOptions(cmdline=marker, memory_warning=16 * 2**20, memory_critical=32 * 2**20),
-                         runtime())
+    over = check_service(ServiceOptions(cmdline=marker, rss_warning=parse_range("16MiB", "size"),
+                                        rss_critical=parse_range("32MiB", "size")), runtime())
     assert over.status is Status.CRITICAL
     assert f"memory of PID {hog.pid}" in over.summary and "critical > 32.0 MiB" in over.summary
     rss = next(p for p in over.perfdata if p.label == "rss")
     assert rss.value is not None and rss.value > 64 * 2**20
     assert rss.uom == "B" and rss.critical.render() == str(32 * 2**20)
-    under = check_service(ServiceOptions(cmdline=marker, memory_critical=2**30), runtime())
+    under = check_service(ServiceOptions(cmdline=marker, rss_critical=parse_range("1G", "size")), runtime())
     assert under.status is Status.OK and check_service(base, runtime()).status is Status.OK
 
 
@@ -421,7 +322,7 @@ def test_memory_limit_applies_to_the_pidfiles_process(start, tmp_path):
     assert hog.stdout.readline().strip() == "ready"
     pidfile = tmp_path / "hog.pid"
     pidfile.write_text(str(hog.pid))
-    result = check_service(ServiceOptions(pidfiles=(str(pidfile),), memory_warning=32 * 2**20), runtime())
+    result = check_service(ServiceOptions(pidfiles=(str(pidfile),), rss_warning=parse_range("32M", "size")), runtime())
     assert result.status is Status.WARNING and f"PID {hog.pid}" in result.summary
 
 
@@ -429,9 +330,11 @@ def test_cpu_is_measured_over_an_interval(start):
     busy, idle = unique("busy-"), unique("idle-")
     start([sys.executable, "-c", "while True: pass", busy])
     start([sys.executable, "-c", "import time; time.sleep(60)", idle])
-    spinning = check_service(ServiceOptions(cmdline=busy, cpu_critical=5, cpu_interval=0.3), runtime())
+    spinning = check_service(ServiceOptions(cmdline=busy, cpu_critical=parse_range("5", "percent"), cpu_interval=0.3),
+                             runtime())
     assert spinning.status is Status.CRITICAL and "CPU of PID" in spinning.summary
-    resting = check_service(ServiceOptions(cmdline=idle, cpu_critical=50, cpu_interval=0.3), runtime())
+    resting = check_service(ServiceOptions(cmdline=idle, cpu_critical=parse_range("50", "percent"), cpu_interval=0.3),
+                            runtime())
     assert resting.status is Status.OK
     assert next(p for p in resting.perfdata if p.label == "cpu").uom == "%"
 
@@ -516,14 +419,14 @@ def test_windows_service_states(monkeypatch, state, status):
 
 
 def test_sources_combine_by_the_worst(systemctl, start, sleeper, closed_port, listening_port):
-    systemctl["app.service"] = "activating.txt"
+    systemctl["app.service"] = "show-stuck-job.service.txt"
     name = unique()
     _wait_for_exec(start([sleeper(name), "60"]), name)
     options = ServiceOptions(systemd=("app.service",), processes=(name,),
                              ports=(str(listening_port), f"127.0.0.1:{closed_port}"))
     result = check_service(options, runtime(systemctl.env))
     assert result.status is Status.CRITICAL
-    assert result.summary.startswith(f"127.0.0.1:{closed_port} refused the connection; app.service activating")
+    assert result.summary.startswith(f"127.0.0.1:{closed_port} refused the connection; app.service activating (start)")
     assert result.summary.endswith("; 2 others OK")
     assert result.details[0].startswith("WARNING: app.service activating")
 
@@ -532,7 +435,7 @@ def test_sources_combine_by_the_worst(systemctl, start, sleeper, closed_port, li
     (ServiceOptions(), "nothing to check"),
     (ServiceOptions(ports=("80",), critical=parse_range("1:")), "ranges on the number of processes"),
     (ServiceOptions(ports=("80",), restarts_warning=3), "--restarts-warning goes with --systemd"),
-    (ServiceOptions(ports=("80",), memory_critical=1e6), "apply to processes"),
+    (ServiceOptions(ports=("80",), rss_critical=parse_range("1M", "size")), "apply to processes"),
     (ServiceOptions(cmdline="("), "invalid --cmdline"),
     (ServiceOptions(processes=("x",), cpu_interval=0), "--cpu-interval"),
 ])
