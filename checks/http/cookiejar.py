@@ -100,9 +100,14 @@ def jar_text(cookies: Any, now: float | None = None) -> str:
                   "TRUE" if cookie.secure else "FALSE", str(int(cookie.expires or 0)), name, value]
         if any(ch in field for field in fields for ch in "\t\r\n"):
             continue  # a field holding the file's separators cannot be written back faithfully
-        prefix = _HTTPONLY if cookie.has_nonstandard_attr("HttpOnly") else ""
+        prefix = _HTTPONLY if http_only(cookie) else ""
         lines.append(prefix + "\t".join(fields) + "\n")
     return "".join(lines)
+
+
+def http_only(cookie: Any) -> bool:
+    """Whether the cookie is HttpOnly: kept as the server spelt the flag, and as the stdlib's reader spells it."""
+    return any(cookie.has_nonstandard_attr(name) for name in ("HttpOnly", "HTTPOnly", "httponly", "HTTPONLY"))
 
 
 def write_jar(path: str, cookies: Any) -> None:
