@@ -25,6 +25,8 @@ def read_jar(path: str) -> Any:
 
     from cronchecks.core.files import FileRefused, read_bounded
 
+    if not path.strip():
+        raise UsageError("invalid --cookie-jar: give the file to keep the cookies in")
     folder = Path(path).expanduser().parent
     if not folder.is_dir():
         raise UsageError(f"--cookie-jar {path}: the folder {folder} does not exist")

@@ -52,7 +52,7 @@ def prepare_rules(options: HttpOptions, method: str, max_body: int) -> ResponseR
     if size is not None:
         _check_size_range(size, max_body)
     if not (options.expect_header or options.reject_header or options.warn_body or size is not None
-            or options.no_body or options.cookie_jar):
+            or options.no_body or options.cookie_jar is not None):
         return NO_RULES  # the plain path pays for nothing here
     cookies = None
     if options.cookie_jar is not None:

@@ -370,6 +370,7 @@ def test_cookie_jar_is_curls_format_both_ways(server, tmp_path):
     ("fifo", "is a named pipe"),
     ("dir", "is a folder"),
     ("nofolder", "does not exist"),
+    ("empty-name", "give the file to keep the cookies in"),
 ])
 def test_an_unusable_cookie_jar_is_one_unknown_line(server, tmp_path, content, words):
     jar = tmp_path / "jar"
@@ -379,6 +380,8 @@ def test_an_unusable_cookie_jar_is_one_unknown_line(server, tmp_path, content, w
         jar.mkdir()
     elif content == "nofolder":
         jar = tmp_path / "missing" / "jar"
+    elif content == "empty-name":
+        jar = ""
     elif isinstance(content, bytes):
         jar.write_bytes(content)
     else:
@@ -546,3 +549,26 @@ def test_options_read_from_a_suite_table_mean_the_same(server, tmp_path):
     assert options.expect_header == ("X-Cache: HIT",) and options.expect_size == parse_range("1:1KB", "size")
     server.routes["/cached"] = CACHED
     assert check_http(replace(options), runtime()).status is Status.OK
+
+
+def test_the_plain_path_loads_none_of_it(server, tmp_path):
+    server.routes["/"] = Reply(200)
+    script = (
+        "import contextlib, io, sys\n"
+        "from cronchecks.cli import check_main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    with contextlib.suppress(SystemExit):\n"
+        "        check_main('http', sys.argv[1:])\n"
+        "print(' '.join(sorted(sys.modules)))\n")
+
+    def loaded(*args):
+        import sys
+
+        return set(subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                                  timeout=30).stdout.split())
+
+    plain = loaded(server.url + "/")
+    assert "cronchecks.http.responses" in plain
+    assert not plain & {"cronchecks.http.cookiejar", "cronchecks.http.headonly", "cronchecks.support.atomicfile"}
+    assert "cronchecks.http.cookiejar" in loaded(server.url + "/", "--cookie-jar", str(tmp_path / "jar"))
+    assert "cronchecks.http.headonly" in loaded(server.url + "/", "--no-body")
