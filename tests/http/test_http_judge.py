@@ -572,3 +572,97 @@ def test_the_plain_path_loads_none_of_it(server, tmp_path):
     assert not plain & {"cronchecks.http.cookiejar", "cronchecks.http.headonly", "cronchecks.support.atomicfile"}
     assert "cronchecks.http.cookiejar" in loaded(server.url + "/", "--cookie-jar", str(tmp_path / "jar"))
     assert "cronchecks.http.headonly" in loaded(server.url + "/", "--no-body")
+
+
+# --- against nginx: real headers, a large file, a cookie-checking location -----------------------
+
+NGINX_CONF = """
+user root;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    log_format sent '$request_uri $status $body_bytes_sent';
+    access_log {folder}/access.log sent;
+    client_body_temp_path {folder}/tmp; proxy_temp_path {folder}/tmp; fastcgi_temp_path {folder}/tmp;
+    uwsgi_temp_path {folder}/tmp; scgi_temp_path {folder}/tmp;
+    default_type application/octet-stream;
+    server {{
+        listen 127.0.0.1:{port};
+        root {folder}/www;
+        add_header X-Cache HIT;
+        location /login {{ add_header Set-Cookie "session=abc123def; Path=/; HttpOnly"; return 200 "welcome"; }}
+        location /app {{
+            if ($cookie_session != "abc123def") {{ return 401 "log in first"; }}
+            return 200 "dashboard";
+        }}
+    }}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def nginx(tmp_path_factory):
+    from tests.daemon_fixtures import Daemon, free_port
+
+    binary = require_program("/usr/sbin/nginx", "nginx")
+    folder = tmp_path_factory.mktemp("nginx")
+    (folder / "www").mkdir()
+    (folder / "tmp").mkdir()
+    (folder / "www" / "index.html").write_text("<html>all systems healthy</html>\n")
+    with open(folder / "www" / "big.iso", "wb") as big:  # sparse: 512 MiB that cost no disk
+        big.truncate(512 << 20)
+    port = free_port()
+    (folder / "nginx.conf").write_text(NGINX_CONF.format(folder=folder, port=port))
+    with Daemon("nginx", [binary, "-c", folder / "nginx.conf", "-p", folder, "-g", "daemon off;"], folder) as daemon:
+        daemon.start(port=port)
+        daemon.url = f"http://127.0.0.1:{port}"
+        daemon.access_log = folder / "access.log"
+        yield daemon
+
+
+def test_nginx_headers_and_a_file_not_read(nginx):
+    page = check_http(HttpOptions(url=nginx.url + "/index.html", reject_header=("X-Powered-By",),
+                                  expect_header=("Server: ^nginx", "ETag", "X-Cache: HIT"),
+                                  expect_size=parse_range("10:100", "size")), runtime())
+    assert page.status is Status.OK, page.summary
+    started = time.monotonic()
+    big = check_http(HttpOptions(url=nginx.url + "/big.iso", no_body=True,
+                                 expect_header=("Content-Length: ^536870912$",)), runtime())
+    assert big.status is Status.OK and big.summary.endswith("body not read"), big.summary
+    assert time.monotonic() - started < 2
+
+    def logged() -> str:
+        return next((line for line in nginx.access_log.read_text().splitlines() if line.startswith("/big.iso ")), "")
+
+    from tests.daemon_fixtures import wait_until
+
+    wait_until(lambda: bool(logged()), within=10, what="nginx logging the request for /big.iso")
+    assert int(logged().split()[2]) < 64 << 20  # nginx sent a little of the 512 MiB before the close, not all
+
+
+def test_nginx_cookie_session_across_runs_agrees_with_check_curl(nginx, tmp_path):
+    port = nginx.url.rsplit(":", 1)[1]
+    ours, theirs = [], []
+    for path in ("/app", "/login", "/app"):
+        ours.append(check_http(HttpOptions(url=nginx.url + path, cookie_jar=str(tmp_path / "ours")), runtime()).status)
+        done = subprocess.run([_check_curl(), "-I", "127.0.0.1", "-p", port, "-u", path, "-e", "200",
+                               "--cookie-jar", str(tmp_path / "theirs")], capture_output=True, text=True, timeout=20)
+        theirs.append(Status(done.returncode))
+    assert ours == theirs == [Status.CRITICAL, Status.OK, Status.OK]
+    assert (tmp_path / "ours").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("theirs, ours", [
+    (["-d", "Server: nginx"], {"expect_header": ("Server: nginx",)}),
+    (["-d", "X-Cache: MISS"], {"expect_header": ("X-Cache: MISS",)}),
+    (["-d", "Last-Modified"], {"expect_header": ("Last-Modified",)}),
+    (["-N", "-d", "Accept-Ranges: bytes"], {"no_body": True, "expect_header": ("Accept-Ranges: bytes",)}),
+], ids=["server", "wrong", "present", "no-body"])
+def test_nginx_same_state_as_check_curl(nginx, theirs, ours):
+    port = nginx.url.rsplit(":", 1)[1]
+    done = subprocess.run([_check_curl(), "-I", "127.0.0.1", "-p", port, "-u", "/index.html", *theirs],
+                          capture_output=True, text=True, timeout=20)
+    result = check_http(HttpOptions(url=nginx.url + "/index.html", **ours), runtime())
+    assert result.status is Status(done.returncode), (done.stdout, result.summary)
