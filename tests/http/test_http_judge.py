@@ -14,6 +14,8 @@ import time
 import warnings
 from dataclasses import replace
 from http.cookiejar import Cookie
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -602,6 +604,11 @@ http {{
 """
 
 
+class Nginx(NamedTuple):
+    url: str
+    access_log: Path
+
+
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory):
     from tests.daemon_fixtures import Daemon, free_port
@@ -617,9 +624,7 @@ def nginx(tmp_path_factory):
     (folder / "nginx.conf").write_text(NGINX_CONF.format(folder=folder, port=port))
     with Daemon("nginx", [binary, "-c", folder / "nginx.conf", "-p", folder, "-g", "daemon off;"], folder) as daemon:
         daemon.start(port=port)
-        daemon.url = f"http://127.0.0.1:{port}"
-        daemon.access_log = folder / "access.log"
-        yield daemon
+        yield Nginx(f"http://127.0.0.1:{port}", folder / "access.log")
 
 
 def test_nginx_headers_and_a_file_not_read(nginx):
