@@ -102,8 +102,8 @@ def _snippet(text: str, limit: int = 60) -> str:
 
 def _body_problems(plan: Plan, exchange: Exchange) -> list[Problem]:
     problems: list[Problem] = []
+    text = _decoded(exchange) if plan.expect_body or plan.reject_body or plan.response.warn_body else ""
     if plan.expect_body or plan.reject_body:
-        text = _decoded(exchange)
         problems.extend(Problem(Status.CRITICAL, f"body does not match --expect-body {pattern.pattern!r}")
                         for pattern in plan.expect_body if not pattern.search(text))
         for pattern in plan.reject_body:
@@ -112,7 +112,6 @@ def _body_problems(plan: Plan, exchange: Exchange) -> list[Problem]:
                 problems.append(Problem(Status.CRITICAL, f"body matches --reject-body {pattern.pattern!r}: "
                                                          f"{_snippet(found.group(0))}"))
     if plan.response.warn_body:
-        text = _decoded(exchange)
         for pattern in plan.response.warn_body:
             found = pattern.search(text)
             if found:
