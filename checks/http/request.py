@@ -66,6 +66,10 @@ def send(client: HttpClient, plan: Plan, runtime: Runtime, say: Callable[[int, s
     timeout = None if remaining is None else remaining + DEADLINE_MARGIN
     say(1, f"{plan.method} {plan.shown_url}" + (f" via proxy {_redacted(plan.proxies)}" if plan.proxies else ""))
     say(2, "request headers: " + ", ".join(f"{k}: {_masked(k, v)}" for k, v in plan.headers.items()))
+    if plan.response.cookie_jar is not None:  # their values are credentials: counted, never shown
+        count = len(client.session.cookies)
+        say(1, f"cookie jar {plan.response.cookie_jar}: {count} cookie{'' if count == 1 else 's'}, "
+               "sent where they match")
     try:
         answer = client.request(plan.method, plan.url, headers=plan.headers, data=plan.body, auth=plan.auth,
                                 timeout=timeout, follow=plan.follow, max_redirects=plan.max_redirects)

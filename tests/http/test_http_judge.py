@@ -299,6 +299,22 @@ def test_no_body_mistake_is_one_unknown_line(server):
     assert done.first_line == ("HTTP UNKNOWN - --no-body reads no body, so --warn-body cannot be judged: drop one")
 
 
+@pytest.mark.parametrize("args, words", [
+    (["--expect-header", ": HIT"], "invalid --expect-header ': HIT': use 'NAME: REGEX'"),
+    (["--reject-header", "X Bad: v"], "invalid --reject-header 'X Bad: v'"),
+    (["--expect-header", "X-Cache: (HIT"], "invalid --expect-header X-Cache '(HIT'"),
+    (["--expect-header", "X-Cache: (a)\\1"], "backreferences"),
+    (["--warn-body", "(?<=a)b"], "invalid --warn-body"),
+    (["--expect-size", "2KB:1KB"], "invalid --expect-size: range start is above its end"),
+    (["--expect-size", "10 parsecs"], "invalid --expect-size"),
+    (["--method", "HEAD", "--expect-size", "1:"], "--method HEAD gets no body"),
+    (["--method", "HEAD", "--warn-body", "x"], "--method HEAD gets no body"),
+], ids=lambda v: v if isinstance(v, str) else " ".join(v))
+def test_judgement_mistakes_are_one_unknown_line(server, args, words):
+    done = run_console_script("check-http", server.url + "/", *args)
+    assert done.code == 3 and done.stdout.count("\n") == 1 and words in done.first_line, done
+
+
 # --- --cookie-jar -------------------------------------------------------------------------------
 
 
@@ -329,6 +345,7 @@ def test_cookie_jar_is_kept_across_two_runs(server, tmp_path):
     second = run_console_script("check-http", server.url + "/app", "--cookie-jar", str(jar), "-vv")
     assert second.code == 0 and "dashboard" not in second.first_line, second
     assert "abc123def" not in second.stdout + second.stderr  # the cookie is a credential: masked in -vv
+    assert f"cookie jar {jar}: 1 cookie, sent where they match" in second.stderr
     without = run_console_script("check-http", server.url + "/app")
     assert without.code == 2 and "401 Unauthorized" in without.first_line
 
