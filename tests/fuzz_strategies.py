@@ -162,6 +162,8 @@ TEXT = ["hello", "", "line1\nline2", "\r\n", "\x1b[31mred\x1b[0m", "[bold]x[/bol
         "|", "a=b", "\t", "\u202egnp.exe", "é✓🙂", LONG, "\x07\x08\x7f", "-", "--", "OK - fake | x=1"]
 HEADER = ["X-Test: 1", "bad", ": x", "Host: evil", "X: a\r\nInjected: y", "A" * 10_000 + ": b", "Content-Length: -1",
           "X-Bad Name: v", "X:", "Transfer-Encoding: chunked", "Authorization: Bearer x"]
+HEADER_RULE = ["X-Cache: HIT", "Server", "Server:", ": x", "X-Bad Name: v", "Content-Type: (", "X: (x+x+)+y",
+               "Set-Cookie: session=", "A" * 10_000, "X: \\1", "X-Test: (?i)hit", "x:y:z", "\r\n: a"]
 METHOD = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "G E T", "", "PATCH", "CONNECT", "TRACE", "get",
           "X" * 1000]
 NUMBER = ["0", "1", "-1", "3", "99999999999999999999", "x", "1.5", "  2", "+5", "1e3", ""]
@@ -206,7 +208,8 @@ UNITSTATE = ["active", "inactive", "failed", "", "INACTIVE", "x"]
 POOLS: dict[str, list[str]] = {
     "DURATION": DURATION, "RANGE": RANGE, "SIZE": SIZE, "URL": URL, "PATH": PATH, "FILE": PATH,
     "FILE_OR_GLOB": PATH, "DIR": DIR, "FILE.toml": TOML_FILE, "REGEX": REGEX, "JSONPATH": JSONPATH, "EXPR": EXPR,
-    "TEXT": TEXT, "NAME: VALUE": HEADER, "METHOD": METHOD, "N": NUMBER, "INT": NUMBER, "VAR": VAR,
+    "TEXT": TEXT, "NAME: VALUE": HEADER, "NAME: REGEX": HEADER_RULE, "METHOD": METHOD, "N": NUMBER, "INT": NUMBER,
+    "VAR": VAR,
     "LIST": STATUS_LIST, "DAYS": DAYS, "STATE": STATE, "FORMAT": FORMAT, "SQL": SQL, "CRON": CRON, "ZONE": ZONE,
     "STRFTIME": STRFTIME, "ENGINE": ENGINE, "UNIT": UNIT, "USER": USER, "PERCENT": PERCENT, "HOST:PORT": HOST_PORT,
     "CMD ARGS": COMMAND, "COMMAND": COMMAND, "ADDR": ADDRESS, "KINDS": KINDS, "NAMESPACE": NAMESPACE,

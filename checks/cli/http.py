@@ -77,6 +77,26 @@ def http(
         "--expect-json", metavar="EXPR", help="JSONPath with an optional comparison: '$.status == \"healthy\"', "
                                               "'$.latency_ms < 100', '$.ok' (exists and true). Repeatable.",
         rich_help_panel=EXPECT)] = None,
+    # --- response judgements: headers, body size and text, no body, cookies kept across runs
+    expect_header: Annotated[list[str] | None, typer.Option(
+        "--expect-header", metavar="'NAME: REGEX'", help="The response header must be there and match (regex on its "
+                                                         "value; 'NAME' alone: just there). Repeatable.",
+        rich_help_panel=EXPECT)] = None,
+    reject_header: Annotated[list[str] | None, typer.Option(
+        "--reject-header", metavar="'NAME: REGEX'", help="The response header must not match ('NAME' alone: must be "
+                                                         "absent). Repeatable.", rich_help_panel=EXPECT)] = None,
+    warn_body: Annotated[list[str] | None, typer.Option(
+        "--warn-body", metavar="REGEX", help="WARNING when the body matches (repeatable); --reject-body's CRITICAL "
+                                             "wins.", rich_help_panel=EXPECT)] = None,
+    expect_size: Annotated[str | None, typer.Option(
+        "--expect-size", metavar="RANGE", help="Range on the body's size (10KB:1MB, 1: for not empty); outside it is "
+                                               "WARNING, as check_curl's -m.", rich_help_panel=EXPECT)] = None,
+    no_body: Annotated[bool, typer.Option(
+        "--no-body", help="Stop after the headers: the body is not read (a GET still; no body expectation goes "
+                          "with it).", rich_help_panel=REQUEST)] = False,
+    cookie_jar: Annotated[str | None, typer.Option(
+        "--cookie-jar", metavar="PATH", help="Cookies read from this Netscape cookie file (curl's) and written back "
+                                             "after the run (mode 0600).", rich_help_panel=REQUEST)] = None,
     cert_warning: Annotated[str | None, typer.Option(
         "--cert-warning", metavar="DAYS", help="WARNING when the TLS certificate expires within this (30d; a bare "
                                                "number is days).", rich_help_panel=EXPECT)] = None,

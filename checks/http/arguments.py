@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cronchecks.core.thresholds import ParseError, parse_duration
+from cronchecks.core.thresholds import ParseError, Range, parse_duration, parse_range
 from cronchecks.core.values import OptionError, OptionValues
 from cronchecks.http.options import DEFAULT_MAX_BODY, HttpOptions, StatusSpan, parse_status_list
 
@@ -15,6 +15,11 @@ def _days(text: str) -> float:
         return parse_duration(text)
     except ParseError as error:
         raise ParseError(f"{error} (e.g. 30d, 7d, or 30 for days)") from None
+
+
+def _size_range(text: str) -> Range:
+    """A Nagios range of body sizes, each bound with size units (10KB:1MB)."""
+    return parse_range(text, "size")
 
 
 def _statuses(text: str) -> tuple[StatusSpan, ...]:
@@ -49,6 +54,12 @@ def read_options(values: OptionValues) -> HttpOptions:
         expect_body=values.texts("expect-body"),
         reject_body=values.texts("reject-body"),
         expect_json=values.texts("expect-json"),
+        expect_header=values.texts("expect-header"),
+        reject_header=values.texts("reject-header"),
+        warn_body=values.texts("warn-body"),
+        expect_size=values.parsed("expect-size", _size_range),
+        no_body=values.flag("no-body"),
+        cookie_jar=values.text("cookie-jar"),
         cert_warning=values.parsed("cert-warning", _days),
         cert_critical=values.parsed("cert-critical", _days),
         retries=values.whole("retries", 0, minimum=0) or 0,

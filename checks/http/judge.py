@@ -10,7 +10,8 @@ from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import format_duration, format_size, judge, plain_number
 from cronchecks.http.options import describe_status_list, status_in
 from cronchecks.http.plan import Plan
-from cronchecks.http.request import Exchange, Refusal
+from cronchecks.http.request import SENSITIVE_HEADERS, Exchange, Refusal
+from cronchecks.http.responses import ResponseRules
 from cronchecks.support.secrets import redact_url
 
 _DAY = 86400.0
@@ -28,10 +29,10 @@ def judge_outcome(plan: Plan, outcome: Exchange | Refusal, runtime: Runtime) -> 
     if isinstance(outcome, Refusal):
         return Result(Status.CRITICAL, outcome.text)
     exchange = outcome
-    perfdata = [
-        Perfdata("time", round(exchange.elapsed, 6), "s", plan.warning, plan.critical, minimum=0),
-        Perfdata("size", len(exchange.body), "B", minimum=0),
-    ]
+    rules = plan.response
+    perfdata = [Perfdata("time", round(exchange.elapsed, 6), "s", plan.warning, plan.critical, minimum=0)]
+    if not rules.no_body:  # a body not read has no size to report
+        perfdata.append(Perfdata("size", len(exchange.body), "B", rules.expect_size, minimum=0))
     notes: list[str] = []  # remarks on the status line itself
     problems: list[Problem] = []
 
@@ -51,7 +52,9 @@ def judge_outcome(plan: Plan, outcome: Exchange | Refusal, runtime: Runtime) -> 
 
     if exchange.truncated:
         # The expectations below see only the head of the body: say so wherever the result is read.
-        notes.append(f"body cut at {exchange.max_body} B by --max-body")
+        judged = ", expectations judged on the part read" if _judges_body(plan) else ""
+        notes.append(f"body cut at {exchange.max_body} B by --max-body{judged}")
+    problems += _header_problems(rules, exchange)
     problems += _body_problems(plan, exchange)
     cert_perf, cert_problem = _certificate(plan, exchange, runtime)
     perfdata += cert_perf
@@ -63,7 +66,7 @@ def judge_outcome(plan: Plan, outcome: Exchange | Refusal, runtime: Runtime) -> 
         head += f" -> {redact_url(_absolute(exchange.url, exchange.location))}"
     status = worst([code_status, time_status, *(p.status for p in problems)])
     if status is Status.OK:
-        head += f", {len(exchange.body)} B"
+        head += ", body not read" if rules.no_body else f", {len(exchange.body)} B"
     if notes:
         head += f" ({'; '.join(notes)})"
     problems.sort(key=lambda p: (p.status is not Status.CRITICAL, p.status is not Status.WARNING))
@@ -99,8 +102,8 @@ def _snippet(text: str, limit: int = 60) -> str:
 
 def _body_problems(plan: Plan, exchange: Exchange) -> list[Problem]:
     problems: list[Problem] = []
+    text = _decoded(exchange) if plan.expect_body or plan.reject_body or plan.response.warn_body else ""
     if plan.expect_body or plan.reject_body:
-        text = _decoded(exchange)
         problems.extend(Problem(Status.CRITICAL, f"body does not match --expect-body {pattern.pattern!r}")
                         for pattern in plan.expect_body if not pattern.search(text))
         for pattern in plan.reject_body:
@@ -108,6 +111,17 @@ def _body_problems(plan: Plan, exchange: Exchange) -> list[Problem]:
             if found:
                 problems.append(Problem(Status.CRITICAL, f"body matches --reject-body {pattern.pattern!r}: "
                                                          f"{_snippet(found.group(0))}"))
+    if plan.response.warn_body:
+        for pattern in plan.response.warn_body:
+            found = pattern.search(text)
+            if found:
+                problems.append(Problem(Status.WARNING, f"body matches --warn-body {pattern.pattern!r}: "
+                                                        f"{_snippet(found.group(0))}"))
+    size = plan.response.expect_size
+    if size is not None and size.alerts(len(exchange.body)):
+        # A cut body is longer than every bound (the plan keeps them below --max-body): its verdict stands.
+        shown = f"over {exchange.max_body} B" if exchange.truncated else f"{len(exchange.body)} B"
+        problems.append(Problem(Status.WARNING, f"body is {shown}, expected --expect-size {size.text}"))
     if plan.expect_json:
         import json
 
@@ -125,6 +139,42 @@ def _body_problems(plan: Plan, exchange: Exchange) -> list[Problem]:
             if failure is not None:
                 problems.append(Problem(Status.CRITICAL, failure))
     return problems
+
+
+def _judges_body(plan: Plan) -> bool:
+    rules = plan.response
+    return bool(plan.expect_body or plan.reject_body or plan.expect_json or rules.warn_body
+                or rules.expect_size is not None)
+
+
+def _header_problems(rules: ResponseRules, exchange: Exchange) -> list[Problem]:
+    """--expect-header and --reject-header on the final answer's headers (a repeated one joined with ", ")."""
+    problems: list[Problem] = []
+    for rule in rules.expect_header:
+        value = exchange.headers.get(rule.name)
+        if value is None:
+            problems.append(Problem(Status.CRITICAL, f"no {rule.name} header (--expect-header {rule.text!r})"))
+        elif rule.pattern is not None and not rule.pattern.search(value):
+            problems.append(Problem(Status.CRITICAL, f"header {rule.name} is {_header_value(rule.name, value)}, "
+                                                     f"expected --expect-header {rule.text!r}"))
+    for rule in rules.reject_header:
+        value = exchange.headers.get(rule.name)
+        if value is None:
+            continue
+        if rule.pattern is None:
+            shown = _header_value(rule.name, value)
+            problems.append(Problem(Status.CRITICAL, f"header {rule.name} is present ({shown}; "
+                                                     f"--reject-header {rule.text!r})"))
+            continue
+        if rule.pattern.search(value):
+            problems.append(Problem(Status.CRITICAL, f"header {rule.name} is {_header_value(rule.name, value)}, "
+                                                     f"matching --reject-header {rule.text!r}"))
+    return problems
+
+
+def _header_value(name: str, value: str) -> str:
+    # A cookie or a token in a response header is a credential: its name is told, never its value.
+    return "'***'" if name.lower() in SENSITIVE_HEADERS else _snippet(value)
 
 
 def _certificate(plan: Plan, exchange: Exchange, runtime: Runtime) -> tuple[list[Perfdata], Problem | None]:

@@ -100,6 +100,13 @@ class HttpOptions:
     expect_body: tuple[str, ...] = ()
     reject_body: tuple[str, ...] = ()
     expect_json: tuple[str, ...] = ()
+    # response judgements beyond status and JSON (cronchecks.http.responses checks them)
+    expect_header: tuple[str, ...] = ()  # 'NAME: REGEX': present and matching ('NAME' alone: present)
+    reject_header: tuple[str, ...] = ()  # 'NAME: REGEX': absent or not matching ('NAME' alone: absent)
+    warn_body: tuple[str, ...] = ()  # the body matching one of these is WARNING
+    expect_size: Range | None = None  # on the body's size in bytes; outside it is WARNING, as check_curl's -m
+    no_body: bool = False  # stop after the headers: no body expectation may be given
+    cookie_jar: str | None = None  # a Netscape cookie file read before and written after the run
     cert_warning: float | None = None  # seconds of validity left below which: WARNING
     cert_critical: float | None = None
     retries: int = 0

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from cronchecks.core.errors import UsageError
 from cronchecks.core.thresholds import Range, plain_number
 from cronchecks.http.options import DEFAULT_MAX_REDIRECTS, HttpOptions, StatusSpan
+from cronchecks.http.responses import ResponseRules, prepare_rules
 from cronchecks.support.httpclient import USER_AGENT, parse_header, proxies_for
 from cronchecks.support.secrets import redact_url
 
@@ -40,6 +41,7 @@ class Plan(NamedTuple):
     expect_body: list[Any]
     reject_body: list[Any]
     expect_json: list[Any]
+    response: ResponseRules  # headers, --warn-body, --expect-size, --no-body, --cookie-jar
     cert_warning: Range | None
     cert_critical: Range | None
     proxies: dict[str, str]
@@ -175,6 +177,7 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
         expect_body=[_regex("--expect-body", p) for p in options.expect_body],
         reject_body=[_regex("--reject-body", p) for p in options.reject_body],
         expect_json=_expectations(options.expect_json),
+        response=prepare_rules(options, method, int(options.max_body)),
         cert_warning=cert_ranges[0],
         cert_critical=cert_ranges[1],
         proxies=proxies,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
 from cronchecks.core.runtime import Runtime
@@ -14,7 +15,7 @@ from cronchecks.support.secrets import redact_url
 # watchdog always speaks first and --timeout-result decides what a timeout means.
 DEADLINE_MARGIN = 0.25
 
-_SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
+SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
 
 
 class Exchange(NamedTuple):
@@ -31,6 +32,7 @@ class Exchange(NamedTuple):
     location: str | None
     redirects: tuple[str, ...]
     certificate: bytes | None  # the leaf certificate (DER) when the answer came over TLS
+    headers: Mapping[str, str] = {}  # the final answer's, case-insensitive; a repeated header joined with ", "
 
 
 class Refusal(NamedTuple):
@@ -39,10 +41,23 @@ class Refusal(NamedTuple):
     text: str
 
 
-def open_client(plan: Plan, env: Mapping[str, str]) -> HttpClient:
-    """The client for every attempt of one check: its TLS settings, proxies from `env`, the body limit."""
-    return HttpClient(env, verify=not plan.insecure, cafile=plan.cacert, client_cert=plan.client_cert,
-                      max_body=plan.max_body)
+def open_client(plan: Plan, env: Mapping[str, str]) -> AbstractContextManager[HttpClient]:
+    """The client for every attempt of one check: its TLS settings, proxies from `env`, the body limit.
+
+    With --no-body, each final answer ends at its headers. With --cookie-jar, the jar's cookies
+    are in its session and are written back when it closes.
+    """
+    client = HttpClient(env, verify=not plan.insecure, cafile=plan.cacert, client_cert=plan.client_cert,
+                        max_body=plan.max_body)
+    if plan.response.no_body:
+        from cronchecks.http.headonly import stop_at_headers
+
+        stop_at_headers(client.session, plan.follow)
+    if plan.response.cookie_jar is None:
+        return client
+    from cronchecks.http.cookiejar import keeping_cookies
+
+    return keeping_cookies(client, plan.response.cookie_jar, plan.response.cookies)
 
 
 def send(client: HttpClient, plan: Plan, runtime: Runtime, say: Callable[[int, str], None]) -> Exchange | Refusal:
@@ -51,6 +66,10 @@ def send(client: HttpClient, plan: Plan, runtime: Runtime, say: Callable[[int, s
     timeout = None if remaining is None else remaining + DEADLINE_MARGIN
     say(1, f"{plan.method} {plan.shown_url}" + (f" via proxy {_redacted(plan.proxies)}" if plan.proxies else ""))
     say(2, "request headers: " + ", ".join(f"{k}: {_masked(k, v)}" for k, v in plan.headers.items()))
+    if plan.response.cookie_jar is not None:  # their values are credentials: counted, never shown
+        count = len(client.session.cookies)
+        say(1, f"cookie jar {plan.response.cookie_jar}: {count} cookie{'' if count == 1 else 's'}, "
+               "sent where they match")
     try:
         answer = client.request(plan.method, plan.url, headers=plan.headers, data=plan.body, auth=plan.auth,
                                 timeout=timeout, follow=plan.follow, max_redirects=plan.max_redirects)
@@ -70,10 +89,12 @@ def send(client: HttpClient, plan: Plan, runtime: Runtime, say: Callable[[int, s
         location=answer.headers.get("Location") if 300 <= answer.status < 400 else None,
         redirects=tuple(redact_url(hop.url) for hop in answer.redirects),
         certificate=answer.certificate,
+        headers=answer.headers,
     )
     for hop in answer.redirects:
         say(1, f"  {hop.status} {hop.reason} from {redact_url(hop.url)}, redirected")
     cut = f" (cut at --max-body {answer.max_body} B)" if answer.truncated else ""
+    cut = " (body not read: --no-body)" if plan.response.no_body else cut
     say(1, f"  {exchange.code} {exchange.reason} from {exchange.url} in {exchange.elapsed:.3f} s, "
            f"{len(answer.body)} B{cut}")
     say(2, "response headers: " + ", ".join(f"{k}: {_masked(k, v)}" for k, v in answer.headers.items()))
@@ -86,4 +107,4 @@ def _redacted(proxies: dict[str, str]) -> str:
 
 
 def _masked(name: str, value: Any) -> str:
-    return "***" if name.lower() in _SENSITIVE_HEADERS else value
+    return "***" if name.lower() in SENSITIVE_HEADERS else value
