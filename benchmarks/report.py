@@ -40,8 +40,8 @@ document.getElementById('page').addEventListener('load', function () {{
 def fill(python: Path, folder: Path, checks: int, every: float, days: int, end: float) -> int:
     """`checks` checks, each with a result every `every` seconds for `days` days, a few incidents each."""
     # The schema as the wrapper makes it, by the installed package itself.
-    schema = "import sys; from pathlib import Path; from cronchecks.alerting.store import Store; " \
-             "Store(Path(sys.argv[1])).close()"
+    schema = ("import sys; from pathlib import Path; from cronchecks.alerting.store import Store; "
+              "Store(Path(sys.argv[1])).close()")
     subprocess.run([str(python), "-c", schema, str(folder)], check=True)
     rng = random.Random(42)
     db = sqlite3.connect(folder / "cronchecks.sqlite3")
