@@ -12,6 +12,8 @@ from cronchecks.core.values import OptionValues
 ALERT_KEYS = (
     "after", "remind", "remind-every", "notify-on", "mail", "webhook", "webhook-format", "pagerduty",
     "pagerduty-key-file", "cloudwatch", "dimension", "dogstatsd",
+    # Nagios' passive channels (NSCA's password and NRDP's token come from the environment)
+    "nsca", "nsca-encryption", "nrdp",
 )
 REPEATABLE_ALERT_KEYS = ("mail", "webhook", "dimension")
 # A check's name goes into the store, alerts, dedup keys, Icinga 2 service names and Prometheus
@@ -43,5 +45,9 @@ def read_alert_settings(values: OptionValues) -> AlertSettings:
             cloudwatch=values.text("cloudwatch"),
             dimensions=values.texts("dimension"),
             dogstatsd=values.text("dogstatsd"),
+            # Nagios' passive channels
+            nsca=values.text("nsca"),
+            nsca_encryption=values.text("nsca-encryption"),
+            nrdp=values.text("nrdp"),
         ),
     )

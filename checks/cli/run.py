@@ -90,6 +90,15 @@ def run(
     dogstatsd: Annotated[str | None, typer.Option(
         "--dogstatsd", metavar="HOST:PORT", help="Send every run as a DogStatsD service check over UDP.",
         rich_help_panel=CHANNELS)] = None,
+    nsca: Annotated[str | None, typer.Option(
+        "--nsca", metavar="HOST:PORT", help="Send every run to Nagios' nsca daemon as a passive result (password "
+        "from CRONCHECKS_NSCA_PASSWORD or CRONCHECKS_NSCA_PASSWORD_FILE).", rich_help_panel=CHANNELS)] = None,
+    nsca_encryption: Annotated[str | None, typer.Option(
+        "--nsca-encryption", metavar="METHOD", help="none or xor (default: xor given a password, else none).",
+        rich_help_panel=CHANNELS)] = None,
+    nrdp: Annotated[str | None, typer.Option(
+        "--nrdp", metavar="URL", help="Post every run to this NRDP URL as a passive result (token from "
+        "CRONCHECKS_NRDP_TOKEN or CRONCHECKS_NRDP_TOKEN_FILE).", rich_help_panel=CHANNELS)] = None,
     ping: Annotated[str | None, typer.Option(
         "--ping", metavar="URL", help="healthchecks.io-style ping URL: /start before, success or /fail after.",
         rich_help_panel=CHANNELS)] = None,
@@ -139,7 +148,8 @@ def run(
          "webhook": webhook, "webhook-env": webhook_env, "webhook-file": webhook_file,
          "webhook-format": webhook_format, "pagerduty": pagerduty,
          "pagerduty-key-file": pagerduty_key_file, "cloudwatch": cloudwatch, "dimension": dimension,
-         "dogstatsd": dogstatsd, "ping": ping, "ping-env": ping_env, "ping-file": ping_file}, "cronchecks run",
+         "dogstatsd": dogstatsd, "nsca": nsca, "nsca-encryption": nsca_encryption, "nrdp": nrdp,
+         "ping": ping, "ping-env": ping_env, "ping-file": ping_file}, "cronchecks run",
         os.environ)
     alerts = read_alert_settings(values)
     pings = [flag for flag, given in (("--ping", ping), ("--ping-env", ping_env), ("--ping-file", ping_file))
