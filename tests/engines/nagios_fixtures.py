@@ -263,27 +263,49 @@ class Nsca:
 
 
 class Nrpe:
-    """An nrpe daemon in the foreground on a loopback port, allowing 127.0.0.1, including `include` files."""
+    """An nrpe daemon in the foreground on a loopback port, allowing 127.0.0.1, including `include` files.
+
+    nrpe refuses to run as root (even with nrpe_user=root). When the tests run as root, it runs in
+    a user namespace of its own where it is `nobody`, mapped onto the real user: it reads this
+    checkout and the test's files as the test does, and binds the same loopback.
+    """
 
     def __init__(self, folder: Path, includes: list[Path], *, command_timeout: int = 10,
                  extra: tuple[str, ...] = ()) -> None:
+        import shutil
+
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.port = free_port()
         config = folder / "nrpe.cfg"
-        lines = [f"pid_file={folder}/nrpe.pid", f"server_port={self.port}", "server_address=127.0.0.1",
-                 f"nrpe_user={_user()}", f"nrpe_group={_group()}", "allowed_hosts=127.0.0.1",
-                 "dont_blame_nrpe=0", "allow_bash_command_substitution=0", "debug=0",
+        lines = [f"pid_file={folder}/nrpe.pid", f"log_file={folder}/nrpe.log", "debug=1",
+                 f"server_port={self.port}", "server_address=127.0.0.1", "allowed_hosts=127.0.0.1",
+                 "dont_blame_nrpe=0", "allow_bash_command_substitution=0",
                  f"command_timeout={command_timeout}", "connection_timeout=30", *extra,
                  *(f"include={path}" for path in includes)]
+        prefix: list[str] = []
+        if os.getuid() == 0:
+            unshare = shutil.which("unshare")
+            if unshare is None:
+                pytest.fail("nrpe refuses to run as root and util-linux's unshare is missing to run it as nobody")
+            prefix = [unshare, "--user", "--map-user=65534", "--map-group=65534"]
+        else:
+            lines += [f"nrpe_user={_user()}", f"nrpe_group={_group()}"]
         config.write_text("\n".join(lines) + "\n")
-        self.daemon = Daemon("nrpe", [require_program(NRPE, "nagios-nrpe-server"), "-c", str(config), "-f"], folder)
+        self.daemon = Daemon("nrpe", [*prefix, require_program(NRPE, "nagios-nrpe-server"), "-c", str(config), "-f"],
+                             folder)
 
     def check(self, command: str, *args: str, timeout: int = 30) -> subprocess.CompletedProcess[str]:
-        """check_nrpe -H 127.0.0.1 -p PORT -c COMMAND: its exit code and output, as Nagios gets them."""
+        """check_nrpe -H 127.0.0.1 -p PORT -t TIMEOUT -c COMMAND: its exit code and output, as Nagios gets them."""
         argv = [require_program(CHECK_NRPE, "nagios-nrpe-plugin"), "-H", "127.0.0.1", "-p", str(self.port),
-                "-c", command, *args]
+                "-t", str(timeout), "-c", command, *args]
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 10)
+
+    def log(self) -> str:
+        try:
+            return (self.folder / "nrpe.log").read_text(errors="replace")
+        except OSError:
+            return ""
 
     def __enter__(self) -> Nrpe:
         self.daemon.start(lambda: port_open(self.port))
