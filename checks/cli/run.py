@@ -94,7 +94,7 @@ def run(
         "--nsca", metavar="HOST:PORT", help="Send every run to Nagios' nsca daemon as a passive result (password "
         "from CRONCHECKS_NSCA_PASSWORD or CRONCHECKS_NSCA_PASSWORD_FILE).", rich_help_panel=CHANNELS)] = None,
     nsca_encryption: Annotated[str | None, typer.Option(
-        "--nsca-encryption", metavar="METHOD", help="none or xor (default: xor given a password, else none).",
+        "--nsca-encryption", metavar="ENCRYPTION", help="none or xor (default: xor given a password, else none).",
         rich_help_panel=CHANNELS)] = None,
     nrdp: Annotated[str | None, typer.Option(
         "--nrdp", metavar="URL", help="Post every run to this NRDP URL as a passive result (token from "

@@ -41,7 +41,7 @@ def suite(
         "CRONCHECKS_NSCA_PASSWORD or CRONCHECKS_NSCA_PASSWORD_FILE); a check's own nsca key wins.",
         rich_help_panel=SCALE)] = None,
     nsca_encryption: Annotated[str | None, typer.Option(
-        "--nsca-encryption", metavar="METHOD", help="none or xor (default: xor given a password, else none).",
+        "--nsca-encryption", metavar="ENCRYPTION", help="none or xor (default: xor given a password, else none).",
         rich_help_panel=SCALE)] = None,
     nrdp: Annotated[str | None, typer.Option(
         "--nrdp", metavar="URL", help="Post every result to this NRDP URL (token from CRONCHECKS_NRDP_TOKEN or "

@@ -10,6 +10,8 @@ import subprocess
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import LoopbackHTTP, Reply
 from tests.engines.nagios_fixtures import BIN, EXAMPLES, Nagios, nagios_main_config, nagios_verify
@@ -180,3 +182,50 @@ def test_the_default_host_is_what_hostname_prints():
     from cronchecks.core.hostname import host_name
 
     assert host_name() == machine_name()
+
+
+PERF_ITEM = st.from_regex(r"[a-z_]{1,12}=-?[0-9]{1,6}(\.[0-9]{1,3})?(s|B|%|c)?(;[0-9]{0,3}){0,4}", fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=st.text(max_size=300), long_output=st.text(max_size=12_000), perf=st.lists(PERF_ITEM, max_size=12),
+       limit=st.integers(min_value=0, max_value=6000), escaped=st.booleans())
+def test_a_passive_text_fits_and_keeps_its_status_line_and_perfdata(first, long_output, perf, limit, escaped):
+    from cronchecks.alerting.channels.passive import command_file_escape, fit_passive_text
+
+    text = fit_passive_text(first, long_output, perf, limit, escaped)
+    measured = command_file_escape(text) if escaped else text
+    assert len(measured.encode("utf-8")) <= limit
+    head = " ".join(first.replace("|", "/").split("\n")).strip()
+    whole = f"{head}|{' '.join(perf)}" if perf else head
+    if len((command_file_escape(whole) if escaped else whole).encode()) + 60 <= limit:
+        line, _, rest = text.partition("\n")
+        assert line == whole  # the status line and every perfdata item, untouched
+        assert "|" not in rest  # nothing in the long output reads as more perfdata
+
+
+@settings(max_examples=100, deadline=None)
+@given(summary=st.text(max_size=200), details=st.lists(st.text(max_size=400), max_size=40),
+       host=st.from_regex(r"[a-z0-9.-]{1,60}", fullmatch=True),
+       name=st.from_regex(r"[a-z0-9 _-]{1,60}", fullmatch=True))
+def test_every_command_file_line_is_one_line_within_4_kb(summary, details, host, name):
+    from cronchecks.core.result import Perfdata, Result, Status
+    from cronchecks.suite.nagios import LINE_LIMIT, nagios_command_lines
+
+    class Entry:
+        pass
+
+    class Run:
+        pass
+
+    run = Run()
+    run.entry = Entry()
+    run.entry.name = name
+    run.label = "CHECK"
+    run.result = Result(Status.WARNING, summary, (Perfdata("age", 5.0, "s", 10, 20, 0),), tuple(details))
+    [line] = nagios_command_lines([run], host, now=1_700_000_000)
+    data = line.encode("utf-8")
+    assert len(data) <= LINE_LIMIT
+    assert data.endswith(b"\n") and data.count(b"\n") == 1
+    assert line.startswith(f"[1700000000] PROCESS_SERVICE_CHECK_RESULT;{host};{name};1;CHECK WARNING -")
+    assert "|age=5s;10;20;0" in line.split("\\n")[0]
