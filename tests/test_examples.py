@@ -444,12 +444,13 @@ def invocations_of(path: Path, tmp_path: Path) -> list[Invocation]:
                 found.extend(invocations_in(words, f"{rel(path)}:{line}", strict=True))
         return found + mentioned_invocations(path, text)
     if kind == "nrpe":  # nrpe.cfg lines: command[NAME]=COMMAND LINE, run through /bin/sh
-        for number, line in enumerate(text.splitlines(), 1):
-            match = re.match(r"^command\[([^\]]+)\]=(.*)$", line)
-            if match:
-                found.extend(invocations_in(shell_words(match.group(2)), f"{rel(path)}:{number}", strict=True))
+        for position, nrpe_line in enumerate(text.splitlines(), 1):
+            command = re.match(r"^command\[([^\]]+)\]=(.*)$", nrpe_line)
+            if command:
+                found.extend(invocations_in(shell_words(command.group(2)), f"{rel(path)}:{position}", strict=True))
             else:
-                assert not line.strip() or line.startswith("#"), f"{rel(path)}:{number}: not an nrpe command line"
+                assert not nrpe_line.strip() or nrpe_line.startswith("#"), \
+                    f"{rel(path)}:{position}: not an nrpe command line"
         return found + mentioned_invocations(path, text)
     if kind == "icinga2":
         code = icinga2_strip_comments(text)

@@ -209,20 +209,14 @@ def test_a_passive_text_fits_and_keeps_its_status_line_and_perfdata(first, long_
        host=st.from_regex(r"[a-z0-9.-]{1,60}", fullmatch=True),
        name=st.from_regex(r"[a-z0-9 _-]{1,60}", fullmatch=True))
 def test_every_command_file_line_is_one_line_within_4_kb(summary, details, host, name):
+    from types import SimpleNamespace
+
     from cronchecks.core.result import Perfdata, Result, Status
     from cronchecks.suite.nagios import LINE_LIMIT, nagios_command_lines
 
-    class Entry:
-        pass
-
-    class Run:
-        pass
-
-    run = Run()
-    run.entry = Entry()
-    run.entry.name = name
-    run.label = "CHECK"
-    run.result = Result(Status.WARNING, summary, (Perfdata("age", 5.0, "s", 10, 20, 0),), tuple(details))
+    run = SimpleNamespace(entry=SimpleNamespace(name=name), label="CHECK",
+                          result=Result(Status.WARNING, summary, (Perfdata("age", 5.0, "s", 10, 20, 0),),
+                                        tuple(details)))
     [line] = nagios_command_lines([run], host, now=1_700_000_000)
     data = line.encode("utf-8")
     assert len(data) <= LINE_LIMIT
