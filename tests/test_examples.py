@@ -445,9 +445,9 @@ def invocations_of(path: Path, tmp_path: Path) -> list[Invocation]:
         return found + mentioned_invocations(path, text)
     if kind == "nrpe":  # nrpe.cfg lines: command[NAME]=COMMAND LINE, run through /bin/sh
         for position, nrpe_line in enumerate(text.splitlines(), 1):
-            command = re.match(r"^command\[([^\]]+)\]=(.*)$", nrpe_line)
-            if command:
-                found.extend(invocations_in(shell_words(command.group(2)), f"{rel(path)}:{position}", strict=True))
+            nrpe_command = re.match(r"^command\[([^\]]+)\]=(.*)$", nrpe_line)
+            if nrpe_command:
+                found.extend(invocations_in(shell_words(nrpe_command.group(2)), f"{rel(path)}:{position}", strict=True))
             else:
                 assert not nrpe_line.strip() or nrpe_line.startswith("#"), \
                     f"{rel(path)}:{position}: not an nrpe command line"
