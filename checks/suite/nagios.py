@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from cronchecks.core.errors import UsageError
 
-# Nagios reads at most this much of one external command, and a FIFO takes a write of up to
-# PIPE_BUF (4096 on Linux) whole: a line never goes over it, newline included.
+# A FIFO takes a write of up to PIPE_BUF (4096 on Linux) in one piece; a longer one can be
+# interleaved with another writer's (a second suite, nsca) and both commands are lost. Nagios
+# 4.4 itself reads longer lines from a lone writer: the limit is ours, for the busy case.
 LINE_LIMIT = 4096
 
 

@@ -187,8 +187,8 @@ def test_the_default_host_is_what_hostname_prints():
 PERF_ITEM = st.from_regex(r"[a-z_]{1,12}=-?[0-9]{1,6}(\.[0-9]{1,3})?(s|B|%|c)?(;[0-9]{0,3}){0,4}", fullmatch=True)
 
 
-@settings(max_examples=300, deadline=None)
-@given(first=st.text(max_size=300), long_output=st.text(max_size=12_000), perf=st.lists(PERF_ITEM, max_size=12),
+@settings(max_examples=120, deadline=None)
+@given(first=st.text(max_size=300), long_output=st.text(max_size=9_000), perf=st.lists(PERF_ITEM, max_size=12),
        limit=st.integers(min_value=0, max_value=6000), escaped=st.booleans())
 def test_a_passive_text_fits_and_keeps_its_status_line_and_perfdata(first, long_output, perf, limit, escaped):
     from cronchecks.alerting.channels.passive import command_file_escape, fit_passive_text

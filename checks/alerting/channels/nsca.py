@@ -21,7 +21,9 @@ HOST_SIZE, SERVICE_SIZE = 64, 128
 # two apart by the packet's length, so a large packet is always what we send.
 OUTPUT_SIZE = 4096
 OLD_OUTPUT_SIZE = 512
-NAGIOS_LINE = 4096  # what Nagios reads of one external command; a FIFO write of this much is atomic
+# nsca writes each result to Nagios' FIFO through a 4 KB stdio buffer: a longer line goes out
+# in pieces that another writer's can split, so the line it makes stays within this.
+NAGIOS_LINE = 4096
 MAX_PASSWORD = 512  # nsca reads at most this much of its password= line
 # After the first packet of a channel, how long we listen for nsca hanging up: it closes the
 # connection at once when it drops a packet (wrong password or method: the CRC or version
@@ -139,8 +141,8 @@ class NscaChannel(Channel):
         if code not in (0, 1, 2, 3):
             code = 3
         first, long_output, perf = run_event_parts(event)
-        # nsca escapes line breaks and backslashes into Nagios' command file: the line Nagios
-        # reads (its 4 KB) is what must fit, as well as the packet's own field.
+        # nsca escapes line breaks and backslashes into Nagios' command file: the line it
+        # writes there must fit NAGIOS_LINE, as well as the packet's own field.
         line_head = f"[{2**31}] PROCESS_SERVICE_CHECK_RESULT;{host};{service};{code};"
         limit = min(OUTPUT_SIZE - 1, NAGIOS_LINE - len(line_head.encode()) - 1)
         output = fit_passive_text(first, long_output, perf, limit, escaped=True)
