@@ -223,3 +223,31 @@ def test_every_command_file_line_is_one_line_within_4_kb(summary, details, host,
     assert data.endswith(b"\n") and data.count(b"\n") == 1
     assert line.startswith(f"[1700000000] PROCESS_SERVICE_CHECK_RESULT;{host};{name};1;CHECK WARNING -")
     assert "|age=5s;10;20;0" in line.split("\\n")[0]
+
+
+def test_icinga2_and_the_command_file_name_the_host_as_hostname_does(tmp_path):
+    """The suite's passive results, to Icinga 2's API and to Nagios' command file, without --host."""
+    import json
+    import os
+
+    suite = tmp_path / "suite.toml"
+    suite.write_text('[[check]]\nname = "job"\ntype = "command"\nargv = ["/bin/echo", "JOB OK - fine"]\n')
+    fifo = tmp_path / "nagios.cmd"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, as Nagios would be
+    try:
+        with LoopbackHTTP() as icinga:
+            icinga.routes["/v1/actions/process-check-result"] = Reply(200, {"results": [{"code": 200}]})
+            done = subprocess.run([BIN / "cronchecks", "suite", suite, "--no-record", "--icinga2", icinga.url,
+                                   "--nagios-cmd", fifo], capture_output=True, text=True, timeout=30,
+                                  env={"PATH": "/usr/bin:/bin", "CRONCHECKS_ICINGA2_USER": "u",
+                                       "CRONCHECKS_ICINGA2_PASSWORD": "p"})
+            assert done.returncode == 0, done.stderr
+            posted = json.loads(icinga.requests[0]["body"])
+        line = os.read(reader, 65536).decode()
+    finally:
+        os.close(reader)
+    machine = machine_name()
+    assert posted["filter"] == f'host.name=="{machine}" && service.name=="job"'
+    assert posted["check_source"] == machine
+    assert f"PROCESS_SERVICE_CHECK_RESULT;{machine};job;0;JOB OK - fine" in line
