@@ -27,8 +27,9 @@ NAGIOS_LINE = 4096
 MAX_PASSWORD = 512  # nsca reads at most this much of its password= line
 # After the first packet of a channel, how long we listen for nsca hanging up: it closes the
 # connection at once when it drops a packet (wrong password or method: the CRC or version
-# fails), and keeps it open for more otherwise. It never answers in words.
-REFUSAL_WAIT = 0.5
+# fails), and keeps it open for more otherwise. It never answers in words. The wait is a few
+# times the greeting's round trip (a millisecond on a LAN), within these bounds.
+REFUSAL_WAIT_MIN, REFUSAL_WAIT_MAX = 0.05, 0.5
 
 
 def packet_layout(output_size: int = OUTPUT_SIZE) -> struct.Struct:
@@ -146,10 +147,12 @@ class NscaChannel(Channel):
         line_head = f"[{2**31}] PROCESS_SERVICE_CHECK_RESULT;{host};{service};{code};"
         limit = min(OUTPUT_SIZE - 1, NAGIOS_LINE - len(line_head.encode()) - 1)
         output = fit_passive_text(first, long_output, perf, limit, escaped=True)
-        deadline = time.monotonic() + max(timeout, 0.1)
+        started = time.monotonic()
+        deadline = started + max(timeout, 0.1)
         try:
             with socket.create_connection((self.host, self.port), timeout=max(timeout, 0.1)) as sock:
                 init = _receive(sock, INIT_PACKET_SIZE, deadline)
+                greeting = time.monotonic() - started
                 if len(init) < INIT_PACKET_SIZE:
                     raise DeliveryError(f"{self.shown}: the server closed the connection before its "
                                         "greeting (is it nsca?)", retryable=True)
@@ -160,7 +163,7 @@ class NscaChannel(Channel):
                 sock.settimeout(max(deadline - time.monotonic(), 0.05))
                 sock.sendall(packet)
                 if not self.accepted_once:
-                    self._listen_for_refusal(sock, deadline)
+                    self._listen_for_refusal(sock, deadline, greeting)
                     self.accepted_once = True
         except DeliveryError:
             raise
@@ -169,10 +172,10 @@ class NscaChannel(Channel):
                 ("timed out" if isinstance(error, TimeoutError) else (error.strerror or type(error).__name__))
             raise DeliveryError(f"{self.shown}: {reason}", retryable=True) from None
 
-    def _listen_for_refusal(self, sock, deadline: float) -> None:
+    def _listen_for_refusal(self, sock, deadline: float, greeting: float) -> None:
         import time
 
-        wait = min(REFUSAL_WAIT, max(deadline - time.monotonic(), 0.05))
+        wait = min(max(4 * greeting, REFUSAL_WAIT_MIN), REFUSAL_WAIT_MAX, max(deadline - time.monotonic(), 0.05))
         sock.settimeout(wait)
         try:
             closed = sock.recv(1) == b""
