@@ -39,7 +39,11 @@ def cronchecks(*args, env: dict[str, str] | None = None) -> subprocess.Completed
                           env={"PATH": "/usr/bin:/bin", **(env or {})})
 
 
-def results(nsca: Nsca) -> dict[str, tuple[str, str, str]]:
+def results(nsca: Nsca, count: int) -> dict[str, tuple[str, str, str]]:
+    """The results nsca wrote, once `count` have arrived (it writes a moment after the sender leaves)."""
+    from tests.daemon_fixtures import wait_until
+
+    wait_until(lambda: len(nsca.lines()) >= count, within=10, what=f"{count} results in nsca's command file")
     found = {}
     for line in nsca.lines():
         match = LINE.match(line)
@@ -54,7 +58,7 @@ def test_suite_results_arrive_in_nscas_command_file_with_state_output_and_perfda
                           tmp_path / "state", env={"CRONCHECKS_NSCA_PASSWORD": "s3cret"})
         assert done.returncode == 1
         assert done.stderr == ""
-        got = results(nsca)
+        got = results(nsca, 2)
     host, state, output = got["web"]
     assert host == machine_name()  # no --host: the name `hostname` prints
     assert state == "1"
@@ -72,7 +76,7 @@ def test_the_password_can_come_from_a_file_and_run_sends_too(tmp_path):
                           env={"CRONCHECKS_NSCA_PASSWORD_FILE": str(secret)})
         assert done.returncode == 4  # the job's own exit code, whatever the channel did
         assert done.stderr == ""
-        got = results(nsca)
+        got = results(nsca, 1)
     assert got["backup"] == ("db1", "2", "exit code 4: copied")
 
 
@@ -81,7 +85,7 @@ def test_no_password_speaks_none_to_an_nsca_without_encryption(tmp_path):
         done = cronchecks("suite", suite_file(tmp_path), "--nsca", f"127.0.0.1:{nsca.port}", "--state-dir",
                           tmp_path / "state")
         assert done.stderr == ""
-        assert set(results(nsca)) == {"web", "beat"}
+        assert set(results(nsca, 2)) == {"web", "beat"}
 
 
 def test_a_wrong_password_is_refused_and_said_in_one_line_per_result(tmp_path):
@@ -147,3 +151,32 @@ def test_the_data_packet_is_what_nsca_decodes(host, service, output, code, stamp
         decoded = kept.decode("utf-8")  # never a broken character
         if "\0" not in text:
             assert text.startswith(decoded)
+
+
+def test_the_same_lines_as_debians_send_nsca(tmp_path):
+    """Differential: each result through send_nsca (nsca-client) and through our channel; nsca writes the same line."""
+    from tests.daemon_fixtures import require_program, wait_until
+
+    send_nsca = require_program("/usr/sbin/send_nsca", "nsca-client")
+    from cronchecks.alerting.channels.nsca import NscaChannel
+
+    samples = [("web1", "http", 0, "HTTP OK - 200 in 0.1 s|time=0.1s;1;3;0"),
+               ("web1", "disk root", 1, "DISK WARNING - 91% used; / is nearly full|used=91%;90;95;0;100"),
+               ("db-2.example.com", "backup", 2, "BACKUP CRITICAL - C:\\backup missing (ünïcödé)"),
+               ("web1", "quiet", 3, "UNKNOWN - nothing"),
+               ("web1", "log", 1, "LOG WARNING - 2 lines|matches=2;0;5\nERROR one\nERROR two")]
+    config = tmp_path / "send_nsca.cfg"
+    config.write_text("password=s3cret\nencryption_method=1\n")
+    with Nsca(tmp_path / "nsca", password="s3cret") as nsca:
+        # send_nsca's sets are separated by ETB (0x17), so an output may hold line breaks
+        theirs_input = "\x17".join(f"{host}\t{service}\t{code}\t{output}" for host, service, code, output in samples)
+        sent = subprocess.run([send_nsca, "-H", "127.0.0.1", "-p", str(nsca.port), "-c", str(config)],
+                              input=theirs_input, capture_output=True, text=True, timeout=30)
+        assert sent.returncode == 0, sent
+        channel = NscaChannel("127.0.0.1", nsca.port, "xor", "s3cret")
+        for host, service, code, output in samples:
+            channel.send({"event": "run", "host": host, "check": service, "code": code, "plugin_output": output}, 5)
+        wait_until(lambda: len(nsca.lines()) >= 2 * len(samples), within=10, what="both senders' lines")
+        lines = [line.split("] ", 1)[1] for line in nsca.lines()]
+    assert len(lines) == 2 * len(samples)
+    assert lines[len(samples):] == lines[:len(samples)]
