@@ -180,3 +180,20 @@ def test_the_same_lines_as_debians_send_nsca(tmp_path):
         lines = [line.split("] ", 1)[1] for line in nsca.lines()]
     assert len(lines) == 2 * len(samples)
     assert lines[len(samples):] == lines[:len(samples)]
+
+
+def test_a_10_kb_output_fits_nagios_line_with_its_perfdata_whole_and_defaults_name_the_server(tmp_path):
+    with Nsca(tmp_path / "nsca", password="s3cret") as nsca:
+        suite = tmp_path / "suite.toml"
+        script = ("echo 'BIG WARNING - long | a=1;2;3 z=99%;80;90;0;100'; yes 'a line of long output' | head -500;"
+                  " exit 1")
+        suite.write_text(f'[defaults]\nnsca = "127.0.0.1:{nsca.port}"\n\n'
+                         f'[[check]]\nname = "big"\ntype = "command"\nargv = ["/bin/sh", "-c", {json.dumps(script)}]\n')
+        done = cronchecks("suite", suite, "--state-dir", tmp_path / "state", env={"CRONCHECKS_NSCA_PASSWORD": "s3cret"})
+        assert done.returncode == 1 and done.stderr == ""
+        got = results(nsca, 1)
+        [line] = nsca.lines()
+    assert len(line.encode()) + 1 <= 4096  # the line nsca wrote into the command file, newline included
+    output = got["big"][2]
+    assert output.startswith("BIG WARNING - long|a=1;2;3 z=99%;80;90;0;100\\na line of long output\\n")
+    assert "characters cut" in output and output.endswith("\\na line of long output")
