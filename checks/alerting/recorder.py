@@ -46,7 +46,9 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
     goes with the run record for the channels that pass results on to Nagios (NSCA, NRDP).
     """
     perf = perfdata_records(perfdata)
-    passive = _passive_text(plugin_output) if plugin_output else None
+    # Only a channel that passes results on to Nagios needs it: others' records stay small in the outbox.
+    wanted = any(getattr(channel, "wants_plugin_output", False) for channel in channels)
+    passive = _passive_text(plugin_output) if plugin_output and wanted else None
     row = ResultRow(check, at, status, exit_code, duration, summary, perf)
 
     def events_for(decision: Decision, previous_output: str) -> list[tuple[str, dict[str, Any]]]:

@@ -55,6 +55,7 @@ class NrdpChannel(Channel):
 
     kind = "nrdp"
     events = frozenset({RUN})
+    wants_plugin_output = True  # the run record carries the check's own text (recorder.record_result)
 
     def __init__(self, url: str, token: str, env: Mapping[str, str]) -> None:
         from cronchecks.support.secrets import redact_url

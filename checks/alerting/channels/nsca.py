@@ -104,6 +104,7 @@ class NscaChannel(Channel):
 
     kind = "nsca"
     events = frozenset({RUN})
+    wants_plugin_output = True  # the run record carries the check's own text (recorder.record_result)
 
     def __init__(self, host: str, port: int, encryption: str, password: str | None) -> None:
         self.host, self.port = host, port
