@@ -204,6 +204,7 @@ LABEL = ["time", "size", "", "x" * 1000, "'", "matches", "age"]
 PID = ["1", "0", "-1", "99999999", "x", "", "1.5", "4194304", "99999999999999999999"]
 PROCSTATE = ["zombie", "stopped", "Z", "T", "t", "running,sleeping", "idle", "disk-sleep", "", ",", "x", "ZOMBIE"]
 UNITSTATE = ["active", "inactive", "failed", "", "INACTIVE", "x"]
+ENCRYPTION = ["none", "xor", "XOR", " xor", "", "3des", "des", "rijndael-128", "1", "x" * 1000]  # --nsca-encryption
 
 POOLS: dict[str, list[str]] = {
     "DURATION": DURATION, "RANGE": RANGE, "SIZE": SIZE, "URL": URL, "PATH": PATH, "FILE": PATH,
@@ -215,6 +216,7 @@ POOLS: dict[str, list[str]] = {
     "CMD ARGS": COMMAND, "COMMAND": COMMAND, "ADDR": ADDRESS, "KINDS": KINDS, "NAMESPACE": NAMESPACE,
     "K=V": KEY_VALUE, "COUNT/DURATION": COUNT_DURATION, "TIME": TIME, "NAME": NAME, "LABEL": LABEL,
     "PID": PID, "PROCSTATE": PROCSTATE, "UNITSTATE": UNITSTATE,
+    "ENCRYPTION": ENCRYPTION,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}

@@ -362,6 +362,8 @@ def kind_of(path: Path) -> str:
     name = path.name
     if path.parent.name == "cron" and name == "crontab":
         return "crontab"
+    if path.parent.name == "nrpe" and name.endswith(".cfg"):
+        return "nrpe"
     for suffix, kind in ((".xml", "xml"), (".ps1", "powershell"), (".toml", "toml"), (".yaml", "yaml"),
                          (".cfg", "nagios"), (".conf", "icinga2"), (".service", "systemd"), (".timer", "systemd"),
                          (".py", "python")):
@@ -376,7 +378,8 @@ def test_every_example_has_a_known_format():
     unknown = [rel(path) for path in example_files() if kind_of(path) == "unknown"]
     assert not unknown, f"examples this test cannot read (teach kind_of and invocations_of about them): {unknown}"
     folders = {path.relative_to(EXAMPLES).parts[0] for path in example_files()}
-    assert {"cron", "task-scheduler", "nagios", "icinga2", "datadog", "systemd", "kubernetes", "suites"} <= folders
+    assert {"cron", "task-scheduler", "nagios", "icinga2", "datadog", "systemd", "kubernetes", "suites",
+            "nrpe"} <= folders
 
 
 def invocations_of(path: Path, tmp_path: Path) -> list[Invocation]:
@@ -439,6 +442,15 @@ def invocations_of(path: Path, tmp_path: Path) -> list[Invocation]:
                 assert {"command_name", "command_line"} <= set(directives), f"{rel(path)}:{line}: incomplete command"
                 words = shell_words(nagios_macros_as_words(directives["command_line"]))
                 found.extend(invocations_in(words, f"{rel(path)}:{line}", strict=True))
+        return found + mentioned_invocations(path, text)
+    if kind == "nrpe":  # nrpe.cfg lines: command[NAME]=COMMAND LINE, run through /bin/sh
+        for position, nrpe_line in enumerate(text.splitlines(), 1):
+            nrpe_command = re.match(r"^command\[([^\]]+)\]=(.*)$", nrpe_line)
+            if nrpe_command:
+                found.extend(invocations_in(shell_words(nrpe_command.group(2)), f"{rel(path)}:{position}", strict=True))
+            else:
+                assert not nrpe_line.strip() or nrpe_line.startswith("#"), \
+                    f"{rel(path)}:{position}: not an nrpe command line"
         return found + mentioned_invocations(path, text)
     if kind == "icinga2":
         code = icinga2_strip_comments(text)

@@ -39,9 +39,16 @@ def alert_event(kind: str, *, check: str, host: str, status: Status, summary: st
 
 def record_result(store: Store, *, check: str, host: str, status: Status, exit_code: int | None, duration: float,
                   summary: str, perfdata: Sequence[Perfdata], output: str, at: float, policy: Policy,
-                  channels: Sequence[Channel], keep: float | None) -> Decision:
-    """Store the result, move the state on by the policy, queue alerts and run records: one transaction."""
+                  channels: Sequence[Channel], keep: float | None, plugin_output: str | None = None) -> Decision:
+    """Store the result, move the state on by the policy, queue alerts and run records: one transaction.
+
+    `plugin_output`, the check's own text (status line, perfdata with thresholds, long output),
+    goes with the run record for the channels that pass results on to Nagios (NSCA, NRDP).
+    """
     perf = perfdata_records(perfdata)
+    # Only a channel that passes results on to Nagios needs it: others' records stay small in the outbox.
+    wanted = any(getattr(channel, "wants_plugin_output", False) for channel in channels)
+    passive = _passive_text(plugin_output) if plugin_output and wanted else None
     row = ResultRow(check, at, status, exit_code, duration, summary, perf)
     before: list[CheckState | None] = [None]  # the state this result moves on from, for the state channels
 
@@ -58,7 +65,8 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
             pairs += [(c.fingerprint, event) for c in channels if c.accepts(event)]
         run_event = {"event": RUN_EVENT, "id": str(uuid.uuid4()), "check": check, "host": host,
                      "status": status.name, "code": int(status), "exit_code": exit_code,
-                     "duration": round(duration, 6), "at": at, "perfdata": perf, "summary": summary}
+                     "duration": round(duration, 6), "at": at, "perfdata": perf, "summary": summary,
+                     **({"plugin_output": passive} if passive else {})}
         if any(c.wants_state for c in channels):
             run_event.update(state_fields(store, check, decision, before[0], policy, output))
         pairs += [(c.fingerprint, run_event) for c in channels if c.accepts(run_event)]
@@ -82,3 +90,14 @@ def state_fields(store: Store, check: str, decision: Decision, previous: CheckSt
         "since": state.problem_since, "previous_since": previous.problem_since if previous is not None else None,
         "output": output, "interval": store.usual_interval(check),
     }
+
+
+PASSIVE_TEXT_LIMIT = 16384  # bytes of a run record's plugin_output: more than any Nagios channel takes
+
+
+def _passive_text(text: str) -> str:
+    """The plugin text within PASSIVE_TEXT_LIMIT, its status line and perfdata whole (the outbox keeps it)."""
+    from cronchecks.alerting.channels.passive import fit_passive_text, run_event_parts
+
+    first, long_output, perf = run_event_parts({"plugin_output": text[:1_000_000]})
+    return fit_passive_text(first, long_output, perf, PASSIVE_TEXT_LIMIT)

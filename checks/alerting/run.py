@@ -257,8 +257,18 @@ class Wrapper:
         output = finished.stdout + finished.stderr
         said = f"{summary}\n" if finished.start_error or finished.timed_out else ""  # what we printed instead
         tail = said + output[-4000:]
+        # What Nagios is told through NSCA/NRDP: a plugin's own text, else our summary over the output.
+        if said:
+            plugin_text = f"{self.label} {status.name} - {said}"
+        elif self.nagios and finished.stdout.strip():
+            plugin_text = finished.stdout
+        else:
+            first, _, rest = output.partition("\n")
+            # the summary already holds the output's first line: the long output is what follows it
+            plugin_text = f"{summary}\n{(rest if first.strip() and first.strip() in summary else output)}"
+            plugin_text = plugin_text.replace("|", "/")
         decision = self._record(store, channels, status, exit_code, finished.duration, summary,
-                                parsed.perfdata, tail, started) if store is not None else None
+                                parsed.perfdata, tail, started, plugin_text) if store is not None else None
         self._export(store, status, exit_code, finished.duration, parsed.perfdata, started)
         if status is not Status.OK and options.on_fail and store is not None and decision is not None:
             self._remediate(store, channels, decision, output)
@@ -269,13 +279,13 @@ class Wrapper:
     # --- recording and messages ------------------------------------------------------
 
     def _record(self, store, channels, status: Status, exit_code: int | None, duration: float, summary: str,
-                perfdata, tail: str, at: float) -> Decision | None:
+                perfdata, tail: str, at: float, plugin_text: str | None = None) -> Decision | None:
         from cronchecks.alerting.recorder import record_result
 
         decision = self._safely(lambda: record_result(
             store, check=self.name, host=self.host, status=status, exit_code=exit_code, duration=duration,
             summary=summary, perfdata=perfdata, output=tail, at=at, policy=self.options.policy, channels=channels,
-            keep=self.options.keep), "result")
+            keep=self.options.keep, plugin_output=plugin_text), "result")
         if decision is None:
             return None
         if self.options.verbosity:
@@ -364,7 +374,8 @@ class Wrapper:
         parsed = parse_plugin_output(again.stdout)
         summary = parsed.summary or (again.start_error or f"exit code {again_code}")
         self._record(store, channels, again_status, again_code, again.duration, summary, parsed.perfdata,
-                     (again.stdout + again.stderr)[-4000:], self.clock())
+                     (again.stdout + again.stderr)[-4000:], self.clock(),
+                     again.stdout if self.nagios and again.stdout.strip() else None)
 
     # --- lock, ping, delivery -----------------------------------------------------------
 

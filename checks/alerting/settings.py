@@ -14,6 +14,8 @@ ALERT_KEYS = (
     "pagerduty-key-file", "cloudwatch", "dimension", "dogstatsd",
     # Alertmanager: told every run's state
     "alertmanager", "alertmanager-label", "alertmanager-refresh",
+    # Nagios' passive channels (NSCA's password and NRDP's token come from the environment)
+    "nsca", "nsca-encryption", "nrdp",
 )
 REPEATABLE_ALERT_KEYS = ("mail", "webhook", "dimension", "alertmanager", "alertmanager-label")
 # A check's name goes into the store, alerts, dedup keys, Icinga 2 service names and Prometheus
@@ -48,5 +50,9 @@ def read_alert_settings(values: OptionValues) -> AlertSettings:
             alertmanagers=values.texts("alertmanager"),
             alertmanager_labels=values.texts("alertmanager-label"),
             alertmanager_refresh=values.duration("alertmanager-refresh", positive=True),
+            # Nagios' passive channels
+            nsca=values.text("nsca"),
+            nsca_encryption=values.text("nsca-encryption"),
+            nrdp=values.text("nrdp"),
         ),
     )

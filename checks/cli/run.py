@@ -114,6 +114,15 @@ def run(
     pushgateway_label: Annotated[list[str] | None, typer.Option(
         "--pushgateway-label", metavar="K=V", help="Extra grouping label of the push (repeatable).",
         rich_help_panel=PROMETHEUS)] = None,
+    nsca: Annotated[str | None, typer.Option(
+        "--nsca", metavar="HOST:PORT", help="Send every run to Nagios' nsca daemon as a passive result (password "
+        "from CRONCHECKS_NSCA_PASSWORD or CRONCHECKS_NSCA_PASSWORD_FILE).", rich_help_panel=CHANNELS)] = None,
+    nsca_encryption: Annotated[str | None, typer.Option(
+        "--nsca-encryption", metavar="ENCRYPTION", help="none or xor (default: xor given a password, else none).",
+        rich_help_panel=CHANNELS)] = None,
+    nrdp: Annotated[str | None, typer.Option(
+        "--nrdp", metavar="URL", help="Post every run to this NRDP URL as a passive result (token from "
+        "CRONCHECKS_NRDP_TOKEN or CRONCHECKS_NRDP_TOKEN_FILE).", rich_help_panel=CHANNELS)] = None,
     ping: Annotated[str | None, typer.Option(
         "--ping", metavar="URL", help="healthchecks.io-style ping URL: /start before, success or /fail after.",
         rich_help_panel=CHANNELS)] = None,
@@ -164,7 +173,8 @@ def run(
          "webhook-format": webhook_format, "pagerduty": pagerduty,
          "pagerduty-key-file": pagerduty_key_file, "cloudwatch": cloudwatch, "dimension": dimension,
          "dogstatsd": dogstatsd, "alertmanager": alertmanager, "alertmanager-label": alertmanager_label,
-         "alertmanager-refresh": alertmanager_refresh, "ping": ping, "ping-env": ping_env, "ping-file": ping_file},
+         "alertmanager-refresh": alertmanager_refresh, "nsca": nsca, "nsca-encryption": nsca_encryption,
+         "nrdp": nrdp, "ping": ping, "ping-env": ping_env, "ping-file": ping_file},
         "cronchecks run", os.environ)
     alerts = read_alert_settings(values)
     pings = [flag for flag, given in (("--ping", ping), ("--ping-env", ping_env), ("--ping-file", ping_file))

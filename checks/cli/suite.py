@@ -45,6 +45,16 @@ def suite(
         "--nagios-cmd", metavar="FILE",
         help="Write PROCESS_SERVICE_CHECK_RESULT lines to Nagios' external command file.",
         rich_help_panel=SCALE)] = None,
+    nsca: Annotated[str | None, typer.Option(
+        "--nsca", metavar="HOST:PORT", help="Send every result to Nagios' nsca daemon (password from "
+        "CRONCHECKS_NSCA_PASSWORD or CRONCHECKS_NSCA_PASSWORD_FILE); a check's own nsca key wins.",
+        rich_help_panel=SCALE)] = None,
+    nsca_encryption: Annotated[str | None, typer.Option(
+        "--nsca-encryption", metavar="ENCRYPTION", help="none or xor (default: xor given a password, else none).",
+        rich_help_panel=SCALE)] = None,
+    nrdp: Annotated[str | None, typer.Option(
+        "--nrdp", metavar="URL", help="Post every result to this NRDP URL (token from CRONCHECKS_NRDP_TOKEN or "
+        "CRONCHECKS_NRDP_TOKEN_FILE); a check's own nrdp key wins.", rich_help_panel=SCALE)] = None,
     host: Annotated[str | None, typer.Option(
         "--host", metavar="NAME",
         help="Host of the passive results and alerts (default: this machine's name, as `hostname` prints it).",
@@ -82,7 +92,8 @@ def suite(
         raise UsageError(f"invalid --format {output_format!r} (nagios, table or json)")
     options = SuiteOptions(
         path=Path(file), validate_only=check, jobs=jobs, prometheus=prometheus,
-        icinga2=icinga2, nagios_cmd=nagios_cmd, host=host, ttl=option_value("--ttl", ttl, positive=True),
+        icinga2=icinga2, nagios_cmd=nagios_cmd, nsca=nsca, nsca_encryption=nsca_encryption, nrdp=nrdp,
+        host=host, ttl=option_value("--ttl", ttl, positive=True),
         state_dir=state_dir, record=not no_record, keep=option_value("--keep", keep, positive=True),
         notify_timeout=option_value("--notify-timeout", notify_timeout, positive=True),
         outbox_expiry=option_value("--outbox-expiry", outbox_expiry, positive=True),

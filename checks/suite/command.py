@@ -24,6 +24,10 @@ class SuiteOptions(NamedTuple):
     prometheus: str | None = None
     icinga2: str | None = None
     nagios_cmd: str | None = None
+    # Nagios' passive channels, for every check that names none of its own
+    nsca: str | None = None
+    nsca_encryption: str | None = None
+    nrdp: str | None = None
     host: str | None = None
     ttl: float = 900.0
     state_dir: str | None = None
@@ -63,7 +67,7 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
     # One name for this machine, the same as `cronchecks run` gives it: alerts of the same
     # check from run and from a suite then agree, and Icinga 2's host matches `hostname`.
     host = options.host or host_name()
-    channels_by_check = _channels(suite, env, host) if options.record else {}
+    channels_by_check = _channels(suite, env, host, options) if options.record else {}
     # Where results are submitted is checked before anything runs, as the channels are: a
     # target that cannot be used is a usage mistake (one UNKNOWN line, exit 3). A target that
     # can be used but fails now (down, refusing) is a line on stderr, and the suite's state
@@ -73,6 +77,10 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
         from cronchecks.suite.icinga2 import icinga2_target
 
         icinga2 = icinga2_target(options.icinga2, env)
+    if not options.record and (options.nsca or options.nrdp):
+        from cronchecks.core.errors import UsageError
+
+        raise UsageError("--nsca and --nrdp deliver through the store's outbox: drop --no-record")
     if options.nagios_cmd is not None and not options.nagios_cmd.strip():
         from cronchecks.core.errors import UsageError
 
@@ -158,13 +166,23 @@ def _last_successes(store: Store, runs: list[CheckRun], say: Callable[[str], Non
         return {}
 
 
-def _channels(suite, env, host):
+def _channels(suite, env, host, options: SuiteOptions):
     from cronchecks.alerting.channels.options import build_channels
 
+    if options.nsca_encryption and not options.nsca:
+        from cronchecks.core.errors import UsageError
+
+        raise UsageError("--nsca-encryption goes with --nsca")
     built = {}
     for entry in suite.checks:
+        channels = entry.channels
+        # The command line's Nagios channels are every check's, unless its own file says otherwise.
+        if options.nsca and not channels.nsca:
+            channels = channels._replace(nsca=options.nsca, nsca_encryption=options.nsca_encryption)
+        if options.nrdp and not channels.nrdp:
+            channels = channels._replace(nrdp=options.nrdp)
         try:
-            built[entry.name] = build_channels(entry.channels, env, host)
+            built[entry.name] = build_channels(channels, env, host)
         except Exception as error:
             from cronchecks.suite.file import SuiteError
 
@@ -198,6 +216,7 @@ def _record(store: Store, runs: list[CheckRun], options: SuiteOptions, host: str
     from cronchecks.alerting.outbox import flush
     from cronchecks.alerting.recorder import record_result
     from cronchecks.alerting.store import StoreError
+    from cronchecks.suite.passive_result import full_plugin_text
 
     try:
         for run in runs:
@@ -205,7 +224,8 @@ def _record(store: Store, runs: list[CheckRun], options: SuiteOptions, host: str
             record_result(store, check=run.entry.name, host=host, status=run.result.status, exit_code=run.exit_code,
                           duration=run.duration, summary=run.result.summary, perfdata=run.result.perfdata,
                           output=output, at=run.at, policy=run.entry.policy,
-                          channels=channels_by_check.get(run.entry.name, []), keep=options.keep)
+                          channels=channels_by_check.get(run.entry.name, []), keep=options.keep,
+                          plugin_output=full_plugin_text(run))
     except (StoreError, sqlite3.Error, OSError) as error:  # the checks ran: say it, keep their states
         say(f"not recorded: {type(error).__name__}: {error}")
         return

@@ -27,6 +27,10 @@ class ChannelOptions(NamedTuple):
     alertmanagers: tuple[str, ...] = ()  # base URLs
     alertmanager_labels: tuple[str, ...] = ()  # K=V
     alertmanager_refresh: float | None = None  # seconds; None: learned from the check's history
+    # Nagios' passive channels
+    nsca: str | None = None  # HOST:PORT
+    nsca_encryption: str | None = None  # none or xor; None: xor given a password
+    nrdp: str | None = None  # URL
 
 
 def detect_webhook_format(url: str) -> str:
@@ -91,6 +95,17 @@ def build_channels(options: ChannelOptions, env: Mapping[str, str], host: str) -
 
         channels.append(DogStatsdChannel.from_address(options.dogstatsd))
     channels += _alertmanagers(options, env)
+    # Nagios' passive channels
+    if options.nsca:
+        from cronchecks.alerting.channels.nsca import NscaChannel
+
+        channels.append(NscaChannel.from_options(options.nsca, options.nsca_encryption, env))
+    elif options.nsca_encryption:
+        raise UsageError("--nsca-encryption goes with --nsca")
+    if options.nrdp:
+        from cronchecks.alerting.channels.nrdp import NrdpChannel
+
+        channels.append(NrdpChannel.from_options(options.nrdp, env))
     return channels
 
 
