@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from cronchecks.alerting.policy import CheckState, Decision
 from cronchecks.core.result import Status
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 UNATTEMPTED_EXPIRY_FACTOR = 7  # a message no run was configured to send goes after 7 outbox expiries
 MIN_ATTEMPTS_TO_EXPIRE = 3  # ... one that was tried goes only after this many attempts, spread over the expiry
 _SCHEMA = """
@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS checks (
     last_run REAL NOT NULL,
     last_summary TEXT NOT NULL DEFAULT '',
     last_output TEXT NOT NULL DEFAULT '',
-    problem_output TEXT NOT NULL DEFAULT ''
+    problem_output TEXT NOT NULL DEFAULT '',
+    held TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
     id INTEGER PRIMARY KEY,
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS results (
     exit_code INTEGER,
     duration REAL NOT NULL,
     summary TEXT NOT NULL,
-    perfdata TEXT NOT NULL DEFAULT '[]'
+    perfdata TEXT NOT NULL DEFAULT '[]',
+    in_downtime INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS results_by_check ON results (check_name, at);
 CREATE INDEX IF NOT EXISTS results_by_time ON results (at);
@@ -77,7 +79,34 @@ CREATE TABLE IF NOT EXISTS skipped (
     reason TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS skipped_by_check ON skipped (check_name, at);
+CREATE TABLE IF NOT EXISTS downtimes (
+    id INTEGER PRIMARY KEY,
+    pattern TEXT NOT NULL,
+    start REAL NOT NULL,
+    end REAL NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS downtimes_by_end ON downtimes (end);
+CREATE TABLE IF NOT EXISTS acknowledgements (
+    check_name TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    sticky INTEGER NOT NULL DEFAULT 0,
+    expires REAL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS told (
+    check_name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    since REAL NOT NULL,
+    PRIMARY KEY (check_name, channel)
+);
 """
+# Schema 4 (the alerting that knows when to stay quiet): downtimes (a check name or glob, a span), a check's
+# acknowledgement, which channels were told of each open problem (a recovery goes to exactly those), why a
+# check's notices are held (checks.held: "downtime", "dependency: db CRITICAL"...; NULL: not held), and whether a
+# result was recorded inside a downtime (results.in_downtime), which the report counts apart.
 
 
 class StoreError(Exception):
@@ -156,6 +185,9 @@ class Store:
                 if 0 < version < 3:  # before expiry counted attempts rather than trusting one clock
                     self.db.execute("ALTER TABLE outbox ADD COLUMN first_attempt REAL")
                     self.db.execute("ALTER TABLE outbox ADD COLUMN last_attempt REAL")
+                if 0 < version < 4:  # before downtimes, acknowledgements and dependencies held notices
+                    self.db.execute("ALTER TABLE checks ADD COLUMN held TEXT")
+                    self.db.execute("ALTER TABLE results ADD COLUMN in_downtime INTEGER NOT NULL DEFAULT 0")
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
