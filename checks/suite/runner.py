@@ -50,12 +50,21 @@ def _run_plugin(entry: CheckEntry, at: float) -> CheckRun:
     from cronchecks.core.thresholds import format_duration
     from cronchecks.support.process import run_command
 
-    finished = run_command(entry.argv, entry.timeout, passthrough=False)
+    if entry.ssh is not None:
+        from cronchecks.support.ssh import run_remote, ssh_failure
+
+        finished = run_remote(entry.ssh, entry.argv, entry.timeout)
+        failed = None if finished.timed_out else ssh_failure(entry.ssh, finished)
+        if failed:  # the host could not be asked: not the service's state
+            return CheckRun(entry, Result(Status.UNKNOWN, failed), finished.duration, at, 3, False, entry.label)
+    else:
+        finished = run_command(entry.argv, entry.timeout, passthrough=False)
     if finished.start_error:
         return CheckRun(entry, Result(Status.UNKNOWN, finished.start_error), finished.duration, at, 3, False,
                         entry.label)
     if finished.timed_out:
-        result = Result(entry.timeout_status, f"timed out after {format_duration(entry.timeout)}")
+        where = f" on {entry.ssh.shown}" if entry.ssh is not None else ""
+        result = Result(entry.timeout_status, f"timed out after {format_duration(entry.timeout)}{where}")
         return CheckRun(entry, result, finished.duration, at, int(entry.timeout_status), True, entry.label)
     code = finished.exit_code if finished.exit_code is not None else 3
     parsed = parse_plugin_output(finished.stdout)
