@@ -199,6 +199,11 @@ TIME = ["2026-01-01T00:00:00", "0", "-1", "1e308", "99999999999", "now", "garbag
 NAME = ["python3", "init", "", "x" * 5000, "sha256", "md5", "blake2b", "sha3_512", "shake_128", "nope", "web-*", "[",
         "a|b", "x\ny", "vm"]
 LABEL = ["time", "size", "", "x" * 1000, "'", "matches", "age"]
+# ssh's target and -o options (run's --on-fail-ssh*, a suite command's ssh keys): nothing here reaches a real host.
+HOST = ["no-such-host.invalid", "127.0.0.1", "root@127.0.0.1", "-oProxyCommand=touch @WS@/pwned", "", "a b",
+        "x" * 300, "[::1]", "user@", "\x1b[31m"]
+SSH_OPTION = ["Port=@CLOSED@", "BatchMode=no", "ConnectTimeout=1", "bad", "=", "-F @WS@/x", "Port=", "User=nobody",
+              "ProxyCommand=false", "Port=" + "9" * 300]
 
 POOLS: dict[str, list[str]] = {
     "DURATION": DURATION, "RANGE": RANGE, "SIZE": SIZE, "URL": URL, "PATH": PATH, "FILE": PATH,
@@ -208,6 +213,7 @@ POOLS: dict[str, list[str]] = {
     "STRFTIME": STRFTIME, "ENGINE": ENGINE, "UNIT": UNIT, "USER": USER, "PERCENT": PERCENT, "HOST:PORT": HOST_PORT,
     "CMD ARGS": COMMAND, "COMMAND": COMMAND, "ADDR": ADDRESS, "KINDS": KINDS, "NAMESPACE": NAMESPACE,
     "K=V": KEY_VALUE, "COUNT/DURATION": COUNT_DURATION, "TIME": TIME, "NAME": NAME, "LABEL": LABEL,
+    "HOST": HOST, "KEY=VALUE": SSH_OPTION,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}
@@ -399,7 +405,7 @@ toml_values = st.recursive(
 def suite_documents(draw: Any, commands: tuple[Command, ...]) -> str:
     """A suite file's text: [defaults] and [[check]] tables with keys from the checks' options, any TOML values."""
     from cronchecks.alerting.settings import ALERT_KEYS
-    from cronchecks.suite.file import RUN_KEYS
+    from cronchecks.suite.file import RUN_KEYS, SSH_KEYS
 
     per_type = suite_keys(commands)
     lines: list[str] = []
@@ -424,9 +430,10 @@ def suite_documents(draw: Any, commands: tuple[Command, ...]) -> str:
             lines.append(f"type = {toml_value(kind)}")
         if kind == "command" and draw(st.booleans()):
             lines.append(f"argv = {toml_value(['true', *draw(st.lists(random_text, max_size=2))])}")
-        choices = [*keys, *ALERT_KEYS, *RUN_KEYS, "label", "nagios", "argv"]
+        choices = [*keys, *ALERT_KEYS, *RUN_KEYS, *SSH_KEYS, "label", "nagios", "argv"]
         keys_drawn = draw(st.lists(st.one_of(st.sampled_from(choices), random_text), max_size=5, unique=True))
-        lines += [f"{_toml_key(k)} = {toml_value(value_for(keys.get(k)))}" for k in keys_drawn]
+        ssh_metavars = {"ssh": "HOST", "ssh-options": "KEY=VALUE", "ssh-config": "FILE"}
+        lines += [f"{_toml_key(k)} = {toml_value(value_for(keys.get(k) or ssh_metavars.get(k)))}" for k in keys_drawn]
     if draw(st.integers(0, 9)) == 0:
         lines.insert(draw(st.integers(0, len(lines))), draw(random_text))  # raw noise: most often invalid TOML
     return "\n".join(lines) + "\n"
