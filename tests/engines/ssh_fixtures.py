@@ -93,6 +93,6 @@ LogLevel VERBOSE
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
     config = folder / "ssh_config"
     config.write_text(_client_config(folder, port, key))
-    daemon = Daemon("sshd", [program, "-D", "-e", "-f", folder / "sshd_config"], folder)
+    daemon = Daemon("sshd", [program, "-D", "-e", "-f", str(folder / "sshd_config")], folder)
     with daemon.start(lambda: port_open(port)):
         yield Sshd(folder, port, config, key, daemon)

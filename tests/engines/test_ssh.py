@@ -190,7 +190,7 @@ def test_ssh_runs_in_batch_mode_with_a_connect_timeout_within_the_limit():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=12),
+@given(st.lists(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\0"), max_size=12),
                 min_size=1, max_size=6), st.floats(0.01, 1e6))
 def test_the_remote_command_line_splits_back_into_the_argv(remote, timeout):
     argv = ssh_argv(SshTarget("web1"), remote, timeout)
