@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import sqlite3
+import subprocess
 import sys
 import textwrap
 import time
@@ -19,7 +20,7 @@ from cronchecks.core.values import OptionError, OptionValues
 from cronchecks.suite.file import SuiteError, load_suite
 from cronchecks.support.ssh import SshTarget, connect_timeout, ssh_argv, ssh_target
 from tests.conftest import VENV_BIN, run_console_script
-from tests.daemon_fixtures import free_port
+from tests.daemon_fixtures import free_port, require_program
 from tests.engines.ssh_fixtures import keypair, sshd  # noqa: F401  (the fixture, by name)
 
 HEARTBEAT = str(VENV_BIN / "check-heartbeat")  # "the remote" is this machine: the venv's absolute path
@@ -212,3 +213,41 @@ def test_a_host_or_option_ssh_would_misread_is_refused(host, options):
     assert not any(ch.isspace() for ch in target.host)
     for option in target.options:
         assert not option.startswith("-") and "=" in option
+
+
+# --- the peer: Monitoring Plugins' check_by_ssh, same daemon, same commands ---------------------
+
+
+def test_verdicts_agree_with_check_by_ssh(sshd, tmp_path):  # noqa: F811
+    check_by_ssh = require_program("/usr/lib/nagios/plugins/check_by_ssh", "monitoring-plugins-standard")
+    fresh, stale = tmp_path / "fresh.beat", tmp_path / "stale.beat"
+    fresh.write_text("")
+    stale.write_text("")
+    old = time.time() - 7200
+    os.utime(stale, (old, old))
+    wrong_key = sshd.client_config("wrong_key_config", key=keypair(tmp_path / "stranger"))
+    closed = sshd.client_config("closed_port_config", port=free_port())
+    cases = [  # (name, ssh config, remote argv)
+        ("ok", sshd.config, [HEARTBEAT, "--file", str(fresh), "-w", "1h", "-c", "3h"]),
+        ("warning", sshd.config, [HEARTBEAT, "--file", str(stale), "-w", "1h", "-c", "3h"]),
+        ("critical", sshd.config, [HEARTBEAT, "--file", str(tmp_path / "none"), "-c", "3h"]),
+        ("unknown", sshd.config, [HEARTBEAT, "--file", str(fresh)]),
+        ("wrong-key", wrong_key, [HEARTBEAT, "--file", str(fresh), "-c", "3h"]),
+        ("closed-port", closed, [HEARTBEAT, "--file", str(fresh), "-c", "3h"]),
+    ]
+    tables = "".join(f"""
+        [[check]]
+        name = "{name}"
+        type = "command"
+        ssh = "staging"
+        ssh-config = "{config}"
+        argv = {json.dumps(argv)}
+        """ for name, config, argv in cases)
+    _, report = suite_json(tmp_path, suite_file(tmp_path, tables))
+    ours = {check["name"]: check["code"] for check in report["checks"]}
+    theirs = {}
+    for name, config, argv in cases:
+        done = subprocess.run([check_by_ssh, "-H", "staging", "-F", str(config), "-t", "10", "-C", shlex.join(argv)],
+                              capture_output=True, text=True, timeout=30, check=False)
+        theirs[name] = done.returncode
+    assert ours == theirs == {"ok": 0, "warning": 1, "critical": 2, "unknown": 3, "wrong-key": 3, "closed-port": 3}
