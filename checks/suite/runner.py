@@ -108,8 +108,12 @@ def suite_status(runs: Sequence[CheckRun]) -> Status:
 
 
 def combined_perfdata(runs: Sequence[CheckRun]) -> list[Perfdata]:
-    """Every check's perfdata, labelled `check::label`, for the suite's first line."""
-    return [datum._replace(label=f"{run.entry.name}::{datum.label}")
+    """Every check's perfdata, labelled `check::label`, for the suite's first line.
+
+    Spaces in a check's name become `_` there: readers of perfdata such as Datadog's Nagios
+    integration split a label at spaces, quoted or not.
+    """
+    return [datum._replace(label="_".join(run.entry.name.split()) + "::" + datum.label)
             for run in runs for datum in run.result.perfdata]
 
 

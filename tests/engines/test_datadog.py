@@ -322,3 +322,17 @@ def test_a_template_with_the_check_command_loses_the_jsonpath_services():
                                        "SERVICESTATE": "OK", "SERVICESTATETYPE": "HARD",
                                        "SERVICECHECKCOMMAND": service["check_command"]}).replace("\\t", "\t")
     assert "$" in written and integration_line_pattern(template).match(written) is None
+
+
+def test_a_suites_first_line_has_labels_the_integration_reads_whole(tmp_path):
+    # A suite run by Nagios as one service: its perfdata labels are `check::label`, the name's spaces as `_`.
+    beat = tmp_path / "beat"
+    beat.write_text("")
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f'[[check]]\nname = "nightly backup"\ntype = "heartbeat"\nfile = "{beat}"\ncritical = "1h"\n')
+    done = subprocess.run([str(VENV_BIN / "cronchecks"), "suite", str(suite), "--no-record", "--format", "nagios"],
+                          capture_output=True, text=True, timeout=30, check=False)
+    perfdata = done.stdout.splitlines()[0].partition("|")[2].split()
+    assert done.returncode == 0 and perfdata
+    labels = [matched["label"] for matched in map(INTEGRATION_PAIR.match, perfdata) if matched]
+    assert labels == ["nightly_backup::age"]
