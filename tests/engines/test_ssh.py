@@ -75,7 +75,8 @@ def test_a_staging_and_a_production_host_checked_from_one_suite(sshd, tmp_path):
 def test_arguments_reach_the_remote_command_exactly(sshd, tmp_path):  # noqa: F811
     # ssh joins its arguments with spaces for the remote shell: quoting must bring each back whole.
     printer = tmp_path / "argv.py"
-    printer.write_text("import json, sys\nprint('ARGS OK - ' + json.dumps(sys.argv[1:]))\n")
+    printer.write_text("import json, sys\nprint('ARGS OK - ' + json.dumps(sys.argv[1:]) + ' | args=%d' % "
+                       "(len(sys.argv) - 1))\nprint('long output, line 2')\nprint('line 3 | more=1c')\n")
     awkward = ["two words", "it's", '"quoted"', "$HOME", "; touch /tmp/pwned-cronchecks", "*", "a\\b", ""]
     path = suite_file(tmp_path, f"""
         [[check]]
@@ -87,7 +88,15 @@ def test_arguments_reach_the_remote_command_exactly(sshd, tmp_path):  # noqa: F8
         """)
     code, report = suite_json(tmp_path, path)
     assert code == 0, report
-    assert json.loads(report["checks"][0]["summary"]) == awkward
+    check = report["checks"][0]
+    assert json.loads(check["summary"]) == awkward
+    # the long output and the perfdata of both parts arrive too, exactly as the same plugin run here gives them
+    assert [(d["label"], d["value"]) for d in check["perfdata"]] == [("args", len(awkward)), ("more", 1)]
+    local = suite_file(tmp_path, path.read_text().replace('ssh = "staging"', "").replace("ssh-config", "# "))
+    assert "staging" not in local.read_text()
+    _, here = suite_json(tmp_path, local)
+    assert {**here["checks"][0], "duration": 0} == {**check, "duration": 0}
+    assert check["details"][0] == "long output, line 2"
     assert not Path("/tmp/pwned-cronchecks").exists()
 
 
