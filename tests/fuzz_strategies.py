@@ -405,7 +405,7 @@ toml_values = st.recursive(
 def suite_documents(draw: Any, commands: tuple[Command, ...]) -> str:
     """A suite file's text: [defaults] and [[check]] tables with keys from the checks' options, any TOML values."""
     from cronchecks.alerting.settings import ALERT_KEYS
-    from cronchecks.suite.file import RUN_KEYS, SSH_KEYS
+    from cronchecks.suite.file import RUN_KEYS, SSH_DEFAULT_KEYS, SSH_KEYS
 
     per_type = suite_keys(commands)
     lines: list[str] = []
@@ -417,7 +417,8 @@ def suite_documents(draw: Any, commands: tuple[Command, ...]) -> str:
 
     if draw(st.booleans()):
         lines.append("[defaults]")
-        defaults = [*ALERT_KEYS, *RUN_KEYS, *(f"{k}-env" for k in ALERT_KEYS), *(f"{k}-file" for k in ALERT_KEYS)]
+        defaults = [*ALERT_KEYS, *RUN_KEYS, *SSH_DEFAULT_KEYS, *(f"{k}-env" for k in ALERT_KEYS),
+                    *(f"{k}-file" for k in ALERT_KEYS)]
         keys_drawn = draw(st.lists(st.one_of(st.sampled_from(defaults), random_text), max_size=3, unique=True))
         lines += [f"{_toml_key(k)} = {toml_value(value_for('TEXT' if k in defaults else None))}" for k in keys_drawn]
     for index in range(draw(st.integers(0, 3))):

@@ -140,10 +140,12 @@ def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
         raise fail(None, None, "[defaults] must be a table")
     from cronchecks.alerting.settings import ALERT_KEYS
 
-    allowed = {*ALERT_KEYS, *RUN_KEYS} | {f"{key}{form}" for key in ALERT_KEYS for form in ("-env", "-file")}
+    allowed = {*ALERT_KEYS, *RUN_KEYS, *SSH_DEFAULT_KEYS} | {f"{key}{form}" for key in ALERT_KEYS
+                                                             for form in ("-env", "-file")}
     for key in defaults:
         if key not in allowed:
-            raise fail(None, key, f"unknown key (allowed: {', '.join(sorted({*ALERT_KEYS, *RUN_KEYS}))})")
+            raise fail(None, key, "unknown key (allowed: "
+                                  f"{', '.join(sorted({*ALERT_KEYS, *RUN_KEYS, *SSH_DEFAULT_KEYS}))})")
     checks = data.get("check", [])
     if not isinstance(checks, list) or not checks:
         raise SuiteError(f"{path}: no [[check]] tables: nothing to run")
@@ -192,6 +194,11 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
             merged[key] = value
     for key in ("name", "type"):
         merged.pop(key)
+    # [defaults]' ssh-options and ssh-config are for the checks that name an ssh host; the others ignore them.
+    if kind != "command" or not any(key in table for key in ("ssh", "ssh-env", "ssh-file")):
+        for key in SSH_DEFAULT_KEYS:
+            if key in defaults and key not in table:
+                merged.pop(key, None)
 
     def where(key: str) -> int | None:
         """The table a key was written in: [defaults] only when it came from there (a missing key is the check's)."""
@@ -250,6 +257,7 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
 
 # A `command` run on another host through ssh (cronchecks.support.ssh).
 SSH_KEYS = ("ssh", "ssh-options", "ssh-config")
+SSH_DEFAULT_KEYS = ("ssh-options", "ssh-config")  # [defaults] may hold these: every check with `ssh` gets them
 
 
 def _ssh_target(values: Any) -> Any:

@@ -185,6 +185,43 @@ def test_ssh_keys_are_checked_before_anything_runs(tmp_path, keys, message):
     assert message in str(raised.value)
 
 
+def test_defaults_ssh_config_and_options_go_to_the_checks_that_name_a_host(tmp_path):
+    path = tmp_path / "hosts.toml"
+    path.write_text(textwrap.dedent("""
+        [defaults]
+        ssh-config = "/etc/cronchecks/ssh_config"
+        ssh-options = ["User=monitor"]
+
+        [[check]]
+        name = "remote"
+        type = "command"
+        ssh = "web1"
+        argv = ["check_disk"]
+
+        [[check]]
+        name = "own-options"
+        type = "command"
+        ssh = "web2"
+        ssh-options = ["Port=2222"]
+        argv = ["check_disk"]
+
+        [[check]]
+        name = "local"
+        type = "command"
+        argv = ["check_disk"]
+
+        [[check]]
+        name = "beat"
+        type = "heartbeat"
+        file = "/x"
+        critical = "1h"
+        """))
+    checks = {entry.name: entry for entry in load_suite(path, {}).checks}
+    assert checks["remote"].ssh == SshTarget("web1", ("User=monitor",), "/etc/cronchecks/ssh_config")
+    assert checks["own-options"].ssh == SshTarget("web2", ("Port=2222",), "/etc/cronchecks/ssh_config")
+    assert checks["local"].ssh is None and checks["beat"].ssh is None
+
+
 def test_run_refuses_ssh_options_without_a_host_or_a_remediation(tmp_path):
     for args in (["--on-fail-ssh", "web1"], ["--on-fail", "true", "--on-fail-ssh-config", "/x"]):
         done = run_console_script("cronchecks", "run", "--state-dir", str(tmp_path), *args, "--", "true")
