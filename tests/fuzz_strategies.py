@@ -205,6 +205,11 @@ PID = ["1", "0", "-1", "99999999", "x", "", "1.5", "4194304", "99999999999999999
 PROCSTATE = ["zombie", "stopped", "Z", "T", "t", "running,sleeping", "idle", "disk-sleep", "", ",", "x", "ZOMBIE"]
 UNITSTATE = ["active", "inactive", "failed", "", "INACTIVE", "x"]
 ENCRYPTION = ["none", "xor", "XOR", " xor", "", "3des", "des", "rijndael-128", "1", "x" * 1000]  # --nsca-encryption
+# ssh's target and -o options (run's --on-fail-ssh*, a suite command's ssh keys): nothing here reaches a real host.
+HOST = ["no-such-host.invalid", "127.0.0.1", "root@127.0.0.1", "-oProxyCommand=touch @WS@/pwned", "", "a b",
+        "x" * 300, "[::1]", "user@", "\x1b[31m"]
+SSH_OPTION = ["Port=@CLOSED@", "BatchMode=no", "ConnectTimeout=1", "bad", "=", "-F @WS@/x", "Port=", "User=nobody",
+              "ProxyCommand=false", "Port=" + "9" * 300]
 
 POOLS: dict[str, list[str]] = {
     "DURATION": DURATION, "RANGE": RANGE, "SIZE": SIZE, "URL": URL, "PATH": PATH, "FILE": PATH,
@@ -217,6 +222,7 @@ POOLS: dict[str, list[str]] = {
     "K=V": KEY_VALUE, "COUNT/DURATION": COUNT_DURATION, "TIME": TIME, "NAME": NAME, "LABEL": LABEL,
     "PID": PID, "PROCSTATE": PROCSTATE, "UNITSTATE": UNITSTATE,
     "ENCRYPTION": ENCRYPTION,
+    "HOST": HOST, "KEY=VALUE": SSH_OPTION,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}
@@ -408,7 +414,7 @@ toml_values = st.recursive(
 def suite_documents(draw: Any, commands: tuple[Command, ...]) -> str:
     """A suite file's text: [defaults] and [[check]] tables with keys from the checks' options, any TOML values."""
     from cronchecks.alerting.settings import ALERT_KEYS
-    from cronchecks.suite.file import RUN_KEYS
+    from cronchecks.suite.file import RUN_KEYS, SSH_DEFAULT_KEYS, SSH_KEYS
 
     per_type = suite_keys(commands)
     lines: list[str] = []
@@ -420,7 +426,8 @@ def suite_documents(draw: Any, commands: tuple[Command, ...]) -> str:
 
     if draw(st.booleans()):
         lines.append("[defaults]")
-        defaults = [*ALERT_KEYS, *RUN_KEYS, *(f"{k}-env" for k in ALERT_KEYS), *(f"{k}-file" for k in ALERT_KEYS)]
+        defaults = [*ALERT_KEYS, *RUN_KEYS, *SSH_DEFAULT_KEYS, *(f"{k}-env" for k in ALERT_KEYS),
+                    *(f"{k}-file" for k in ALERT_KEYS)]
         keys_drawn = draw(st.lists(st.one_of(st.sampled_from(defaults), random_text), max_size=3, unique=True))
         lines += [f"{_toml_key(k)} = {toml_value(value_for('TEXT' if k in defaults else None))}" for k in keys_drawn]
     for index in range(draw(st.integers(0, 3))):
@@ -433,9 +440,10 @@ def suite_documents(draw: Any, commands: tuple[Command, ...]) -> str:
             lines.append(f"type = {toml_value(kind)}")
         if kind == "command" and draw(st.booleans()):
             lines.append(f"argv = {toml_value(['true', *draw(st.lists(random_text, max_size=2))])}")
-        choices = [*keys, *ALERT_KEYS, *RUN_KEYS, "label", "nagios", "argv"]
+        choices = [*keys, *ALERT_KEYS, *RUN_KEYS, *SSH_KEYS, "label", "nagios", "argv"]
         keys_drawn = draw(st.lists(st.one_of(st.sampled_from(choices), random_text), max_size=5, unique=True))
-        lines += [f"{_toml_key(k)} = {toml_value(value_for(keys.get(k)))}" for k in keys_drawn]
+        ssh_metavars = {"ssh": "HOST", "ssh-options": "KEY=VALUE", "ssh-config": "FILE"}
+        lines += [f"{_toml_key(k)} = {toml_value(value_for(keys.get(k) or ssh_metavars.get(k)))}" for k in keys_drawn]
     if draw(st.integers(0, 9)) == 0:
         lines.insert(draw(st.integers(0, len(lines))), draw(random_text))  # raw noise: most often invalid TOML
     return "\n".join(lines) + "\n"

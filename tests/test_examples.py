@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import configparser
 import functools
-import importlib.util
 import json
 import os
 import re
 import shlex
 import shutil
 import subprocess
-import sys
-import time
-import types
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
@@ -664,36 +660,7 @@ def test_task_scheduler_xml_declares_its_real_encoding():
         xml_exec_actions(path)
 
 
-# --- the Datadog custom check, run for real with a stand-in for the Agent's base class -------------
-
-
-class RecordingAgentCheck:
-    """A stand-in for datadog_checks.base.AgentCheck (not installable here): records what is sent."""
-
-    OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
-
-    def __init__(self, name="cronchecks_heartbeat", init_config=None, instances=None):
-        self.name, self.instances, self.sent = name, instances or [], []
-
-    def service_check(self, name, status, tags=None, hostname=None, message=None):
-        self.sent.append(("service_check", name, status, tags, message))
-
-    def gauge(self, name, value, tags=None, hostname=None, device_name=None):
-        self.sent.append(("gauge", name, value, tags))
-
-
-@pytest.fixture
-def datadog_check(monkeypatch):
-    base = types.ModuleType("datadog_checks.base")
-    monkeypatch.setattr(base, "AgentCheck", RecordingAgentCheck, raising=False)
-    monkeypatch.setitem(sys.modules, "datadog_checks", types.ModuleType("datadog_checks"))
-    monkeypatch.setitem(sys.modules, "datadog_checks.base", base)
-    path = EXAMPLES / "datadog" / "checks.d" / "cronchecks_heartbeat.py"
-    spec = importlib.util.spec_from_file_location("cronchecks_heartbeat", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# --- the Datadog examples (run for real under the Agent's stubs in tests/engines/test_datadog.py) ---------
 
 
 def test_datadog_configurations_are_valid_yaml():
@@ -702,37 +669,4 @@ def test_datadog_configurations_are_valid_yaml():
     assert nagios["instances"][0]["collect_service_performance_data"] is True
     custom = yaml.safe_load((EXAMPLES / "datadog" / "conf.d" / "cronchecks_heartbeat.d" / "conf.yaml").read_text())
     assert custom["instances"] and all("name" in instance for instance in custom["instances"])
-
-
-def test_datadog_custom_check_sends_the_heartbeat_result(datadog_check, tmp_path):
-    instances = yaml.safe_load((EXAMPLES / "datadog" / "conf.d" / "cronchecks_heartbeat.d" / "conf.yaml").read_text())
-    instance = dict(instances["instances"][0], file=str(tmp_path / "backup.beat"))
-    check = datadog_check.CronchecksHeartbeatCheck("cronchecks_heartbeat", {}, [instance])
-
-    check.check(instance)  # no heartbeat yet
-    service_check = check.sent[0]
-    assert service_check[:3] == ("service_check", "cronchecks.heartbeat", RecordingAgentCheck.CRITICAL)
-    assert "check:nightly-backup" in service_check[3] and "team:ops" in service_check[3]
-    assert ("gauge", "cronchecks.heartbeat.up", 0, service_check[3]) in check.sent
-
-    (tmp_path / "backup.beat").write_text("")
-    check.sent.clear()
-    check.check(instance)
-    assert check.sent[0][2] == RecordingAgentCheck.OK
-    ages = [sent for sent in check.sent if sent[1] == "cronchecks.heartbeat.age"]
-    assert ages and 0 <= ages[0][2] < 60
-
-    old = time.time() - 25.5 * 3600
-    os.utime(tmp_path / "backup.beat", (old, old))
-    check.sent.clear()
-    check.check(instance)
-    assert check.sent[0][2] == RecordingAgentCheck.WARNING
-
-    check.sent.clear()
-    check.check(dict(instance, warning="soon"))
-    assert check.sent[0][2] == RecordingAgentCheck.UNKNOWN and "invalid configuration" in check.sent[0][4]
-
-    scheduled = dict(instances["instances"][1], file=str(tmp_path / "*.pdf"))
-    check.sent.clear()
-    check.check(scheduled)
-    assert check.sent[0][2] in (RecordingAgentCheck.OK, RecordingAgentCheck.CRITICAL)
+    assert custom["init_config"]["cronchecks_bin"].endswith("/bin")

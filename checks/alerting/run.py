@@ -49,6 +49,7 @@ class RunOptions:
     on_fail_after: int = 1
     on_fail_when: str | None = None
     on_fail_limit: tuple[int, float] = (3, 3600.0)
+    on_fail_ssh: Any = None  # cronchecks.support.ssh.SshTarget: the remediation runs on that host
     lock: bool = False
     verbosity: int = 0
     exports: Exports = field(default_factory=Exports)
@@ -343,10 +344,19 @@ class Wrapper:
             self.say(f"remediation skipped: already ran {limit} time(s) in the last {window:.0f} s")
             return
         shown = shlex.join(options.on_fail)
-        self.say(f"remediation: running {shown}")
-        done = run_command(options.on_fail, options.timeout, passthrough=False)
-        code = done.exit_code
-        outcome_text = (done.start_error or ("timed out" if done.timed_out else f"exit code {code}"))
+        failed = None
+        if options.on_fail_ssh is not None:
+            from cronchecks.support.ssh import run_remote, ssh_failure
+
+            shown = f"{shown} on {options.on_fail_ssh.shown}"
+            self.say(f"remediation: running {shown}")
+            done = run_remote(options.on_fail_ssh, options.on_fail, options.timeout)
+            failed = None if done.timed_out else ssh_failure(options.on_fail_ssh, done)
+        else:
+            self.say(f"remediation: running {shown}")
+            done = run_command(options.on_fail, options.timeout, passthrough=False)
+        code = None if failed else done.exit_code
+        outcome_text = (failed or done.start_error or ("timed out" if done.timed_out else f"exit code {code}"))
         entry = store.log_remediation(self.name, now, shown, code, (done.stdout + done.stderr)[-2000:])
         # Re-run the check once to record whether the remediation helped; the caller still
         # sees the first run's output and exit code, as if there were no wrapper.

@@ -151,6 +151,15 @@ def run(
     on_fail_limit: Annotated[str, typer.Option(
         "--on-fail-limit", metavar="COUNT/DURATION", help="At most this many remediations per window.",
         rich_help_panel=FIXING)] = "3/1h",
+    on_fail_ssh: Annotated[str | None, typer.Option(
+        "--on-fail-ssh", metavar="HOST", help="Run the --on-fail command on this host through ssh (batch mode; "
+        "the check itself still runs here).", rich_help_panel=FIXING)] = None,
+    on_fail_ssh_option: Annotated[list[str] | None, typer.Option(
+        "--on-fail-ssh-option", metavar="KEY=VALUE", help="An ssh -o option for --on-fail-ssh (repeatable, e.g. "
+        "Port=2222).", rich_help_panel=FIXING)] = None,
+    on_fail_ssh_config: Annotated[str | None, typer.Option(
+        "--on-fail-ssh-config", metavar="FILE", help="The ssh config file for --on-fail-ssh (ssh -F).",
+        rich_help_panel=FIXING)] = None,
 ) -> int:
     """Run a command (a check, or any job), pass its output and exit code through, and alert on failures."""
     import os
@@ -193,6 +202,7 @@ def run(
     except ValueError as error:
         raise UsageError(f"invalid --on-fail {on_fail!r}: {error}") from None
     exports = read_exports(prometheus, prometheus_label or [], pushgateway, pushgateway_label or [], os.environ)
+    remote = _on_fail_ssh(on_fail_ssh, on_fail_ssh_option, on_fail_ssh_config, remedy)
     options = RunOptions(
         command=tuple(command),
         name=name,
@@ -210,8 +220,23 @@ def run(
         on_fail_after=on_fail_after,
         on_fail_when=on_fail_when,
         on_fail_limit=parse_limit(on_fail_limit),
+        on_fail_ssh=remote,
         lock=lock,
         verbosity=verbose,
         exports=exports,
     )
     return run_wrapped(options)
+
+
+def _on_fail_ssh(host: str | None, options: list[str] | None, config: str | None, remedy: tuple[str, ...]):
+    """The host the remediation runs on, from the --on-fail-ssh options (read as a suite's ssh keys are)."""
+    from cronchecks.core.values import OptionError, OptionValues
+    from cronchecks.support.ssh import ssh_target
+
+    values = OptionValues({"on-fail-ssh": host, "on-fail-ssh-option": options, "on-fail-ssh-config": config},
+                          "cronchecks run")
+    target = ssh_target(values, host_key="on-fail-ssh", options_key="on-fail-ssh-option",
+                        config_key="on-fail-ssh-config", named="--{}")
+    if target is not None and not remedy:
+        raise OptionError("on-fail-ssh", "goes with --on-fail (the command to run on the host)")
+    return target

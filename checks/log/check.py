@@ -329,8 +329,10 @@ def _judge(options: LogOptions, compiled: dict, tally: Tally, critical: Range | 
     if include:
         perfdata.append(Perfdata("matches", tally.total, "", options.warning, critical, minimum=0))
         if len(include) > 1:
-            for pattern, count in zip(include, tally.per_pattern, strict=True):
-                perfdata.append(Perfdata(_label(pattern.text), count, "", minimum=0))
+            # pattern_N (the N-th -e), never the pattern's text: a label with spaces is split by
+            # readers of perfdata such as Datadog's Nagios integration; the summary names the pattern.
+            for number, count in enumerate(tally.per_pattern, start=1):
+                perfdata.append(Perfdata(f"pattern_{number}", count, "", minimum=0))
     if compiled["critical"]:
         perfdata.append(Perfdata("critical_pattern", tally.critical, "", minimum=0))
     if compiled["warning"]:
@@ -344,7 +346,3 @@ def _judge(options: LogOptions, compiled: dict, tally: Tally, critical: Range | 
         details.extend(tally.recent[-options.show:] if options.show else [])
     return Result(status, summary, perfdata, details)
 
-
-def _label(text: str) -> str:
-    cleaned = "".join(ch if ch.isprintable() and ch not in "'=|" else "_" for ch in text)
-    return cleaned if len(cleaned) <= 40 else cleaned[:37] + "..."

@@ -18,8 +18,15 @@ class Finding(NamedTuple):
 
 
 def perf_label(base: str, name: str, several: bool) -> str:
-    """`base` alone for one source; `base_name` when several would share the label."""
-    return f"{base}_{name}" if several else base
+    """`base` alone for one source; `base_name` when several would share the label.
+
+    The name keeps letters, digits and `_.:-`; anything else (a space in `gunicorn: worker`, a
+    `/` in a path) becomes `_`: readers of perfdata such as Datadog's Nagios integration split a
+    label at spaces and read one with `/` as a device.
+    """
+    if not several:
+        return base
+    return f"{base}_" + "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_.:-") else "_" for ch in name)
 
 
 def combine(findings: Iterable[Finding]) -> Result:

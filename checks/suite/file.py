@@ -36,6 +36,7 @@ class CheckEntry(NamedTuple):
     label_given: bool  # the suite file named the label (else an external plugin's own is used)
     policy: Any  # checks.alerting.policy.Policy
     channels: Any  # cronchecks.alerting.channels.options.ChannelOptions
+    ssh: Any = None  # cronchecks.support.ssh.SshTarget: a `command` run on another host
 
 
 class Suite(NamedTuple):
@@ -139,10 +140,12 @@ def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
         raise fail(None, None, "[defaults] must be a table")
     from cronchecks.alerting.settings import ALERT_KEYS
 
-    allowed = {*ALERT_KEYS, *RUN_KEYS} | {f"{key}{form}" for key in ALERT_KEYS for form in ("-env", "-file")}
+    allowed = {*ALERT_KEYS, *RUN_KEYS, *SSH_DEFAULT_KEYS} | {f"{key}{form}" for key in ALERT_KEYS
+                                                             for form in ("-env", "-file")}
     for key in defaults:
         if key not in allowed:
-            raise fail(None, key, f"unknown key (allowed: {', '.join(sorted({*ALERT_KEYS, *RUN_KEYS}))})")
+            raise fail(None, key, "unknown key (allowed: "
+                                  f"{', '.join(sorted({*ALERT_KEYS, *RUN_KEYS, *SSH_DEFAULT_KEYS}))})")
     checks = data.get("check", [])
     if not isinstance(checks, list) or not checks:
         raise SuiteError(f"{path}: no [[check]] tables: nothing to run")
@@ -191,6 +194,11 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
             merged[key] = value
     for key in ("name", "type"):
         merged.pop(key)
+    # [defaults]' ssh-options and ssh-config are for the checks that name an ssh host; the others ignore them.
+    if kind != "command" or not any(key in table for key in ("ssh", "ssh-env", "ssh-file")):
+        for key in SSH_DEFAULT_KEYS:
+            if key in defaults and key not in table:
+                merged.pop(key, None)
 
     def where(key: str) -> int | None:
         """The table a key was written in: [defaults] only when it came from there (a missing key is the check's)."""
@@ -223,11 +231,17 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
             nagios = values.flag("nagios", True)
             label_given = values.given("label")
             label = values.text("label") or name.upper()
+            ssh = _ssh_target(values)
             for key in values.unread():
                 raise fail(where(key), key, "unknown key for a command (allowed: argv, nagios, label, timeout, "
-                                            "timeout-result and the alert settings: " + ", ".join(ALERT_KEYS) + ")")
+                                            "timeout-result, " + ", ".join(SSH_KEYS) + " and the alert settings: "
+                           + ", ".join(ALERT_KEYS) + ")")
             return CheckEntry(name, kind, 0, None, tuple(argv), timeout, timeout_status, nagios,
-                              " ".join(label.split()), label_given, alerts.policy, alerts.channels)
+                              " ".join(label.split()), label_given, alerts.policy, alerts.channels, ssh)
+        for key in SSH_KEYS:
+            if key in merged:
+                raise fail(where(key), key, f'goes with type = "command" (argv = ["check-{kind}", ...] runs '
+                                            f"check-{kind} on the host)")
         for key in merged:
             if key in _NOT_IN_SUITES:
                 raise fail(where(key), key, f"not a key of a suite file (the suite's own {key} applies)")
@@ -239,6 +253,17 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
     label = invocation.standard.label or CHECKS[kind].label
     return CheckEntry(name, kind, 0, invocation, (), timeout, timeout_status, True, label, True, alerts.policy,
                       alerts.channels)
+
+
+# A `command` run on another host through ssh (cronchecks.support.ssh).
+SSH_KEYS = ("ssh", "ssh-options", "ssh-config")
+SSH_DEFAULT_KEYS = ("ssh-options", "ssh-config")  # [defaults] may hold these: every check with `ssh` gets them
+
+
+def _ssh_target(values: Any) -> Any:
+    from cronchecks.support.ssh import ssh_target
+
+    return ssh_target(values, host_key="ssh", options_key="ssh-options", config_key="ssh-config")
 
 
 # Options of a check command that a suite sets for all its checks at once, not per check.

@@ -50,12 +50,21 @@ def _run_plugin(entry: CheckEntry, at: float) -> CheckRun:
     from cronchecks.core.thresholds import format_duration
     from cronchecks.support.process import run_command
 
-    finished = run_command(entry.argv, entry.timeout, passthrough=False)
+    if entry.ssh is not None:
+        from cronchecks.support.ssh import run_remote, ssh_failure
+
+        finished = run_remote(entry.ssh, entry.argv, entry.timeout)
+        failed = None if finished.timed_out else ssh_failure(entry.ssh, finished)
+        if failed:  # the host could not be asked: not the service's state
+            return CheckRun(entry, Result(Status.UNKNOWN, failed), finished.duration, at, 3, False, entry.label)
+    else:
+        finished = run_command(entry.argv, entry.timeout, passthrough=False)
     if finished.start_error:
         return CheckRun(entry, Result(Status.UNKNOWN, finished.start_error), finished.duration, at, 3, False,
                         entry.label)
     if finished.timed_out:
-        result = Result(entry.timeout_status, f"timed out after {format_duration(entry.timeout)}")
+        where = f" on {entry.ssh.shown}" if entry.ssh is not None else ""
+        result = Result(entry.timeout_status, f"timed out after {format_duration(entry.timeout)}{where}")
         return CheckRun(entry, result, finished.duration, at, int(entry.timeout_status), True, entry.label)
     code = finished.exit_code if finished.exit_code is not None else 3
     parsed = parse_plugin_output(finished.stdout)
@@ -100,8 +109,12 @@ def suite_status(runs: Sequence[CheckRun], failures: Sequence[str] = ()) -> Stat
 
 
 def combined_perfdata(runs: Sequence[CheckRun]) -> list[Perfdata]:
-    """Every check's perfdata, labelled `check::label`, for the suite's first line."""
-    return [datum._replace(label=f"{run.entry.name}::{datum.label}")
+    """Every check's perfdata, labelled `check::label`, for the suite's first line.
+
+    Spaces in a check's name become `_` there: readers of perfdata such as Datadog's Nagios
+    integration split a label at spaces, quoted or not.
+    """
+    return [datum._replace(label="_".join(run.entry.name.split()) + "::" + datum.label)
             for run in runs for datum in run.result.perfdata]
 
 

@@ -1,4 +1,4 @@
-"""DogStatsD channel: every run as a Datadog service check datagram over UDP, so no custom agent check is needed."""
+"""DogStatsD channel: every run as a Datadog service check and its perfdata as gauges, over UDP, no custom check."""
 
 from __future__ import annotations
 
@@ -67,6 +67,51 @@ def service_check_datagram(event: dict[str, Any], prefix: str = PREFIX) -> bytes
     return f"{head}|m:{message}".encode()
 
 
+def metric_name(check: str, label: str, prefix: str = PREFIX) -> str:
+    """`cronchecks.<check>.<label>`, each part in Datadog's name alphabet (what the Agent would do to it)."""
+    part = _NAME_INVALID.sub("_", label).strip("_.") or "value"
+    return f"{service_check_name(check, prefix)}.{part}"[:MAX_NAME]
+
+
+def gauge_lines(event: dict[str, Any], prefix: str = PREFIX) -> list[bytes]:
+    """`<name>:<value>|g|#check:<check>,host:<host>,source:cronchecks`, one per perfdata value that was measured.
+
+    The `host:` tag is the one the Agent files a metric under instead of its own host name, so a
+    run recorded for another host (`--host`) is that host's metric, as its service check is.
+    A label that comes twice in one output keeps its first value: one series, one value a run.
+    """
+    import math
+
+    check = str(event.get("check") or "?")
+    tags = [f"check:{escape_tag(check)}"]
+    if event.get("host"):
+        tags.append(f"host:{escape_tag(str(event['host']))}")
+    tags.append("source:cronchecks")
+    lines, seen = [], set()
+    for datum in event.get("perfdata") or ():
+        value, label = datum.get("value"), str(datum.get("label") or "")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not label or not math.isfinite(value):
+            continue  # 'U' (not measured) is no value; a gauge must be a finite number
+        name = metric_name(check, label, prefix)
+        if name in seen:
+            continue
+        seen.add(name)
+        number = str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(float(value))
+        lines.append(f"{name}:{number}|g|#{','.join(tags)}".encode())
+    return lines
+
+
+def packets(datagrams: list[bytes], limit: int = MAX_DATAGRAM) -> list[bytes]:
+    """Datagrams joined by newlines (the Agent reads several per packet) into packets within `limit`."""
+    joined: list[bytes] = []
+    for datagram in datagrams:
+        if joined and len(joined[-1]) + 1 + len(datagram) <= limit:
+            joined[-1] += b"\n" + datagram
+        else:
+            joined.append(datagram)
+    return joined
+
+
 class DogStatsdChannel(Channel):
     """A DogStatsD server (the Datadog agent) at HOST:PORT; UDP, so a send only fails locally."""
 
@@ -103,12 +148,14 @@ class DogStatsdChannel(Channel):
     def send(self, event: dict[str, Any], timeout: float) -> None:
         import socket
 
-        datagram = service_check_datagram(event, self.prefix)
+        # The service check first, in a packet of its own (its message may fill one); then the gauges.
+        outgoing = [service_check_datagram(event, self.prefix), *packets(gauge_lines(event, self.prefix))]
         try:
             family, kind, proto, _, target = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)[0]
             with socket.socket(family, kind, proto) as sock:
                 sock.settimeout(max(timeout, 0.1))
-                sock.sendto(datagram, target)
+                for packet in outgoing:
+                    sock.sendto(packet, target)
         except OSError as error:
             reason = "cannot resolve the host" if isinstance(error, socket.gaierror) else \
                 (error.strerror or type(error).__name__)
