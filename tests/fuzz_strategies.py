@@ -199,6 +199,7 @@ TIME = ["2026-01-01T00:00:00", "0", "-1", "1e308", "99999999999", "now", "garbag
 NAME = ["python3", "init", "", "x" * 5000, "sha256", "md5", "blake2b", "sha3_512", "shake_128", "nope", "web-*", "[",
         "a|b", "x\ny", "vm"]
 LABEL = ["time", "size", "", "x" * 1000, "'", "matches", "age"]
+PROTOCOL = ["smtp", "imap", "pop3", "ftp", "ldap", "postgres", "SMTP", " ldap ", "", "http", "x" * 1000]
 
 POOLS: dict[str, list[str]] = {
     "DURATION": DURATION, "RANGE": RANGE, "SIZE": SIZE, "URL": URL, "PATH": PATH, "FILE": PATH,
@@ -208,6 +209,7 @@ POOLS: dict[str, list[str]] = {
     "STRFTIME": STRFTIME, "ENGINE": ENGINE, "UNIT": UNIT, "USER": USER, "PERCENT": PERCENT, "HOST:PORT": HOST_PORT,
     "CMD ARGS": COMMAND, "COMMAND": COMMAND, "ADDR": ADDRESS, "KINDS": KINDS, "NAMESPACE": NAMESPACE,
     "K=V": KEY_VALUE, "COUNT/DURATION": COUNT_DURATION, "TIME": TIME, "NAME": NAME, "LABEL": LABEL,
+    "PROTOCOL": PROTOCOL,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}

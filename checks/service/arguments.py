@@ -5,6 +5,7 @@ from __future__ import annotations
 from cronchecks.core.thresholds import parse_duration, parse_percent, parse_size
 from cronchecks.core.values import OptionValues
 from cronchecks.service.options import ServiceOptions
+from cronchecks.service.tcpoptions import read_probe
 
 
 def read_options(values: OptionValues) -> ServiceOptions:
@@ -22,5 +23,6 @@ def read_options(values: OptionValues) -> ServiceOptions:
         cpu_critical=values.parsed("cpu-critical", parse_percent),
         cpu_interval=values.parsed("cpu-interval", parse_duration, 0.5) or 0.0,
         ports=values.texts("port"),
+        probe=read_probe(values),
         windows_services=values.texts("windows-service"),
     )

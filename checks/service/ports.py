@@ -1,14 +1,15 @@
-"""check-service's TCP ports: `HOST:PORT` parsing and whether a connection is accepted in time."""
+"""check-service's ports: `HOST:PORT` parsing, and the probe of each (cronchecks.service.tcp) behind one call."""
 
 from __future__ import annotations
 
-import time
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cronchecks.core.errors import UsageError
-from cronchecks.core.result import Perfdata, Status
-from cronchecks.core.runtime import Runtime
-from cronchecks.service.findings import Finding, perf_label
+
+if TYPE_CHECKING:
+    from cronchecks.core.runtime import Runtime
+    from cronchecks.service.findings import Finding
+    from cronchecks.service.tcpoptions import TcpProbe
 
 
 class Endpoint(NamedTuple):
@@ -38,24 +39,9 @@ def parse_endpoint(text: str) -> Endpoint:
     return Endpoint(host, int(port_text))
 
 
-def port_finding(endpoint: Endpoint, runtime: Runtime, several: bool) -> Finding:
-    """OK when a TCP connection is accepted before the deadline, with the time it took."""
-    import socket
+def port_finding(endpoint: Endpoint, runtime: Runtime, several: bool, probe: TcpProbe | None = None) -> Finding:
+    """OK when the port accepts a connection before the deadline (and answers as the probe asks), with the time."""
+    from cronchecks.service.tcp import probe_port
+    from cronchecks.service.tcpoptions import NO_PROBE
 
-    label = perf_label("time", str(endpoint), several)
-    started = time.perf_counter()
-    try:
-        with socket.create_connection((endpoint.host, endpoint.port), timeout=runtime.remaining()):
-            elapsed = time.perf_counter() - started
-    except ConnectionRefusedError:
-        return Finding(Status.CRITICAL, f"{endpoint} refused the connection", (Perfdata(label, None, "s"),))
-    except socket.gaierror:
-        return Finding(Status.CRITICAL, f"{endpoint}: host not found", (Perfdata(label, None, "s"),))
-    except TimeoutError:
-        return Finding(Status.CRITICAL, f"{endpoint} did not accept the connection in time",
-                       (Perfdata(label, None, "s"),))
-    except OSError as error:
-        return Finding(Status.CRITICAL, f"{endpoint}: {error.strerror or error}", (Perfdata(label, None, "s"),))
-    runtime.log(1, f"connected to {endpoint} in {elapsed:.6f} s")
-    return Finding(Status.OK, f"{endpoint} accepts connections ({elapsed * 1000:.1f} ms)",
-                   (Perfdata(label, round(elapsed, 6), "s", minimum=0),))
+    return probe_port(endpoint, NO_PROBE if probe is None else probe, runtime, several)
