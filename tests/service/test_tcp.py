@@ -431,6 +431,61 @@ def test_postgres_sslrequest_answered_s(tls_context):
     assert 4.9 < perf(result, "cert_days") <= 5
 
 
+@pytest.fixture(scope="module")
+def postgresql_with_ssl(pki) -> Iterator[int]:
+    """A real PostgreSQL with ssl = on and the 5-day certificate: its port (as root, run as the `postgres` user)."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tests.conftest import IS_ROOT, PG_CTL
+
+    if PG_CTL is None:
+        pytest.skip("no PostgreSQL server binaries here (Debian: apt-get install postgresql)")
+    folder = Path(tempfile.mkdtemp(prefix="cronchecks-pg-ssl-"))  # pytest's own folders are root's alone
+    as_user: list[str] = []
+    owner = None
+    if IS_ROOT:
+        import pwd
+
+        owner = pwd.getpwnam("postgres")
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    leaf = issue(pki, "expiring")
+    cert, key = folder / "server.crt", folder / "server.key"
+    leaf.cert_chain_pems[0].write_to_path(str(cert))
+    leaf.private_key_pem.write_to_path(str(key))
+    key.chmod(0o600)
+    if owner is not None:
+        for path in (cert, key):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+    bindir = os.path.dirname(PG_CTL)
+    port = free_port()
+    subprocess.run([*as_user, f"{bindir}/initdb", "-D", str(folder / "data"), "-U", "postgres", "--auth=trust",
+                    "--no-sync", "-E", "UTF8"], check=True, capture_output=True, cwd=folder)
+    settings = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on "
+                f"-c ssl_cert_file={cert} -c ssl_key_file={key}")
+    subprocess.run([*as_user, PG_CTL, "-D", str(folder / "data"), "-l", str(folder / "log"), "-w", "-o", settings,
+                    "start"],
+                   check=True, capture_output=True, cwd=folder)
+    try:
+        yield port
+    finally:
+        subprocess.run([*as_user, PG_CTL, "-D", str(folder / "data"), "-m", "immediate", "stop"],
+                       capture_output=True, cwd=folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.postgres
+def test_postgres_sslrequest_against_a_real_postgresql_with_ssl(postgresql_with_ssl):
+    result = probe(port=[f"127.0.0.1:{postgresql_with_ssl}"], starttls="postgres", cert_warning="10",
+                   cert_critical="3")
+    assert result.status is Status.WARNING, result.summary
+    assert "certificate expires in 4d" in result.summary
+    assert 4.9 < perf(result, "cert_days") <= 5
+
+
 @pytest.mark.postgres
 def test_postgres_sslrequest_against_a_real_postgresql_without_ssl(postgresql_server):
     # The tests' PostgreSQL runs with ssl = off: it answers the SSLRequest with N.
