@@ -36,7 +36,29 @@ def parse_endpoint(text: str) -> Endpoint:
             raise UsageError(f"invalid --port {text!r} (use HOST:PORT, [IPv6]:PORT or PORT)")
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise UsageError(f"invalid --port {text!r}: the port must be 1..65535")
+    problem = _host_problem(host)
+    if problem:
+        raise UsageError(f"invalid --port {text!r}: {problem}")
     return Endpoint(host, int(port_text))
+
+
+def _host_problem(host: str) -> str | None:
+    """Why the host cannot be looked up, or None; the resolver would raise UnicodeError or ValueError instead."""
+    if not host:
+        return "no host"
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in host):
+        return "a host name has no spaces or control characters"
+    if ":" in host:  # an IPv6 address, checked by the resolver
+        return None
+    name = host[:-1] if host.endswith(".") else host
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")  # the codec is imported only for such names
+        except UnicodeError as error:
+            return f"not a valid host name ({error})"
+    if len(name) > 253 or any(not 0 < len(label) <= 63 for label in name.split(".")):
+        return "not a valid host name (each label 1..63 characters, 253 in all)"
+    return None
 
 
 def port_finding(endpoint: Endpoint, runtime: Runtime, several: bool, probe: TcpProbe | None = None) -> Finding:

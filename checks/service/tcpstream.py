@@ -65,7 +65,7 @@ class Conversation:
             raise ProbeFailed(f"sent more than {READ_LIMIT // 1024} KiB {what}")
         self.sock.settimeout(self._wait(pause))
         try:
-            data = self.sock.recv(self.chunk)
+            data = self.sock.recv(min(self.chunk, READ_LIMIT - self.received))
         except TimeoutError:
             if pause is None or self._deadline_passed():
                 raise DeadlinePassed(f"no answer in time ({what})") from None

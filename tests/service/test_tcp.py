@@ -641,6 +641,27 @@ def test_ports_outside_the_range_are_refused(port):
         parse_endpoint(f"[::1]:{port}")
 
 
+@given(st.text(st.characters(exclude_categories=["Cs"]), max_size=80))
+def test_any_port_text_is_an_endpoint_the_resolver_takes_or_a_usage_error(text):
+    # The resolver raises UnicodeError for `a..b` and ValueError for a NUL: those are option mistakes, found first.
+    from cronchecks.core.errors import UsageError
+
+    try:
+        endpoint = parse_endpoint(text)
+    except UsageError:
+        return
+    if ":" not in endpoint.host:
+        endpoint.host.encode("idna")
+    assert "\x00" not in endpoint.host
+
+
+@pytest.mark.parametrize("text", ["a..b:80", "[]:80", "x y:80", "a\x00b:80", "a" * 64 + ".example:80", ".:80"])
+def test_host_names_the_resolver_would_choke_on_are_unknown(text):
+    result = probe(port=[text])
+    assert result.status is Status.UNKNOWN
+    assert "invalid --port" in result.summary
+
+
 def test_ipv6_loopback(line_server):
     try:
         server = socket.create_server(("::1", 0), family=socket.AF_INET6)
