@@ -208,6 +208,40 @@ def test_quiet_pause_ends_a_wrong_answer_on_an_open_connection(line_server):
     assert 2 <= took < 4  # the 2 s quiet pause ended the answer, not the 8 s timeout
 
 
+def test_send_without_expect_sends_and_does_not_wait(line_server):
+    result = probe(port=[line_server.address], send="QUIT\\r\\n")
+    assert result.status is Status.OK, result.summary
+    assert "accepts connections" in result.summary
+    time.sleep(0.1)
+    assert line_server.seen == [b"QUIT\r\n"]
+
+
+def test_a_suite_file_takes_the_same_keys(line_server, tmp_path):
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f"""
+        [[check]]
+        name = "line"
+        type = "service"
+        port = "{line_server.address}"
+        send = 'PING\\r\\n'
+        expect = ["PONG", "+READY"]
+        quit = "QUIT"
+        port-critical = "2s"
+
+        [[check]]
+        name = "mismatch"
+        type = "service"
+        port = "{line_server.address}"
+        send = 'PING\\r\\n'
+        expect = "NOPE"
+        quit = "QUIT"
+    """.replace("\n        ", "\n"))
+    done = run_console_script("cronchecks", "suite", str(suite), "--state-dir", str(tmp_path / "state"))
+    assert done.code == 2, done.stdout + done.stderr
+    assert "answered without 'NOPE'" in done.stdout
+    assert "line::time=" in done.first_line
+
+
 def test_port_time_ranges_judge_connect_and_answer():
     def slow(conn: socket.socket) -> None:
         read_line(conn)
@@ -561,6 +595,22 @@ def test_same_state_as_check_tcp_on_a_line_protocol(line_server):
     closed = free_port()
     assert int(probe(port=[f"127.0.0.1:{closed}"]).status) == plugin(CHECK_TCP, "-H", "127.0.0.1", "-p",
                                                                       str(closed)) == 2
+
+
+def test_same_state_as_check_tcp_on_the_answer_time():
+    def slow(conn: socket.socket) -> None:
+        read_line(conn)
+        time.sleep(0.4)
+        conn.sendall(b"PONG\r\n")
+        read_line(conn)
+
+    with Scripted(slow) as server:
+        for warning, critical in (("0.2", "5"), ("0.1", "0.2"), ("3", "5")):
+            ours = probe(port=[server.address], send="PING\\r\\n", expect=["PONG"], quit="QUIT",
+                         port_warning=warning, port_critical=critical)
+            theirs = plugin(CHECK_TCP, "-H", "127.0.0.1", "-p", str(server.port), "-E", "-s", "PING\\r\\n",
+                            "-e", "PONG", "-q", "QUIT", "-w", warning, "-c", critical)
+            assert int(ours.status) == theirs, (warning, critical, ours.summary)
 
 
 def test_same_state_as_check_tcp_on_tls_certificate_days(tls_context):
