@@ -712,6 +712,74 @@ def test_host_names_the_resolver_would_choke_on_are_unknown(text):
     assert "invalid --port" in result.summary
 
 
+def conversation_over(data: bytes) -> Any:
+    """A Conversation reading `data` from a real socket pair; the peer then ends its side, and still reads."""
+    from cronchecks.service.tcpstream import Conversation
+
+    ours, theirs = socket.socketpair()
+    theirs.sendall(data)
+    theirs.shutdown(socket.SHUT_WR)
+    conversation = Conversation(ours, Runtime(env={}, deadline=time.monotonic() + 5))
+    conversation.peer = theirs  # type: ignore[attr-defined]  # kept open until the test closes both
+    return conversation
+
+
+_reply_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
+
+
+@given(st.integers(100, 599), st.lists(_reply_text, min_size=1, max_size=8), st.booleans())
+def test_multiline_replies_are_read_whole(code, texts, free_middle):
+    # RFC 5321's `250-...` lines, or FTP's free text between the first and the last line (RFC 959).
+    from cronchecks.service.starttls import _reply
+
+    number = str(code).encode()
+    lines = [number + (b"-" if index < len(texts) - 1 else b" ") + text.encode() + b"\r\n"
+             for index, text in enumerate(texts)]
+    if free_middle and len(lines) > 2:
+        lines[1:-1] = [b" " + line for line in lines[1:-1]]
+    conversation = conversation_over(b"".join(lines) + b"999 after\r\n")
+    got_code, got_lines = _reply(conversation, "in its greeting")
+    conversation.sock.close()
+    conversation.peer.close()
+    assert got_code == number
+    assert got_lines == lines
+    assert bytes(conversation.buffer).startswith(b"999") or conversation.buffer == b""
+
+
+def ber(tag: int, content: bytes) -> bytes:
+    """A BER element with the shortest definite length, as the tests' encoder (not the code's)."""
+    size = len(content)
+    if size < 0x80:
+        return bytes((tag, size)) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + content
+
+
+@given(st.lists(st.tuples(st.integers(0, 255), st.binary(max_size=300)), max_size=6))
+def test_ber_elements_split_back(elements):
+    from cronchecks.service.starttls import _ber_split
+
+    assert _ber_split(b"".join(ber(tag, content) for tag, content in elements), "x") == elements
+
+
+@pytest.mark.parametrize("protocol", ["smtp", "imap", "pop3", "ftp", "ldap", "postgres"])
+@given(data=st.one_of(st.binary(max_size=200), st.sampled_from([b"220 x\r\n", b"+OK\r\n", b"* OK\r\n", b"S",
+                                                                b"220-a\r\n220 b\r\n250-x\r\n250 STARTTLS\r\n"]))
+       .flatmap(lambda head: st.binary(max_size=100).map(lambda tail: head + tail)))
+def test_any_starttls_answer_is_judged_or_refused_never_a_crash(protocol, data):
+    from cronchecks.service.starttls import upgrade
+    from cronchecks.service.tcpstream import ProbeFailed
+
+    conversation = conversation_over(data)
+    try:
+        upgrade(conversation, protocol, "probe")
+    except ProbeFailed:
+        pass
+    finally:
+        conversation.sock.close()
+        conversation.peer.close()
+
+
 def test_ipv6_loopback(line_server):
     try:
         server = socket.create_server(("::1", 0), family=socket.AF_INET6)
