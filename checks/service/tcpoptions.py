@@ -186,5 +186,8 @@ def validate_probe(probe: TcpProbe, ports: tuple[str, ...]) -> None:
             raise UsageError("--udp needs --send: a UDP service answers only what it is sent")
         if not probe.send:
             raise UsageError("--udp needs a --send that is not empty")
+    if probe.starttls and probe.expect and probe.send is None:
+        # After the upgrade the server waits for a command: an --expect alone would wait for the timeout.
+        raise UsageError("--expect after --starttls needs a --send (the server says nothing more after the upgrade)")
     if probe.judges_certificate and not probe.uses_tls:
         raise UsageError("--cert-warning/--cert-critical need --tls or --starttls")

@@ -315,6 +315,7 @@ def test_several_ports_have_their_own_labels(line_server):
     ({"port": ["1"], "udp": True, "send": "x", "tls": True}, "do not go with --udp"),
     ({"port": ["1"], "udp": True, "send": "x", "quit": "QUIT"}, "UDP has none"),
     ({"port": ["1"], "cert_warning": "10"}, "need --tls or --starttls"),
+    ({"port": ["1"], "starttls": "smtp", "expect": ["250"]}, "needs a --send"),
     ({"port": ["1"], "tls": True, "cert_warning": "-1"}, "cannot be negative"),
     ({"port": ["1"], "starttls": "http"}, "invalid --starttls"),
     ({"port": ["1"], "send": "a\\q"}, "unknown escape"),
