@@ -23,7 +23,7 @@ class Endpoint(NamedTuple):
 def parse_endpoint(text: str) -> Endpoint:
     """`HOST:PORT`, `[IPv6]:PORT`, or a bare `PORT` on 127.0.0.1."""
     raw = text.strip()
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():  # ASCII only: '²'.isdigit() is true, and int() refuses it
         host, port_text = "127.0.0.1", raw
     elif raw.startswith("["):
         host, _, rest = raw[1:].partition("]")
@@ -34,7 +34,7 @@ def parse_endpoint(text: str) -> Endpoint:
         host, sep, port_text = raw.rpartition(":")
         if not sep or not host or ":" in host:
             raise UsageError(f"invalid --port {text!r} (use HOST:PORT, [IPv6]:PORT or PORT)")
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise UsageError(f"invalid --port {text!r}: the port must be 1..65535")
     problem = _host_problem(host)
     if problem:

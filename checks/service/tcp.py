@@ -7,6 +7,7 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
+from cronchecks.core.errors import DeadlinePassed
 from cronchecks.core.result import Perfdata, Status, worst
 from cronchecks.core.runtime import Runtime
 from cronchecks.core.thresholds import format_duration, judge, plain_number
@@ -51,7 +52,8 @@ def probe_port(endpoint: Endpoint, probe: TcpProbe, runtime: Runtime, several: b
         except OSError as error:
             return Finding(Status.CRITICAL, f"{endpoint}: {error.strerror or error}", failed)
         if probe.quit is not None:
-            with contextlib.suppress(OSError):  # the verdict is in; a server that hangs up first is fine
+            # The verdict is in: a server that hangs up first, or stops reading, changes nothing.
+            with contextlib.suppress(OSError, DeadlinePassed):
                 conversation.send(probe.quit, "sending --quit")
     finally:
         conversation.sock.close()

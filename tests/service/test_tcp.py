@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cronchecks.core.errors import UsageError
@@ -693,6 +693,9 @@ def test_ports_outside_the_range_are_refused(port):
 
 
 @given(st.text(st.characters(exclude_categories=["Cs"]), max_size=80))
+@example("²")  # isdigit(), yet int() refuses it
+@example("host:٣")
+@example("a..b:80")
 def test_any_port_text_is_an_endpoint_the_resolver_takes_or_a_usage_error(text):
     # The resolver raises UnicodeError for `a..b` and ValueError for a NUL: those are option mistakes, found first.
     from cronchecks.core.errors import UsageError
