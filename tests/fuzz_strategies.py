@@ -187,7 +187,8 @@ UNIT = ["ssh.service", "nonexistent.service", "", "../x", "-.mount", "a" * 300, 
 USER = ["root", "nobody", "99999", "", "nosuchuser", "0", "-1"]
 PERCENT = ["50", "50%", "101", "-1", "x", "1e308", "0", "nan", "100"]
 HOST_PORT = ["127.0.0.1:@CLOSED@", "127.0.0.1:@PORT@", "localhost:0", "[::1]:@CLOSED@", ":80", "host",
-             "127.0.0.1:99999", "10.255.255.1:80", "no-such-host.invalid:80", "127.0.0.1:-1", "[::1", "127.0.0.1:"]
+             "127.0.0.1:99999", "10.255.255.1:80", "no-such-host.invalid:80", "127.0.0.1:-1", "[::1", "127.0.0.1:",
+             "a..b:80", "é..:80", "[]:80"]
 # Commands a check or a hook may run: harmless ones only (the fuzz runs as whoever runs the tests).
 COMMAND = ["true", "false", "echo 0", "echo 5", "sleep 30", "yes", "cat /dev/zero", "no-such-cmd-xyz", "'unclosed",
            "echo ${HOME}", "exit 3", "", "sh -c 'exit 7'", "echo " + "x" * 10_000, "printf '\\x80\\xff'"]
@@ -210,6 +211,7 @@ HOST = ["no-such-host.invalid", "127.0.0.1", "root@127.0.0.1", "-oProxyCommand=t
         "x" * 300, "[::1]", "user@", "\x1b[31m"]
 SSH_OPTION = ["Port=@CLOSED@", "BatchMode=no", "ConnectTimeout=1", "bad", "=", "-F @WS@/x", "Port=", "User=nobody",
               "ProxyCommand=false", "Port=" + "9" * 300]
+PROTOCOL = ["smtp", "imap", "pop3", "ftp", "ldap", "postgres", "SMTP", " ldap ", "", "http", "x" * 1000]
 
 POOLS: dict[str, list[str]] = {
     "DURATION": DURATION, "RANGE": RANGE, "SIZE": SIZE, "URL": URL, "PATH": PATH, "FILE": PATH,
@@ -223,6 +225,7 @@ POOLS: dict[str, list[str]] = {
     "PID": PID, "PROCSTATE": PROCSTATE, "UNITSTATE": UNITSTATE,
     "ENCRYPTION": ENCRYPTION,
     "HOST": HOST, "KEY=VALUE": SSH_OPTION,
+    "PROTOCOL": PROTOCOL,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}

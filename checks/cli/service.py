@@ -10,6 +10,7 @@ SYSTEMD = "systemd units"
 PROCESSES = "Processes (-w/-c: ranges on the count; default -c 1:, at least one)"
 RESOURCES = "Limits per process (each matching one and the --pidfile's)"
 OTHER = "Ports and Windows services"
+TCP = "TCP and UDP (on each --port, as check_tcp and check_udp)"
 
 
 
@@ -115,6 +116,44 @@ def service(
         help="A TCP connection to HOST:PORT ([IPv6]:PORT; a bare PORT means 127.0.0.1) must be accepted within "
              "the timeout (repeatable).",
         rich_help_panel=OTHER)] = None,
+    send: Annotated[str | None, typer.Option(
+        "--send", metavar="TEXT",
+        help="Sent once connected (after TLS), as written; \\r \\n \\t \\\\ \\0 \\xHH are those bytes "
+             "('PING\\r\\n').",
+        rich_help_panel=TCP)] = None,
+    expect: Annotated[list[str] | None, typer.Option(
+        "--expect", metavar="TEXT",
+        help="The answer must contain this (repeatable: all of them, or one with --expect-any); else CRITICAL.",
+        rich_help_panel=TCP)] = None,
+    expect_any: Annotated[bool, typer.Option(
+        "--expect-any", help="One of the --expect texts is enough.", rich_help_panel=TCP)] = False,
+    quit_text: Annotated[str | None, typer.Option(
+        "--quit", metavar="TEXT",
+        help="Sent before closing, for a clean goodbye ('QUIT'; \\r\\n is added unless it ends in \\n).",
+        rich_help_panel=TCP)] = None,
+    tls: Annotated[bool, typer.Option(
+        "--tls", help="TLS from the first byte (the certificate is read, not verified).", rich_help_panel=TCP)] = False,
+    starttls: Annotated[str | None, typer.Option(
+        "--starttls", metavar="PROTOCOL",
+        help="Upgrade to TLS the protocol's way first: smtp, imap, pop3, ftp, ldap or postgres.",
+        rich_help_panel=TCP)] = None,
+    cert_warning: Annotated[str | None, typer.Option(
+        "--cert-warning", metavar="DAYS",
+        help="WARNING when the certificate expires within this (30d; a bare number is days).",
+        rich_help_panel=TCP)] = None,
+    cert_critical: Annotated[str | None, typer.Option(
+        "--cert-critical", metavar="DAYS", help="CRITICAL when the certificate expires within this (7d).",
+        rich_help_panel=TCP)] = None,
+    port_warning: Annotated[str | None, typer.Option(
+        "--port-warning", metavar="RANGE",
+        help="Range on the time to connect and answer (500ms: WARNING above half a second).",
+        rich_help_panel=TCP)] = None,
+    port_critical: Annotated[str | None, typer.Option(
+        "--port-critical", metavar="RANGE", help="CRITICAL range on the time to connect and answer (2s).",
+        rich_help_panel=TCP)] = None,
+    udp: Annotated[bool, typer.Option(
+        "--udp", help="UDP instead of TCP: --send a datagram; an answer (containing --expect) must come back.",
+        rich_help_panel=TCP)] = False,
     windows_service: Annotated[list[str] | None, typer.Option(
         "--windows-service", metavar="NAME", help="Windows service that must be running (repeatable; Windows only).",
         rich_help_panel=OTHER)] = None,

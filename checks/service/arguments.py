@@ -8,6 +8,7 @@ from cronchecks.core.errors import UsageError
 from cronchecks.core.thresholds import Range, parse_duration, parse_range
 from cronchecks.core.values import OptionError, OptionValues
 from cronchecks.service.options import ServiceOptions
+from cronchecks.service.tcpoptions import read_probe
 
 
 def read_options(values: OptionValues) -> ServiceOptions:
@@ -48,6 +49,7 @@ def read_options(values: OptionValues) -> ServiceOptions:
         cpu_critical=values.parsed("cpu-critical", partial(parse_range, unit="percent")),
         cpu_interval=values.parsed("cpu-interval", parse_duration, 0.5) or 0.0,
         ports=values.texts("port"),
+        probe=read_probe(values),
         windows_services=values.texts("windows-service"),
     )
 

@@ -42,7 +42,7 @@ def check_service(options: ServiceOptions, runtime: Runtime) -> Result:
         findings.extend(_guard(partial(_listed, pidfile_finding, pidfile, processes), f"pidfile {pidfile}"))
     if processes and has_resource_limits(options):
         findings.extend(_guard(lambda: resource_findings(options, runtime, processes), "process resources"))
-    findings.extend(port_finding(parse_endpoint(port), runtime, several=len(options.ports) > 1)
+    findings.extend(port_finding(parse_endpoint(port), runtime, several=len(options.ports) > 1, probe=options.probe)
                     for port in options.ports)
     for name in options.windows_services:
         findings.extend(_guard(partial(_listed, windows_service_finding, name), f"Windows service {name}"))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cronchecks.core.errors import UsageError
 from cronchecks.core.thresholds import Range
 from cronchecks.service.ports import parse_endpoint
+from cronchecks.service.tcpoptions import NO_PROBE, TcpProbe, validate_probe
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +37,7 @@ class ServiceOptions:
     cpu_critical: Range | None = None
     cpu_interval: float = 0.5
     ports: tuple[str, ...] = ()
+    probe: TcpProbe = NO_PROBE  # what each --port is sent, expected to say, and judged on
     windows_services: tuple[str, ...] = ()
     warning: Range | None = None
     critical: Range | None = None
@@ -97,3 +99,4 @@ def validate(options: ServiceOptions) -> None:
             raise UsageError("--process needs a name")
     for port in options.ports:
         parse_endpoint(port)
+    validate_probe(options.probe, options.ports)

@@ -1,14 +1,15 @@
-"""check-service's TCP ports: `HOST:PORT` parsing and whether a connection is accepted in time."""
+"""check-service's ports: `HOST:PORT` parsing, and the probe of each (cronchecks.service.tcp) behind one call."""
 
 from __future__ import annotations
 
-import time
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cronchecks.core.errors import UsageError
-from cronchecks.core.result import Perfdata, Status
-from cronchecks.core.runtime import Runtime
-from cronchecks.service.findings import Finding, perf_label
+
+if TYPE_CHECKING:
+    from cronchecks.core.runtime import Runtime
+    from cronchecks.service.findings import Finding
+    from cronchecks.service.tcpoptions import TcpProbe
 
 
 class Endpoint(NamedTuple):
@@ -22,7 +23,7 @@ class Endpoint(NamedTuple):
 def parse_endpoint(text: str) -> Endpoint:
     """`HOST:PORT`, `[IPv6]:PORT`, or a bare `PORT` on 127.0.0.1."""
     raw = text.strip()
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():  # ASCII only: '²'.isdigit() is true, and int() refuses it
         host, port_text = "127.0.0.1", raw
     elif raw.startswith("["):
         host, _, rest = raw[1:].partition("]")
@@ -33,29 +34,36 @@ def parse_endpoint(text: str) -> Endpoint:
         host, sep, port_text = raw.rpartition(":")
         if not sep or not host or ":" in host:
             raise UsageError(f"invalid --port {text!r} (use HOST:PORT, [IPv6]:PORT or PORT)")
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise UsageError(f"invalid --port {text!r}: the port must be 1..65535")
+    problem = _host_problem(host)
+    if problem:
+        raise UsageError(f"invalid --port {text!r}: {problem}")
     return Endpoint(host, int(port_text))
 
 
-def port_finding(endpoint: Endpoint, runtime: Runtime, several: bool) -> Finding:
-    """OK when a TCP connection is accepted before the deadline, with the time it took."""
-    import socket
+def _host_problem(host: str) -> str | None:
+    """Why the host cannot be looked up, or None; the resolver would raise UnicodeError or ValueError instead."""
+    if not host:
+        return "no host"
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in host):
+        return "a host name has no spaces or control characters"
+    if ":" in host:  # an IPv6 address, checked by the resolver
+        return None
+    name = host[:-1] if host.endswith(".") else host
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")  # the codec is imported only for such names
+        except UnicodeError as error:
+            return f"not a valid host name ({error})"
+    if len(name) > 253 or any(not 0 < len(label) <= 63 for label in name.split(".")):
+        return "not a valid host name (each label 1..63 characters, 253 in all)"
+    return None
 
-    label = perf_label("time", str(endpoint), several)
-    started = time.perf_counter()
-    try:
-        with socket.create_connection((endpoint.host, endpoint.port), timeout=runtime.remaining()):
-            elapsed = time.perf_counter() - started
-    except ConnectionRefusedError:
-        return Finding(Status.CRITICAL, f"{endpoint} refused the connection", (Perfdata(label, None, "s"),))
-    except socket.gaierror:
-        return Finding(Status.CRITICAL, f"{endpoint}: host not found", (Perfdata(label, None, "s"),))
-    except TimeoutError:
-        return Finding(Status.CRITICAL, f"{endpoint} did not accept the connection in time",
-                       (Perfdata(label, None, "s"),))
-    except OSError as error:
-        return Finding(Status.CRITICAL, f"{endpoint}: {error.strerror or error}", (Perfdata(label, None, "s"),))
-    runtime.log(1, f"connected to {endpoint} in {elapsed:.6f} s")
-    return Finding(Status.OK, f"{endpoint} accepts connections ({elapsed * 1000:.1f} ms)",
-                   (Perfdata(label, round(elapsed, 6), "s", minimum=0),))
+
+def port_finding(endpoint: Endpoint, runtime: Runtime, several: bool, probe: TcpProbe | None = None) -> Finding:
+    """OK when the port accepts a connection before the deadline (and answers as the probe asks), with the time."""
+    from cronchecks.service.tcp import probe_port
+    from cronchecks.service.tcpoptions import NO_PROBE
+
+    return probe_port(endpoint, NO_PROBE if probe is None else probe, runtime, several)
