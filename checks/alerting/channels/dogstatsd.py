@@ -128,21 +128,13 @@ class DogStatsdChannel(Channel):
     @classmethod
     def from_address(cls, address: str) -> DogStatsdChannel:
         """`HOST:PORT`, `HOST` (port 8125) or `[IPv6]:PORT`."""
-        text = address.strip()
-        host, port_text = text, ""
-        if text.startswith("["):
-            host, closed, rest = text[1:].partition("]")
-            if not closed or (rest and not rest.startswith(":")):
-                host = ""
-            port_text = rest[1:]
-        elif text.count(":") == 1:
-            host, _, port_text = text.partition(":")
+        from cronchecks.support.addresses import parse_host_port
+
         try:
-            port = int(port_text) if port_text else DEFAULT_PORT
-        except ValueError:
-            port = 0
-        if not host or not 0 < port < 65536:
-            raise UsageError(f"invalid --dogstatsd {address!r} (HOST:PORT expected, e.g. 127.0.0.1:8125)")
+            host, port = parse_host_port(address, default_port=DEFAULT_PORT)
+        except ValueError as error:
+            raise UsageError(f"invalid --dogstatsd {address!r}: {error} (HOST:PORT expected, e.g. 127.0.0.1:8125)"
+                             ) from None
         return cls(host, port)
 
     def send(self, event: dict[str, Any], timeout: float) -> None:

@@ -70,22 +70,13 @@ def xor_encrypt(packet: bytes, iv: bytes, password: bytes) -> bytes:
 
 def parse_address(address: str) -> tuple[str, int]:
     """`HOST:PORT`, `HOST` (port 5667) or `[IPv6]:PORT`."""
-    text = address.strip()
-    host, port_text = text, ""
-    if text.startswith("["):
-        host, closed, rest = text[1:].partition("]")
-        if not closed or (rest and not rest.startswith(":")):
-            host = ""
-        port_text = rest[1:]
-    elif text.count(":") == 1:
-        host, _, port_text = text.partition(":")
+    from cronchecks.support.addresses import parse_host_port
+
     try:
-        port = int(port_text) if port_text else DEFAULT_PORT
-    except ValueError:
-        port = 0
-    if not host or not 0 < port < 65536 or any(c.isspace() for c in host):
-        raise UsageError(f"invalid --nsca {address!r} (HOST:PORT expected, e.g. nagios.example.com:5667)")
-    return host, port
+        return parse_host_port(address, default_port=DEFAULT_PORT)
+    except ValueError as error:
+        raise UsageError(f"invalid --nsca {address!r}: {error} (HOST:PORT expected, e.g. nagios.example.com:5667)"
+                         ) from None
 
 
 def nsca_password(env: Mapping[str, str]) -> str | None:
