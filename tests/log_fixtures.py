@@ -137,3 +137,34 @@ class Rotator:
         done = subprocess.run([LOGROTATE, "-f", "-s", str(self.status), str(self.config)], capture_output=True,
                               text=True)
         assert done.returncode == 0, done.stderr
+
+
+# --- check_logfiles (ConSol's, Debian's monitoring-plugins-check-logfiles) ------------------------
+
+CHECK_LOGFILES = "/usr/lib/nagios/plugins/check_logfiles"
+EXIT_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+
+
+class CheckLogfiles:
+    """The real check_logfiles on one log, with its seek and protocol files in a folder of the test's.
+
+    Like check-log with --state (and no --from-start), its first run only sets its position.
+    """
+
+    def __init__(self, folder: Path, log: Path, *options: str, rotation: str | None = None) -> None:
+        if not Path(CHECK_LOGFILES).exists():
+            pytest.skip("check_logfiles is not installed (apt-get install monitoring-plugins-check-logfiles)")
+        self.folder = folder / "check_logfiles"
+        (self.folder / "seek").mkdir(parents=True, exist_ok=True)
+        (self.folder / "protocols").mkdir(exist_ok=True)
+        self.argv = [CHECK_LOGFILES, "--seekfilesdir", str(self.folder / "seek"),
+                     "--protocolsdir", str(self.folder / "protocols"), "--logfile", str(log), "--tag", "t",
+                     *(["--rotation", rotation] if rotation else []), *options]
+
+    def run(self) -> tuple[str, int, int]:
+        """Its state, and its critical and warning counts (from its perfdata)."""
+        done = subprocess.run(self.argv, capture_output=True, text=True, timeout=30)
+        assert done.returncode in EXIT_STATES, (done.returncode, done.stdout, done.stderr)
+        perfdata = done.stdout.partition("|")[2]
+        counts = dict(item.replace("'", "").split("=", 1) for item in perfdata.split() if "=" in item)
+        return EXIT_STATES[done.returncode], int(counts["t_criticals"]), int(counts["t_warnings"])
