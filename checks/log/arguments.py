@@ -27,7 +27,7 @@ def read_options(values: OptionValues) -> LogOptions:
         missing=values.parsed("missing", Status.parse, Status.CRITICAL) or Status.CRITICAL,
         show=values.whole("show", 10) or 0,
         engine=(values.text("engine") or "auto").strip().lower(),
-        encoding=values.text("encoding") or "auto",
+        encoding=values.text("encoding", "auto") or "",
         ok_patterns=values.texts("ok-pattern"),
         critical_exceptions=values.texts("critical-exception"),
         warning_exceptions=values.texts("warning-exception"),

@@ -67,7 +67,9 @@ def choose(name: str | None) -> Chooser:
     `auto` reads a byte-order mark (UTF-8, UTF-16, UTF-32) and otherwise takes the bytes as
     they are; a name Python's codecs do not know is a UsageError.
     """
-    text = (name or "auto").strip()
+    text = "auto" if name is None else name.strip()
+    if not text:
+        raise UsageError("empty --encoding (auto, utf-8, utf-16, latin-1, ...)")
     if text.lower() == "auto":
         return encoding_of
     try:
