@@ -199,6 +199,10 @@ TIME = ["2026-01-01T00:00:00", "0", "-1", "1e308", "99999999999", "now", "garbag
 NAME = ["python3", "init", "", "x" * 5000, "sha256", "md5", "blake2b", "sha3_512", "shake_128", "nope", "web-*", "[",
         "a|b", "x\ny", "vm"]
 LABEL = ["time", "size", "", "x" * 1000, "'", "matches", "age"]
+ENCODING = ["auto", "utf-8", "utf-16", "utf-16le", "UTF-16BE", "latin-1", "cp1252", "utf-32", "utf-7", "shift_jis",
+            "cp037", "rot13", "base64", "zlib", "klingon", "", " ", "idna", "punycode", "mbcs", "x" * 1000]
+LEVEL = ["err", "0", "7", "0..3", "warning..err", "debug..emerg", "loud", "8", "-1", "..", "err..", "..err", "",
+         "ERR", "panic", "3..3", "0..7..1"]
 
 POOLS: dict[str, list[str]] = {
     "DURATION": DURATION, "RANGE": RANGE, "SIZE": SIZE, "URL": URL, "PATH": PATH, "FILE": PATH,
@@ -208,6 +212,7 @@ POOLS: dict[str, list[str]] = {
     "STRFTIME": STRFTIME, "ENGINE": ENGINE, "UNIT": UNIT, "USER": USER, "PERCENT": PERCENT, "HOST:PORT": HOST_PORT,
     "CMD ARGS": COMMAND, "COMMAND": COMMAND, "ADDR": ADDRESS, "KINDS": KINDS, "NAMESPACE": NAMESPACE,
     "K=V": KEY_VALUE, "COUNT/DURATION": COUNT_DURATION, "TIME": TIME, "NAME": NAME, "LABEL": LABEL,
+    "ENCODING": ENCODING, "LEVEL": LEVEL,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}

@@ -94,6 +94,10 @@ def choose(name: str | None) -> Chooser:
         newline = "\n".encode(codec)
     except (UnicodeError, LookupError) as error:
         raise UsageError(f"--encoding {text!r} cannot encode a newline: {error}") from None
+    try:  # a codec for names or compression (idna, punycode) cannot take arbitrary bytes
+        codecs.getincrementaldecoder(codec)(BYTES_KEPT).decode(b"ok \xff\xfe\x80 text\n", final=True)
+    except (UnicodeError, LookupError, TypeError, ValueError) as error:
+        raise UsageError(f"--encoding {text!r} cannot decode a log: {error}") from None
     generic = Encoding(codec, codec, b"", 1, newline)
     return lambda handle: generic
 
@@ -168,7 +172,10 @@ class DecodedStream:
                 return 0
             chunk = self._raw.read(RAW_CHUNK) or b""
             self._ended = not chunk
-            self._make(self._decoder.decode(chunk, final=self._ended))
+            try:
+                self._make(self._decoder.decode(chunk, final=self._ended))
+            except UnicodeError as error:  # a codec that refuses even with its errors handled
+                raise CheckError(f"cannot read the log as {self._encoding.name}: {error}") from None
         count = min(len(view), len(self._out) - self._out_position)
         view[:count] = self._out[self._out_position:self._out_position + count]
         self._out_position += count

@@ -10,8 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cronchecks.core.result import Status
+from tests.conftest import run_console_script
 from tests.log_fixtures import CheckLogfiles, Rotator, perf, run_log
 
 # What the logs hold: each kind of line the patterns below tell apart.
@@ -205,3 +208,70 @@ def test_a_new_hit_restarts_the_sticky_period_but_keeps_its_start(tmp_path):
     result = run_log(log, now=start.replace(minute=9), **options)  # 4 minutes after the newest hit
     assert result.status is Status.WARNING and re.search(r"WARNING since 2026-11-24 12:01:00Z", result.summary)
     assert run_log(log, now=start.replace(minute=10, second=1), **options).status is Status.OK
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.integers(0, len(VOCABULARY) - 1), max_size=60), ok=st.booleans(), exception=st.booleans(),
+       threshold=st.integers(1, 4), split=st.integers(0, 60))
+def test_generated_logs_follow_check_logfiles_rules_whole_and_in_two_runs(tmp_path, kinds, ok, exception, threshold,
+                                                                          split):
+    log, state = tmp_path / "app.log", tmp_path / "st"
+    state.unlink(missing_ok=True)
+    written = [VOCABULARY[k] for k in kinds]
+    options: dict = {"critical_patterns": (CRITICAL,), "warning_patterns": (WARNING,),
+                     "ok_patterns": (OK_LINE,) if ok else (), "critical_exceptions": (EXCEPTION,) if exception else (),
+                     "critical_threshold": threshold}
+    log.write_text("".join(line + "\n" for line in written))
+    result = run_log(log, **options)
+    assert (result.status.name, perf(result, "critical_pattern"), perf(result, "warning_pattern")) == \
+        Truth(ok, exception, threshold).run(written)
+    # In two --state runs the threshold's pending hits carry over: the second run's counts are the model's.
+    truth = Truth(ok, exception, threshold)
+    log.write_text("".join(line + "\n" for line in written[:split]))
+    first = run_log(log, state=str(state), from_start=True, **options)
+    assert perf(first, "critical_pattern") == truth.run(written[:split])[1]
+    with open(log, "a") as handle:
+        handle.write("".join(line + "\n" for line in written[split:]))
+    second = run_log(log, state=str(state), **options)
+    assert (second.status.name, perf(second, "critical_pattern"), perf(second, "warning_pattern")) == \
+        truth.run(written[split:])
+
+
+def test_an_ok_line_clears_its_own_log_only(tmp_path):
+    first, second = tmp_path / "a.log", tmp_path / "b.log"
+    first.write_text("ERROR one\n")
+    second.write_text("ERROR two\nall RECOVERED\n")
+    result = run_log(first, second, critical_patterns=("ERROR",), ok_patterns=("RECOVERED",))
+    assert perf(result, "critical_pattern") == 1 and result.summary.endswith("newest: ERROR one")
+
+
+def test_an_ok_line_in_the_new_file_clears_the_rotated_rest(tmp_path):
+    log, state = tmp_path / "app.log", tmp_path / "st"
+    log.write_text("start\n")
+    options: dict = {"critical_patterns": ("ERROR",), "ok_patterns": ("RECOVERED",), "state": str(state)}
+    run_log(log, **options)
+    with open(log, "a") as handle:
+        handle.write("ERROR before the rotation\n")
+    log.rename(tmp_path / "app.log.1")
+    log.write_text("service RECOVERED\nINFO fine\n")
+    result = run_log(log, **options)
+    assert result.status is Status.OK and "counted after the newest ok line: service RECOVERED" in result.summary
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--sticky", "1h"], "--sticky goes with --state"),
+    (["--state", "@WS@/st", "--sticky", "0"], "--sticky"),
+    (["--critical-threshold", "0"], "critical-threshold"),
+    (["--critical-threshold", "x"], "critical-threshold"),
+    (["--warning-threshold", "2", "-e", "x"], "--warning-threshold goes with --warning-pattern"),
+    (["--warning-exception", "x"], "--warning-exception goes with --warning-pattern"),
+    (["--ok-pattern", "("], "--ok-pattern"),
+    (["--ok-pattern", ""], "--ok-pattern"),
+])
+def test_usage_mistakes_are_one_unknown_line(tmp_path, argv, message):
+    log = tmp_path / "app.log"
+    log.write_text("ERROR\n")
+    argv = [a.replace("@WS@", str(tmp_path)) for a in argv]
+    done = run_console_script("check-log", str(log), "--critical-pattern", "ERROR", *argv)
+    assert done.code == 3 and done.stdout.startswith("LOG UNKNOWN - ") and message in done.stdout
+    assert done.stdout.count("\n") == 1 and "Traceback" not in done.stderr
