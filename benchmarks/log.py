@@ -135,6 +135,13 @@ def main() -> None:
                                                         "--engine", "re", *never]),
     ], args.runs, warmup=1, env=env)
     report("two-pattern regex, full scan", regex, "LC_ALL=C grep -cE 'ERROR|CRITICAL:'")
+    decoded = measure_all([
+        ("check-log -e 'CRITICAL:' (bytes as they are)", [check_log, str(log), "-e", "CRITICAL:", *never]),
+        ("check-log -e 'CRITICAL:' --encoding latin-1", [check_log, str(log), "-e", "CRITICAL:", "--encoding",
+                                                         "latin-1", *never]),
+    ], args.runs, warmup=1, env=env)
+    report("a decoded encoding (--encoding latin-1: decoded to UTF-8, then scanned)", decoded,
+           "check-log -e 'CRITICAL:' (bytes as they are)")
     floor = [python, "-c", "import typer"]
     since = measure_all([
         ("python -c 'import typer' (floor)", floor),

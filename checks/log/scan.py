@@ -120,6 +120,7 @@ class LogScanner:
         # still short of it are carried (in --state) to the next run; an ok line drops them.
         self.thresholds = (max(1, critical_threshold), max(1, warning_threshold))
         self.pending = [0, 0]  # hits of each level not counted yet
+        self.rules = bool(self.ok or self.critical_exceptions or self.warning_exceptions or max(self.thresholds) > 1)
         self.record_start = record_start
         self.finder = CandidateFinder([*self.include, *self.critical, *self.warning, *self.ok], engine)
         self.fold = self.finder.needs_fold or any(p.ignore_case and p.literal is not None for p in
@@ -210,7 +211,7 @@ class LogScanner:
         hits = [p.matches(buf, folded, start, stop) for p in self.include]
         critical = any(p.matches(buf, folded, start, stop) for p in self.critical)
         warning = any(p.matches(buf, folded, start, stop) for p in self.warning)
-        ok = bool(self.ok) and any(p.matches(buf, folded, start, stop) for p in self.ok)
+        ok = self.rules and any(p.matches(buf, folded, start, stop) for p in self.ok)
         if not (critical or warning or ok or any(hits)):
             return  # the engine's candidate was not a real match (a prefilter's false alarm)
         if any(p.matches(buf, folded, start, stop) for p in self.exclude):
@@ -222,21 +223,22 @@ class LogScanner:
                 return
         line_end = buf.find(b"\n", start, stop)
         shown = bytes(buf[start:min(line_end if line_end >= 0 else stop, start + 4 * SHOWN_LINE)])
-        if ok:
-            # As in check_logfiles, an ok line wins over a problem on the same line.
-            tally.clear(shown)
-            self.pending = [0, 0]
-            return
-        if critical and self.critical_exceptions:
-            critical = not any(p.matches(buf, folded, start, stop) for p in self.critical_exceptions)
-        if warning and self.warning_exceptions:
-            warning = not any(p.matches(buf, folded, start, stop) for p in self.warning_exceptions)
-        if critical and self.thresholds[0] > 1:
-            critical = self._reaches(0)
-        if warning and self.thresholds[1] > 1:
-            warning = self._reaches(1)
-        if not (critical or warning or any(hits)):
-            return
+        if self.rules:  # check_logfiles' rules, only looked at when one is given (the scan's hot path)
+            if ok:
+                # As in check_logfiles, an ok line wins over a problem on the same line.
+                tally.clear(shown)
+                self.pending = [0, 0]
+                return
+            if critical and self.critical_exceptions:
+                critical = not any(p.matches(buf, folded, start, stop) for p in self.critical_exceptions)
+            if warning and self.warning_exceptions:
+                warning = not any(p.matches(buf, folded, start, stop) for p in self.warning_exceptions)
+            if critical and self.thresholds[0] > 1:
+                critical = self._reaches(0)
+            if warning and self.thresholds[1] > 1:
+                warning = self._reaches(1)
+            if not (critical or warning or any(hits)):
+                return
         if any(hits):
             tally.total += 1
             for index, hit in enumerate(hits):
