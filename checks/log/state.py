@@ -219,9 +219,16 @@ def rotated_candidates(path: str) -> list[str]:
             generation = core.rpartition(".")[2]
             if core.startswith(name + ".") and generation.isdigit() and len(generation) < 6:
                 numbered.append((int(generation), entry.path))
-            else:
+            elif any(_dated_after(entry.name, prefix) for prefix in prefixes):
                 dated.append(entry.path)
     return [p for _, p in sorted(numbered)] + sorted(dated, reverse=True)
+
+
+def _dated_after(name: str, prefix: str) -> bool:
+    # `app.log-20261124`, `app-2026-11-24.log`: a separator and a digit after the name. Anything
+    # else that merely starts like it (`app.state`, `s.log` beside `st`) is not a generation of it.
+    rest = name[len(prefix):]
+    return name.startswith(prefix) and len(rest) > 1 and rest[0] in "-._" and rest[1].isdigit()
 
 
 def find_rotated(path: str, mark: Mark) -> tuple[list[str], str]:
