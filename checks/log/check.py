@@ -317,7 +317,9 @@ def _read_whole_or_window(options, path, scanner, tally, runtime, progress, zone
         handle.seek(start)
         scanner.inherited_stamp = None
         progress.next_file(path, size - start)
-        found, _ = scanner.scan(stream, None, path, progress)
+        found, taken = scanner.scan(stream, None, path, progress)
+        if stream is not handle:
+            found.bytes = stream.original_length(taken)  # the file's own bytes, not their UTF-8
         runtime.log(1, f"{path}: {found.lines} lines, {found.bytes} bytes from offset {start}")
         tally.add(found)
 
@@ -371,6 +373,7 @@ def _read_with_state(options, path, marks, scanner, tally, notes, runtime, progr
             found, taken = scanner.scan(stream, None, segment.path, progress, stop_at_partial_line=segment.live)
             if isinstance(stream, DecodedStream):
                 taken = stream.original_length(taken)  # the mark counts the file's own bytes
+                found.bytes = taken
         runtime.log(1, f"{segment.path}: {found.lines} lines, {found.bytes} bytes from offset {segment.start}")
         log_tally.add(found, follows=True)
         # A rotated segment is read to its end: what comes at the path from now on is new.

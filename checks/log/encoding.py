@@ -94,12 +94,29 @@ def choose(name: str | None) -> Chooser:
         newline = "\n".encode(codec)
     except (UnicodeError, LookupError) as error:
         raise UsageError(f"--encoding {text!r} cannot encode a newline: {error}") from None
-    try:  # a codec for names or compression (idna, punycode) cannot take arbitrary bytes
-        codecs.getincrementaldecoder(codec)(BYTES_KEPT).decode(b"ok \xff\xfe\x80 text\n", final=True)
-    except (UnicodeError, LookupError, TypeError, ValueError) as error:
-        raise UsageError(f"--encoding {text!r} cannot decode a log: {error}") from None
+    _probe(text, codec)
     generic = Encoding(codec, codec, b"", 1, newline)
     return lambda handle: generic
+
+
+def _probe(text: str, codec: str) -> None:
+    """Refuse a codec whose decoded text, chunk by chunk, does not encode back to the same bytes.
+
+    --state offsets are the file's own bytes, worked out by encoding again what was decoded;
+    a codec for names (idna, punycode) refuses arbitrary bytes, and a stateful one (utf-7,
+    iso2022_jp) writes the same text differently when it is cut in two.
+    """
+    try:
+        sample = "ok Größe 接続 text\n".encode(codec, "ignore") + b"\xff\xfe\x80 end\n"
+        middle = len(sample) // 2
+        decoder = codecs.getincrementaldecoder(codec)(BYTES_KEPT)
+        halves = [decoder.decode(sample[:middle]), decoder.decode(sample[middle:], final=True)]
+        again = b"".join(half.encode(codec, BYTES_KEPT) for half in halves)
+    except (UnicodeError, LookupError, TypeError, ValueError) as error:
+        raise UsageError(f"--encoding {text!r} cannot decode a log: {error}") from None
+    if again != sample:
+        raise UsageError(f"--encoding {text!r} is not supported: its text cannot be mapped back to the file's "
+                         f"bytes (a stateful encoding), which --state needs")
 
 
 def ascii_compatible(encoding: Encoding | None) -> bool:

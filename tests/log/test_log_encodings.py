@@ -176,6 +176,7 @@ def test_each_encoding_counts_as_the_same_text_in_utf8(tmp_path, name, pattern):
     assert expected > 0
     result = run_log(encoded, patterns=pattern, encoding=NAMED[name][2])
     assert (perf(result, "matches"), perf(result, "lines")) == (expected, len(LATIN))
+    assert perf(result, "bytes") == encoded.stat().st_size - len(NAMED[name][1])  # the file's bytes, not UTF-8's
 
 
 def test_latin1_without_encoding_misses_a_non_ascii_pattern_and_with_it_matches(tmp_path):
@@ -223,7 +224,7 @@ def test_since_reads_a_latin1_log_but_not_a_utf16_one(tmp_path):
         run_log(log, patterns="ERROR", encoding="utf-16be", since=60.0, tz="UTC", now=now)
 
 
-@pytest.mark.parametrize("name", ["klingon", "rot13", "base64", ""])
+@pytest.mark.parametrize("name", ["klingon", "rot13", "base64", "", "idna", "punycode", "utf-7"])
 def test_an_unknown_or_non_text_encoding_is_one_unknown_line(tmp_path, name):
     log = tmp_path / "app.log"
     log.write_text("ERROR\n")
