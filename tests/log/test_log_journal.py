@@ -177,3 +177,27 @@ def test_journalctl_accepts_the_priority_argument_made(tmp_path, text):
     path = journal(tmp_path, "a.journal", batch(16, NOW - 100))
     expected = journalctl_grep("--file", str(path), "-p", text)
     assert journalctl_grep("--file", str(path), "-p", priority_argument(parse_priority(text))) == expected
+
+
+def test_more_output_than_a_run_reads_waits_for_the_next_run_with_state(tmp_path, monkeypatch):
+    from cronchecks.log import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "OUTPUT_LIMIT", 4000)  # ~12 entries of journalctl's JSON per run
+    entries = batch(50, NOW - 900, seed=4)
+    path = journal(tmp_path, "a.journal", entries)
+    plain = run_log(journal=True, journal_file=str(path), patterns=("ERROR",))
+    # Without --state, what was read is judged, and the summary says the rest was not (UNKNOWN at least).
+    assert plain.status in (Status.UNKNOWN, Status.CRITICAL) and "narrow it with --since" in plain.summary
+    options: dict = {"journal": True, "journal_file": str(path), "patterns": ("ERROR",),
+                     "state": str(tmp_path / "st"), "from_start": True}
+    lines = matches = runs = 0
+    while runs < 20:
+        result = run_log(**options)
+        runs += 1
+        lines += perf(result, "lines")
+        matches += perf(result, "matches")
+        options["from_start"] = False
+        if perf(result, "lines") == 0:
+            break
+    assert 2 < runs < 20
+    assert lines == 50 and matches == sum("ERROR" in str(e.message) for e in entries)
