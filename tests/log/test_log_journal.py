@@ -194,8 +194,8 @@ def test_more_output_than_a_run_reads_waits_for_the_next_run_with_state(tmp_path
     while runs < 20:
         result = run_log(**options)
         runs += 1
-        lines += perf(result, "lines")
-        matches += perf(result, "matches")
+        lines += int(perf(result, "lines"))
+        matches += int(perf(result, "matches"))
         options["from_start"] = False
         if perf(result, "lines") == 0:
             break
