@@ -1,6 +1,7 @@
 """check-log on a generated 1 GiB log, side by side with grep and with the start-up floor.
 
 Run: python3 benchmarks/log.py [--size-mib 1024] [--runs 5] [--small-runs 20]
+     python3 benchmarks/log.py --against /path/to/older/bin/check-log [--runs 9]  (before/after, CPU time)
 
 The log is made in /tmp (never committed) and kept between runs when its size matches.
 """
@@ -105,11 +106,38 @@ def state_runs(check_log: str, python: str, floor: list[str], log: Path, runs: i
     ]
 
 
+def cpu_seconds(argv: list[str]) -> float:
+    """The user and system CPU time a command took: steadier than wall time on a shared machine."""
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(child.pid, 0)
+    return usage.ru_utime + usage.ru_stime
+
+
+def compare(older: str, newer: str, log: Path, runs: int) -> None:
+    """The full scans by two installs of check-log, taking turns (who goes first alternates)."""
+    never = ["-w", "100000000", "-c", "100000000"]
+    cases = {"-e 'CRITICAL:'": ["-e", "CRITICAL:"], "-e 'ERROR|CRITICAL:'": ["-e", "ERROR|CRITICAL:"],
+             "-e 'ERROR|CRITICAL:' --engine re": ["-e", "ERROR|CRITICAL:", "--engine", "re"]}
+    print(f"CPU time of a full scan, {runs} runs each, taking turns; older: {older}")
+    for name, args in cases.items():
+        samples: dict[str, list[float]] = {"older": [], "newer": []}
+        for round_number in range(runs + 1):
+            order = [("older", older), ("newer", newer)]
+            for label, program in (order if round_number % 2 else order[::-1]):
+                seconds = cpu_seconds([program, str(log), *args, *never])
+                if round_number:
+                    samples[label].append(seconds)
+        print(f"  check-log {name:36} " + "  ".join(
+            f"{label} median {statistics.median(v) * 1000:.0f} ms (min {min(v) * 1000:.0f})"
+            for label, v in samples.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=5, help="runs of the full scans")
     parser.add_argument("--small-runs", type=int, default=20, help="runs of --since and --state")
+    parser.add_argument("--against", metavar="CHECK_LOG", help="compare with another install's check-log")
     args = parser.parse_args()
 
     venv = bench_venv("hyperscan")
@@ -121,6 +149,9 @@ def main() -> None:
         print(f"generating {log} ({args.size_mib} MiB)...", flush=True)
         generate(log, size)
     print(f"log: {log}, {log.stat().st_size} bytes; CPU cores: {os.cpu_count()}")
+    if args.against:
+        compare(args.against, check_log, log, args.runs)
+        return
     env = {"LC_ALL": "C"}
     never = ["-w", "100000000", "-c", "100000000"]  # judge nothing: measure the scan
     literal = measure_all([
