@@ -1,6 +1,7 @@
 """check-log on a generated 1 GiB log, side by side with grep and with the start-up floor.
 
 Run: python3 benchmarks/log.py [--size-mib 1024] [--runs 5] [--small-runs 20]
+     python3 benchmarks/log.py --against /path/to/older/bin/check-log [--runs 9]  (before/after, CPU time)
 
 The log is made in /tmp (never committed) and kept between runs when its size matches.
 """
@@ -70,19 +71,20 @@ def measure_all(commands: list[tuple[str, list[str]]], runs: int, warmup: int = 
     return [Timing(name, command, statistics.median(samples[name]), runs, codes[name]) for name, command in commands]
 
 
-def state_runs(check_log: str, floor: list[str], log: Path, runs: int) -> list[Timing]:
+def state_runs(check_log: str, python: str, floor: list[str], log: Path, runs: int) -> list[Timing]:
     """--state runs that each find 1 MB appended since the last one, taking turns with the floor."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from cronchecks.log.state import mark_for
-
     state = Path(tempfile.gettempdir()) / "cronchecks-bench-log.state"
     size = log.stat().st_size
     with open(log, "rb") as handle:
         handle.seek(size - 1_000_000)
         handle.readline()
         offset = handle.tell()
-    mark = mark_for(str(log), offset)
-    payload = json.dumps({"version": 1, "files": {str(log): mark.as_json()}})
+    # The mark is made by the installed package (the checkout's folder is not importable as cronchecks).
+    script = ("import json, sys; from cronchecks.log.state import mark_for; "
+              "print(json.dumps(mark_for(sys.argv[1], int(sys.argv[2])).as_json()))")
+    mark = json.loads(subprocess.run([python, "-c", script, str(log), str(offset)],
+                                     check=True, capture_output=True, text=True).stdout)
+    payload = json.dumps({"version": 1, "files": {str(log): mark}})
     command = [check_log, str(log), "-e", "CRITICAL:", "--state", str(state), "-w", "1000000", "-c", "1000000"]
     samples: dict[str, list[float]] = {"state": [], "floor": []}
     code = 0
@@ -104,11 +106,38 @@ def state_runs(check_log: str, floor: list[str], log: Path, runs: int) -> list[T
     ]
 
 
+def cpu_seconds(argv: list[str]) -> float:
+    """The user and system CPU time a command took: steadier than wall time on a shared machine."""
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(child.pid, 0)
+    return usage.ru_utime + usage.ru_stime
+
+
+def compare(older: str, newer: str, log: Path, runs: int) -> None:
+    """The full scans by two installs of check-log, taking turns (who goes first alternates)."""
+    never = ["-w", "100000000", "-c", "100000000"]
+    cases = {"-e 'CRITICAL:'": ["-e", "CRITICAL:"], "-e 'ERROR|CRITICAL:'": ["-e", "ERROR|CRITICAL:"],
+             "-e 'ERROR|CRITICAL:' --engine re": ["-e", "ERROR|CRITICAL:", "--engine", "re"]}
+    print(f"CPU time of a full scan, {runs} runs each, taking turns; older: {older}")
+    for name, args in cases.items():
+        samples: dict[str, list[float]] = {"older": [], "newer": []}
+        for round_number in range(runs + 1):
+            order = [("older", older), ("newer", newer)]
+            for label, program in (order if round_number % 2 else order[::-1]):
+                seconds = cpu_seconds([program, str(log), *args, *never])
+                if round_number:
+                    samples[label].append(seconds)
+        print(f"  check-log {name:36} " + "  ".join(
+            f"{label} median {statistics.median(v) * 1000:.0f} ms (min {min(v) * 1000:.0f})"
+            for label, v in samples.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=5, help="runs of the full scans")
     parser.add_argument("--small-runs", type=int, default=20, help="runs of --since and --state")
+    parser.add_argument("--against", metavar="CHECK_LOG", help="compare with another install's check-log")
     args = parser.parse_args()
 
     venv = bench_venv("hyperscan")
@@ -120,6 +149,9 @@ def main() -> None:
         print(f"generating {log} ({args.size_mib} MiB)...", flush=True)
         generate(log, size)
     print(f"log: {log}, {log.stat().st_size} bytes; CPU cores: {os.cpu_count()}")
+    if args.against:
+        compare(args.against, check_log, log, args.runs)
+        return
     env = {"LC_ALL": "C"}
     never = ["-w", "100000000", "-c", "100000000"]  # judge nothing: measure the scan
     literal = measure_all([
@@ -134,6 +166,13 @@ def main() -> None:
                                                         "--engine", "re", *never]),
     ], args.runs, warmup=1, env=env)
     report("two-pattern regex, full scan", regex, "LC_ALL=C grep -cE 'ERROR|CRITICAL:'")
+    decoded = measure_all([
+        ("check-log -e 'CRITICAL:' (bytes as they are)", [check_log, str(log), "-e", "CRITICAL:", *never]),
+        ("check-log -e 'CRITICAL:' --encoding latin-1", [check_log, str(log), "-e", "CRITICAL:", "--encoding",
+                                                         "latin-1", *never]),
+    ], args.runs, warmup=1, env=env)
+    report("a decoded encoding (--encoding latin-1: decoded to UTF-8, then scanned)", decoded,
+           "check-log -e 'CRITICAL:' (bytes as they are)")
     floor = [python, "-c", "import typer"]
     since = measure_all([
         ("python -c 'import typer' (floor)", floor),
@@ -142,7 +181,7 @@ def main() -> None:
         ("LC_ALL=C grep -c 'CRITICAL:' (whole file)", ["grep", "-c", "CRITICAL:", str(log)]),
     ], args.small_runs, warmup=2, env=env)
     report("--since 1h on the same file", since, "python -c 'import typer' (floor)")
-    report("--state after 1 MB appended", state_runs(check_log, floor, log, args.small_runs),
+    report("--state after 1 MB appended", state_runs(check_log, python, floor, log, args.small_runs),
            "python -c 'import typer' (floor)")
 
 

@@ -212,6 +212,10 @@ HOST = ["no-such-host.invalid", "127.0.0.1", "root@127.0.0.1", "-oProxyCommand=t
 SSH_OPTION = ["Port=@CLOSED@", "BatchMode=no", "ConnectTimeout=1", "bad", "=", "-F @WS@/x", "Port=", "User=nobody",
               "ProxyCommand=false", "Port=" + "9" * 300]
 PROTOCOL = ["smtp", "imap", "pop3", "ftp", "ldap", "postgres", "SMTP", " ldap ", "", "http", "x" * 1000]
+ENCODING = ["auto", "utf-8", "utf-16", "utf-16le", "UTF-16BE", "latin-1", "cp1252", "utf-32", "utf-7", "shift_jis",
+            "cp037", "rot13", "base64", "zlib", "klingon", "", " ", "idna", "punycode", "mbcs", "x" * 1000]
+LEVEL = ["err", "0", "7", "0..3", "warning..err", "debug..emerg", "loud", "8", "-1", "..", "err..", "..err", "",
+         "ERR", "panic", "3..3", "0..7..1"]
 
 POOLS: dict[str, list[str]] = {
     "DURATION": DURATION, "RANGE": RANGE, "SIZE": SIZE, "URL": URL, "PATH": PATH, "FILE": PATH,
@@ -226,6 +230,7 @@ POOLS: dict[str, list[str]] = {
     "ENCRYPTION": ENCRYPTION,
     "HOST": HOST, "KEY=VALUE": SSH_OPTION,
     "PROTOCOL": PROTOCOL,
+    "ENCODING": ENCODING, "LEVEL": LEVEL,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}

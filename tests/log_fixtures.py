@@ -137,3 +137,77 @@ class Rotator:
         done = subprocess.run([LOGROTATE, "-f", "-s", str(self.status), str(self.config)], capture_output=True,
                               text=True)
         assert done.returncode == 0, done.stderr
+
+
+# --- check_logfiles (ConSol's, Debian's monitoring-plugins-check-logfiles) ------------------------
+
+CHECK_LOGFILES = "/usr/lib/nagios/plugins/check_logfiles"
+EXIT_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+
+
+class CheckLogfiles:
+    """The real check_logfiles on one log, with its seek and protocol files in a folder of the test's.
+
+    Like check-log with --state (and no --from-start), its first run only sets its position.
+    """
+
+    def __init__(self, folder: Path, log: Path, *options: str, rotation: str | None = None) -> None:
+        if not Path(CHECK_LOGFILES).exists():
+            pytest.skip("check_logfiles is not installed (apt-get install monitoring-plugins-check-logfiles)")
+        self.folder = folder / "check_logfiles"
+        (self.folder / "seek").mkdir(parents=True, exist_ok=True)
+        (self.folder / "protocols").mkdir(exist_ok=True)
+        self.argv = [CHECK_LOGFILES, "--seekfilesdir", str(self.folder / "seek"),
+                     "--protocolsdir", str(self.folder / "protocols"), "--logfile", str(log), "--tag", "t",
+                     *(["--rotation", rotation] if rotation else []), *options]
+
+    def run(self) -> tuple[str, int, int]:
+        """Its state, and its critical and warning counts (from its perfdata)."""
+        done = subprocess.run(self.argv, capture_output=True, text=True, timeout=30)
+        assert done.returncode in EXIT_STATES, (done.returncode, done.stdout, done.stderr)
+        perfdata = done.stdout.partition("|")[2]
+        counts = dict(item.replace("'", "").split("=", 1) for item in perfdata.split() if "=" in item)
+        return EXIT_STATES[done.returncode], int(counts["t_criticals"]), int(counts["t_warnings"])
+
+
+# --- journal files made by systemd-journal-remote ------------------------------------------------
+
+JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
+BOOT_ID = "1b4e28ba2fa1435f9a5e2d2d1b3c4d5e"
+
+
+class JournalEntry:
+    """One entry as the test writes it in journal export format."""
+
+    def __init__(self, moment: float, message: str | bytes, priority: int = 6, unit: str = "app.service") -> None:
+        self.moment, self.message, self.priority, self.unit = moment, message, priority, unit
+
+
+def write_journal(path: Path, entries: list[JournalEntry], first_seqnum: int = 1) -> Path:
+    """A real journal file: the entries in export format, turned into a journal by systemd-journal-remote."""
+    if not Path(JOURNAL_REMOTE).exists():
+        pytest.skip("systemd-journal-remote is not installed (apt-get install systemd-journal-remote)")
+    stream = bytearray()
+    for number, entry in enumerate(entries, start=first_seqnum):
+        stream += (f"__CURSOR=s=0;i={number}\n__REALTIME_TIMESTAMP={int(entry.moment * 1_000_000)}\n"
+                   f"__MONOTONIC_TIMESTAMP={number}\n_BOOT_ID={BOOT_ID}\n_HOSTNAME=testhost\n"
+                   f"PRIORITY={entry.priority}\n_SYSTEMD_UNIT={entry.unit}\nSYSLOG_IDENTIFIER=app\n").encode()
+        message = entry.message
+        if isinstance(message, bytes) or "\n" in message:
+            # The export format's binary field: the name, a newline, a 64-bit little-endian size, the data.
+            data = message if isinstance(message, bytes) else message.encode()
+            stream += b"MESSAGE\n" + len(data).to_bytes(8, "little") + data + b"\n"
+        else:
+            stream += f"MESSAGE={message}\n".encode()
+        stream += b"\n"
+    done = subprocess.run([JOURNAL_REMOTE, "-o", str(path), "-"], input=bytes(stream), capture_output=True,
+                          timeout=30)
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def journalctl_grep(*args: str) -> int:
+    """How many entries the real `journalctl -g` shows (its own MESSAGE grep), for the differential tests."""
+    done = subprocess.run(["journalctl", "--no-pager", "-q", "-o", "cat", *args], capture_output=True, timeout=30)
+    assert done.returncode in (0, 1), done.stderr
+    return len(done.stdout.splitlines())

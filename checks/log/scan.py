@@ -32,10 +32,12 @@ class Tally:
 
     __slots__ = (
         "bytes",
+        "cleared",
         "critical",
         "lines",
         "newest_line",
         "newest_source",
+        "ok_line",
         "per_pattern",
         "recent_lines",
         "total",
@@ -52,8 +54,27 @@ class Tally:
         self.newest_line: bytes | None = None  # raw: decoded only for the summary, at the end
         self.newest_source = ""
         self.recent_lines: deque[bytes] = deque(maxlen=max(keep, 1))
+        self.cleared = False  # an --ok-pattern line was seen: what came before it no longer counts
+        self.ok_line: bytes | None = None  # the newest such line
 
-    def add(self, other: Tally) -> None:
+    def clear(self, ok_line: bytes) -> None:
+        """An ok line: the problems found so far are gone (the lines and bytes read stay counted)."""
+        self.total = self.critical = self.warning = 0
+        self.per_pattern = [0] * len(self.per_pattern)
+        self.newest_line = None
+        self.newest_source = ""
+        self.recent_lines.clear()
+        self.cleared = True
+        self.ok_line = ok_line
+
+    def add(self, other: Tally, follows: bool = False) -> None:
+        """Add another tally; `follows`: it is the next stretch of the same log, so its ok line clears this one."""
+        if follows and other.cleared:
+            assert other.ok_line is not None
+            self.clear(other.ok_line)
+        elif other.cleared:
+            self.cleared = True
+            self.ok_line = other.ok_line
         self.lines += other.lines
         self.bytes += other.bytes
         self.total += other.total
@@ -84,15 +105,27 @@ class LogScanner:
 
     def __init__(self, include: Sequence[Pattern], critical: Sequence[Pattern], warning: Sequence[Pattern],
                  exclude: Sequence[Pattern], record_start: Pattern | None = None, engine: str = "auto",
-                 keep: int = 10, window: tuple[TimeReader, float] | None = None) -> None:
+                 keep: int = 10, window: tuple[TimeReader, float] | None = None, *,
+                 ok: Sequence[Pattern] = (), critical_exceptions: Sequence[Pattern] = (),
+                 warning_exceptions: Sequence[Pattern] = (), critical_threshold: int = 1,
+                 warning_threshold: int = 1) -> None:
         self.include = list(include)
         self.critical = list(critical)
         self.warning = list(warning)
         self.exclude = list(exclude)
+        self.ok = list(ok)
+        self.critical_exceptions = list(critical_exceptions)
+        self.warning_exceptions = list(warning_exceptions)
+        # check_logfiles' thresholds: of every N hits of a level, the Nth counts. The hits
+        # still short of it are carried (in --state) to the next run; an ok line drops them.
+        self.thresholds = (max(1, critical_threshold), max(1, warning_threshold))
+        self.pending = [0, 0]  # hits of each level not counted yet
+        self.rules = bool(self.ok or self.critical_exceptions or self.warning_exceptions or max(self.thresholds) > 1)
         self.record_start = record_start
-        self.finder = CandidateFinder([*self.include, *self.critical, *self.warning], engine)
+        self.finder = CandidateFinder([*self.include, *self.critical, *self.warning, *self.ok], engine)
         self.fold = self.finder.needs_fold or any(p.ignore_case and p.literal is not None for p in
-                                                   [*self.include, *self.critical, *self.warning, *self.exclude])
+                                                   [*self.include, *self.critical, *self.warning, *self.exclude,
+                                                    *self.ok, *self.critical_exceptions, *self.warning_exceptions])
         self.keep = keep
         self.window = window
         self.inherited_stamp: float | None = None  # of the last stamped line fed so far
@@ -178,7 +211,8 @@ class LogScanner:
         hits = [p.matches(buf, folded, start, stop) for p in self.include]
         critical = any(p.matches(buf, folded, start, stop) for p in self.critical)
         warning = any(p.matches(buf, folded, start, stop) for p in self.warning)
-        if not (critical or warning or any(hits)):
+        ok = self.rules and any(p.matches(buf, folded, start, stop) for p in self.ok)
+        if not (critical or warning or ok or any(hits)):
             return  # the engine's candidate was not a real match (a prefilter's false alarm)
         if any(p.matches(buf, folded, start, stop) for p in self.exclude):
             return
@@ -187,6 +221,24 @@ class LogScanner:
             stamp = self._stamp_of(buf, start, stop)
             if stamp is None or stamp < cutoff:
                 return
+        line_end = buf.find(b"\n", start, stop)
+        shown = bytes(buf[start:min(line_end if line_end >= 0 else stop, start + 4 * SHOWN_LINE)])
+        if self.rules:  # check_logfiles' rules, only looked at when one is given (the scan's hot path)
+            if ok:
+                # As in check_logfiles, an ok line wins over a problem on the same line.
+                tally.clear(shown)
+                self.pending = [0, 0]
+                return
+            if critical and self.critical_exceptions:
+                critical = not any(p.matches(buf, folded, start, stop) for p in self.critical_exceptions)
+            if warning and self.warning_exceptions:
+                warning = not any(p.matches(buf, folded, start, stop) for p in self.warning_exceptions)
+            if critical and self.thresholds[0] > 1:
+                critical = self._reaches(0)
+            if warning and self.thresholds[1] > 1:
+                warning = self._reaches(1)
+            if not (critical or warning or any(hits)):
+                return
         if any(hits):
             tally.total += 1
             for index, hit in enumerate(hits):
@@ -194,11 +246,17 @@ class LogScanner:
                     tally.per_pattern[index] += 1
         tally.critical += critical
         tally.warning += warning
-        line_end = buf.find(b"\n", start, stop)
-        shown = bytes(buf[start:min(line_end if line_end >= 0 else stop, start + 4 * SHOWN_LINE)])
         tally.newest_line = shown
         tally.newest_source = source
         tally.recent_lines.append(shown)
+
+    def _reaches(self, level: int) -> bool:
+        """One more hit of a level with a threshold: whether it is the one that counts."""
+        self.pending[level] += 1
+        if self.pending[level] < self.thresholds[level]:
+            return False
+        self.pending[level] = 0
+        return True
 
     # --- records and timestamps -----------------------------------------------------------
 

@@ -73,12 +73,17 @@ STATE_FILE_LIMIT = 16 * 1024 * 1024  # marks for thousands of logs; a big file h
 
 def load(path: str) -> dict[str, Mark]:
     """The marks kept by the last run (none when the state file does not exist yet)."""
+    return load_all(path)[0]
+
+
+def load_all(path: str) -> tuple[dict[str, Mark], dict]:
+    """The marks kept by the last run, and what else it kept (the journal's cursor, --sticky, pending hits)."""
     from cronchecks.core.files import FileRefused, read_bounded
 
     try:
         data = json.loads(read_bounded(path, STATE_FILE_LIMIT))
     except FileNotFoundError:
-        return {}
+        return {}, {}
     except FileRefused as error:
         raise CheckError(f"--state {path} is not a check-log state file ({error}); "
                          "move it away to start anew") from None
@@ -87,18 +92,25 @@ def load(path: str) -> dict[str, Mark]:
     try:
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"version {data.get('version')!r}")
-        return {name: Mark(**fields) for name, fields in data["files"].items()}
+        marks = {name: Mark(**fields) for name, fields in data["files"].items()}
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise CheckError(f"--state {path} is not a check-log state file ({error}); "
                          f"move it away to start anew") from None
+    extra = {key: data[key] for key in EXTRA_KEYS if isinstance(data.get(key), dict | list)}
+    return marks, extra
 
 
-def save(path: str, marks: dict[str, Mark]) -> None:
+# Kept beside the marks; a state file without them (an older one) is still read.
+EXTRA_KEYS = ("journal", "sticky", "pending")
+
+
+def save(path: str, marks: dict[str, Mark], extra: dict | None = None) -> None:
     """Write the state atomically: a crash leaves the old state or the new one, never half of one."""
     from cronchecks.support.atomicfile import PRIVATE, write_atomically
 
-    payload = json.dumps({"version": STATE_VERSION, "files": {k: v.as_json() for k, v in sorted(marks.items())}},
-                         indent=1).encode()
+    document: dict = {"version": STATE_VERSION, "files": {k: v.as_json() for k, v in sorted(marks.items())}}
+    document.update({key: value for key, value in (extra or {}).items() if key in EXTRA_KEYS and value is not None})
+    payload = json.dumps(document, indent=1).encode()
     try:
         write_atomically(path, payload, PRIVATE)  # where logs were read up to is nobody else's business
     except OSError as error:
@@ -207,9 +219,16 @@ def rotated_candidates(path: str) -> list[str]:
             generation = core.rpartition(".")[2]
             if core.startswith(name + ".") and generation.isdigit() and len(generation) < 6:
                 numbered.append((int(generation), entry.path))
-            else:
+            elif any(_dated_after(entry.name, prefix) for prefix in prefixes):
                 dated.append(entry.path)
     return [p for _, p in sorted(numbered)] + sorted(dated, reverse=True)
+
+
+def _dated_after(name: str, prefix: str) -> bool:
+    # `app.log-20261124`, `app-2026-11-24.log`: a separator and a digit after the name. Anything
+    # else that merely starts like it (`app.state`, `s.log` beside `st`) is not a generation of it.
+    rest = name[len(prefix):]
+    return name.startswith(prefix) and len(rest) > 1 and rest[0] in "-._" and rest[1].isdigit()
 
 
 def find_rotated(path: str, mark: Mark) -> tuple[list[str], str]:
@@ -249,16 +268,19 @@ def find_rotated(path: str, mark: Mark) -> tuple[list[str], str]:
 # --- what to read this run --------------------------------------------------------------------
 
 
-def end_of_last_line(path: str, size: int) -> int:
-    """The offset just after the file's last complete line (where a first run starts)."""
+def end_of_last_line(path: str, size: int, chooser=None) -> int:
+    """The offset just after the file's last complete line (where a first run starts).
+
+    `chooser` is what --encoding made (cronchecks.log.encoding.choose); None: auto.
+    """
     if size == 0:
         return 0
     from cronchecks.log.encoding import encoding_of
     from cronchecks.log.encoding import end_of_last_line as end_of_last_encoded_line
 
     with open(path, "rb") as handle:
-        encoding = encoding_of(handle)
-        if encoding is not None:
+        encoding = (chooser or encoding_of)(handle)
+        if encoding is not None and not encoding.raw:
             return end_of_last_encoded_line(handle, size, encoding)
         position = size
         while position > 0:
@@ -271,7 +293,7 @@ def end_of_last_line(path: str, size: int) -> int:
     return 0
 
 
-def plan(path: str, mark: Mark | None, from_start: bool) -> Plan:
+def plan(path: str, mark: Mark | None, from_start: bool, chooser=None) -> Plan:
     """The segments to read for the log at `path`, given where the last run stopped.
 
     The live file is ours still when it starts with the same bytes and holds the same
@@ -288,7 +310,7 @@ def plan(path: str, mark: Mark | None, from_start: bool) -> Plan:
             return Plan((), "missing", FRESH)
         if from_start:
             return Plan((Segment(path, 0, True),), "")
-        position = end_of_last_line(path, info.st_size)
+        position = end_of_last_line(path, info.st_size, chooser)
         return Plan((), "initialized", mark_for(path, position))
     if mark.inode is None:  # the last run saw the file rotated away: whatever is here now is new
         newer = [Segment(c, 0, False, "rotated since") for c in rotated_since(path, mark)]

@@ -118,7 +118,8 @@ def test_a_line_matching_several_patterns_counts_once_in_the_total(sample, engin
     result = run_log(sample, patterns=("ERROR", "CRITICAL:"), engine=engine, warning=parse_range("2"),
                      critical=parse_range("10"))
     assert perf(result, "matches") == 4
-    assert perf(result, "pattern_1") == 3 and perf(result, "pattern_2") == 2  # labels without spaces: pattern_N
+    assert perf(result, "pattern_1") == 3 and perf(result, "pattern_2") == 2
+    assert "pattern_1: ERROR" in result.details and "pattern_2: CRITICAL:" in result.details
     assert result.status is Status.WARNING
     assert "4 matching lines ('ERROR' 3, 'CRITICAL:' 2)" in result.summary
     assert "(warning > 2)" in result.summary
@@ -545,3 +546,17 @@ def test_console_script_end_to_end(tmp_path, sample):
     since = run_console_script("check-log", str(sample), "-e", "ERROR", "--since", "1h", "--tz", "UTC")
     assert since.code in {0, 2}
     assert "Traceback" not in since.stdout + since.stderr
+
+
+def test_a_file_that_only_starts_like_the_log_is_not_taken_for_a_rotated_one(tmp_path):
+    # The state file beside the log (`st` beside `s.log`, `app.state` beside `app.log`) is no generation of it.
+    for log_name, other in (("s.log", "st"), ("app.log", "app.state"), ("app.log", "app.log.old")):
+        folder = tmp_path / log_name / other
+        folder.mkdir(parents=True)
+        log, state = folder / log_name, folder / other
+        log.write_text("")
+        run_log(log, patterns="ERROR", state=str(state))
+        with open(log, "a") as handle:
+            handle.write("ERROR one\n")
+        result = run_log(log, patterns="ERROR", state=str(state))
+        assert (perf(result, "matches"), perf(result, "lines")) == (1, 1), (log_name, other)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 
 from cronchecks.core.errors import CheckError
 from cronchecks.core.result import Status
+from tests.conftest import run_console_script
 from tests.log_fixtures import grep_count, perf, run_log
 
 ENCODINGS = {
@@ -89,7 +92,7 @@ def test_state_across_runs_counts_what_was_appended(tmp_path, encoding):
 def test_since_on_an_encoded_log_is_a_clear_unknown(tmp_path, encoding):
     log = tmp_path / "app.log"
     write(log, LINES, encoding)
-    with pytest.raises(CheckError, match=r"--since: .* is UTF-(16|32)[LB]E .*byte-order mark"):
+    with pytest.raises(CheckError, match=r"--since: .* is UTF-(16|32)[LB]E; --since reads"):
         run_log(log, patterns="ERROR", since=3600)
 
 
@@ -131,4 +134,126 @@ def test_any_lines_in_any_marked_encoding_count_as_in_utf8(tmp_path, lines, enco
     write(encoded, after, encoding, "ab")
     second = run_log(encoded, patterns="ERROR", state=str(state))
     assert perf(first, "matches") + perf(second, "matches") == perf(whole, "matches")
+    assert perf(first, "lines") + perf(second, "lines") == len(lines)
+
+
+# --- --encoding ------------------------------------------------------------------------------------
+
+# name -> (codec for the text, the mark written first, --encoding given)
+NAMED = {
+    "UTF-16LE with its mark": ("utf-16-le", codecs.BOM_UTF16_LE, "auto"),
+    "UTF-16LE, no mark, --encoding utf-16le": ("utf-16-le", b"", "utf-16le"),
+    "UTF-16BE, no mark, --encoding utf-16be": ("utf-16-be", b"", "UTF-16BE"),
+    "UTF-16BE with its mark, --encoding utf-16": ("utf-16-be", codecs.BOM_UTF16_BE, "utf-16"),
+    "UTF-8 with its mark": ("utf-8", codecs.BOM_UTF8, "auto"),
+    "UTF-8 with its mark, --encoding utf-8": ("utf-8", codecs.BOM_UTF8, "utf-8"),
+    "Latin-1, --encoding latin-1": ("latin-1", b"", "latin-1"),
+    "Windows-1252, --encoding cp1252": ("cp1252", b"", "cp1252"),
+}
+LATIN = [  # text every encoding above can write
+    "2024-05-01T10:00:00 INFO started",
+    "2024-05-01T10:00:01 ERROR Größe überschritten",
+    "2024-05-01T10:00:02 WARN café crème",
+    "2024-05-01T10:00:03 ERROR disk full",
+]
+
+
+def write_named(path: Path, lines: list[str], name: str, mode: str = "wb") -> None:
+    codec, mark, _ = NAMED[name]
+    with open(path, mode) as handle:
+        if mode == "wb":
+            handle.write(mark)
+        handle.write("".join(line + "\n" for line in lines).encode(codec))
+
+
+@pytest.mark.parametrize("name", sorted(NAMED))
+@pytest.mark.parametrize("pattern", ["ERROR", "Größe", "^2024-05-01T10:00:0[03]", "café|crème$"])
+def test_each_encoding_counts_as_the_same_text_in_utf8(tmp_path, name, pattern):
+    utf8, encoded = tmp_path / "u.log", tmp_path / "e.log"
+    write(utf8, LATIN, None)
+    write_named(encoded, LATIN, name)
+    expected = grep_count(utf8, pattern, "-E")
+    assert expected > 0
+    result = run_log(encoded, patterns=pattern, encoding=NAMED[name][2])
+    assert (perf(result, "matches"), perf(result, "lines")) == (expected, len(LATIN))
+    assert perf(result, "bytes") == encoded.stat().st_size - len(NAMED[name][1])  # the file's bytes, not UTF-8's
+
+
+def test_latin1_without_encoding_misses_a_non_ascii_pattern_and_with_it_matches(tmp_path):
+    log = tmp_path / "app.log"
+    write_named(log, LATIN, "Latin-1, --encoding latin-1")
+    assert perf(run_log(log, patterns="Größe"), "matches") == 0  # bytes as they are: not the UTF-8 of the pattern
+    result = run_log(log, patterns="Größe", encoding="latin-1")
+    assert perf(result, "matches") == 1 and result.summary.endswith("ERROR Größe überschritten")
+
+
+@pytest.mark.parametrize("name", ["UTF-16BE, no mark, --encoding utf-16be", "Latin-1, --encoding latin-1",
+                                  "UTF-8 with its mark"])
+def test_state_offsets_stay_the_files_own_bytes(tmp_path, name):
+    log, state = tmp_path / "e.log", tmp_path / "st"
+    write_named(log, LATIN, name)
+    encoding = NAMED[name][2]
+    assert "initialized" in run_log(log, patterns="ERROR", state=str(state), encoding=encoding).summary
+    kept = json.loads(state.read_text())["files"][str(log)]
+    assert kept["offset"] == log.stat().st_size
+    write_named(log, ["2024-05-01T10:01:00 ERROR née", "2024-05-01T10:01:01 INFO ok"], name, "ab")
+    second = run_log(log, patterns="née", state=str(state), encoding=encoding)
+    assert (perf(second, "matches"), perf(second, "lines")) == (1, 2)
+    assert json.loads(state.read_text())["files"][str(log)]["offset"] == log.stat().st_size
+
+
+def test_undecodable_bytes_keep_their_place(tmp_path):
+    # 0x81 is no character in Windows-1252: the line still counts, and --state still lands on line ends.
+    log, state = tmp_path / "e.log", tmp_path / "st"
+    log.write_bytes(b"ERROR \x81 odd\nINFO fine\n")
+    run_log(log, patterns="ERROR", state=str(state), encoding="cp1252", from_start=True)
+    with open(log, "ab") as handle:
+        handle.write(b"ERROR \x81\x8d twice \x80\n")
+    again = run_log(log, patterns="twice €", state=str(state), encoding="cp1252")
+    assert (perf(again, "matches"), perf(again, "lines")) == (1, 1)
+
+
+def test_since_reads_a_latin1_log_but_not_a_utf16_one(tmp_path):
+    log = tmp_path / "app.log"
+    write_named(log, LATIN, "Latin-1, --encoding latin-1")
+    now = datetime(2024, 5, 1, 10, 0, 30, tzinfo=UTC)
+    result = run_log(log, patterns="Größe|ERROR", encoding="latin-1", since=60.0, tz="UTC", now=now)
+    assert perf(result, "matches") == 2
+    write_named(log, LATIN, "UTF-16BE, no mark, --encoding utf-16be")
+    with pytest.raises(CheckError, match="--since"):
+        run_log(log, patterns="ERROR", encoding="utf-16be", since=60.0, tz="UTC", now=now)
+
+
+@pytest.mark.parametrize("name", ["klingon", "rot13", "base64", "", "idna", "punycode", "utf-7"])
+def test_an_unknown_or_non_text_encoding_is_one_unknown_line(tmp_path, name):
+    log = tmp_path / "app.log"
+    log.write_text("ERROR\n")
+    done = run_console_script("check-log", str(log), "-e", "ERROR", "--encoding", name)
+    assert done.code == 3 and done.stdout.startswith("LOG UNKNOWN - ") and done.stdout.count("\n") == 1
+
+
+CODECS = st.sampled_from(sorted(NAMED))
+LATIN_LINE = st.text(st.sampled_from("abcERO éüß€-:0123 "), max_size=30)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.one_of(LATIN_LINE, LATIN_LINE.map(lambda s: s + "ERROR ß" + s)), max_size=25),
+       name=CODECS, pattern=st.sampled_from(["ERROR", "ß", "é+", "^a", "€$"]), split=st.integers(0, 25))
+def test_generated_lines_count_as_in_utf8_whole_and_in_two_runs(tmp_path, lines, name, pattern, split):
+    utf8, encoded, state = tmp_path / "u.log", tmp_path / "e.log", tmp_path / "st"
+    for path in (utf8, encoded, state):
+        path.unlink(missing_ok=True)
+    codec, _, encoding = NAMED[name]
+    if codec == "latin-1":
+        lines = [line.replace("€", "e") for line in lines]  # not a Latin-1 character
+    write(utf8, lines, None)
+    expected = perf(run_log(utf8, patterns=pattern), "matches")
+    write_named(encoded, lines, name)
+    assert perf(run_log(encoded, patterns=pattern, encoding=encoding), "matches") == expected
+    encoded.unlink()
+    write_named(encoded, lines[:split], name)
+    first = run_log(encoded, patterns=pattern, encoding=encoding, state=str(state), from_start=True)
+    write_named(encoded, lines[split:], name, "ab")
+    second = run_log(encoded, patterns=pattern, encoding=encoding, state=str(state))
+    assert perf(first, "matches") + perf(second, "matches") == expected
     assert perf(first, "lines") + perf(second, "lines") == len(lines)
