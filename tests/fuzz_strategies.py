@@ -199,6 +199,9 @@ TIME = ["2026-01-01T00:00:00", "0", "-1", "1e308", "99999999999", "now", "garbag
 NAME = ["python3", "init", "", "x" * 5000, "sha256", "md5", "blake2b", "sha3_512", "shake_128", "nope", "web-*", "[",
         "a|b", "x\ny", "vm"]
 LABEL = ["time", "size", "", "x" * 1000, "'", "matches", "age"]
+TLS_VERSION = ["1.2", "1.3", "1.1", "1", "TLSv1.3", "", "x", "1.4", "1.3+"]
+PHASE_RANGE = ["tls=1s", "dns=10ms", "firstbyte=500ms:", "transfer=@0:1", "connect=", "=1s", "ssl=1s", "tls",
+               "tls=garbage", "time_tls=1e308s", "TLS=-1", "tls=1s=2s"]
 
 POOLS: dict[str, list[str]] = {
     "DURATION": DURATION, "RANGE": RANGE, "SIZE": SIZE, "URL": URL, "PATH": PATH, "FILE": PATH,
@@ -208,6 +211,7 @@ POOLS: dict[str, list[str]] = {
     "STRFTIME": STRFTIME, "ENGINE": ENGINE, "UNIT": UNIT, "USER": USER, "PERCENT": PERCENT, "HOST:PORT": HOST_PORT,
     "CMD ARGS": COMMAND, "COMMAND": COMMAND, "ADDR": ADDRESS, "KINDS": KINDS, "NAMESPACE": NAMESPACE,
     "K=V": KEY_VALUE, "COUNT/DURATION": COUNT_DURATION, "TIME": TIME, "NAME": NAME, "LABEL": LABEL,
+    "VERSION": TLS_VERSION, "NAME=RANGE": PHASE_RANGE,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}

@@ -15,6 +15,7 @@ urllib3 pools make our connection classes. They
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -110,10 +111,20 @@ def wire_adapter(route: Route, *, quiet: bool = False) -> Any:
     InsecureRequestWarning is skipped for this adapter's pools alone, never through the
     process-wide warnings filter that a suite's threads share.
     """
+    key = (tuple(sorted(route.connect_to.items())), tuple(sorted(route.tls_names.items())), route.family,
+           route.tls_min, quiet)
+    return _adapter_class(key)()
+
+
+@functools.lru_cache(maxsize=64)
+def _adapter_class(key: tuple[Any, ...]) -> type:
+    # Classes are cached per route: a suite makes a client per check, and making the six
+    # classes costs more than a loopback request's own Python work.
     import requests
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-    http_connection, https_connection = _connection_classes(route)
+    connect_to, tls_names, family, tls_min, quiet = key
+    http_connection, https_connection = _connection_classes(Route(dict(connect_to), dict(tls_names), family, tls_min))
 
     class RoutedHTTPConnectionPool(HTTPConnectionPool):
         ConnectionCls = http_connection
@@ -141,7 +152,7 @@ def wire_adapter(route: Route, *, quiet: bool = False) -> Any:
             manager.pool_classes_by_scheme = pools
             return manager
 
-    return WireAdapter()
+    return WireAdapter
 
 
 def _connection_classes(route: Route) -> tuple[type, type]:
