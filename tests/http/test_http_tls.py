@@ -240,6 +240,7 @@ def test_no_proxy_and_connect_to_go_direct_whatever_the_environment(pki, app_cer
 
 
 DELAY = 0.3
+SMALL = 0.2  # what a phase the server does not delay may take on a loaded 2-core machine
 
 
 @pytest.mark.parametrize("delay, phase", [("handshake", "tls"), ("firstbyte", "firstbyte"),
@@ -250,7 +251,7 @@ def test_each_phase_takes_the_time_the_server_spends_in_it(app_cert, pki, delay,
     assert result.status is Status.OK, result.summary
     figures = {name: perf(result, f"time_{name}").value for name in PHASE_NAMES}
     assert DELAY - 0.01 <= figures[phase] < DELAY + 0.25, figures
-    assert all(seconds < 0.15 for name, seconds in figures.items() if name != phase), figures
+    assert all(seconds < SMALL for name, seconds in figures.items() if name != phase), figures
     assert sum(figures.values()) <= perf(result, "time").value + 0.005
 
 
@@ -261,7 +262,7 @@ def test_a_full_accept_queue_shows_in_the_connect_phase(app_cert, pki):
     assert result.status is Status.OK, result.summary
     figures = {name: perf(result, f"time_{name}").value for name in PHASE_NAMES}
     assert 0.9 <= figures["connect"] < 1.8, figures
-    assert all(seconds < 0.15 for name, seconds in figures.items() if name != "connect"), figures
+    assert all(seconds < SMALL for name, seconds in figures.items() if name != "connect"), figures
 
 
 def test_phase_thresholds_judge_one_phase(app_cert, pki):
@@ -273,7 +274,7 @@ def test_phase_thresholds_judge_one_phase(app_cert, pki):
                                         phase_critical=("tls=5s",)), runtime())
     assert slow.code == 2 and slow.first_line.startswith("HTTP CRITICAL - tls took "), slow
     assert "(critical > 100 ms, --phase-critical)" in slow.first_line
-    assert " time_tls=0.3" in slow.stdout and ";;0.1;0" in slow.stdout
+    assert re.search(r" time_tls=(0\.[3-9]|[1-9])[\d.]*s;;0\.1;0", slow.stdout), slow
     assert "time_dns" not in slow.stdout  # only the judged phase without --phases
     assert fine.status is Status.OK and perf(fine, "time_tls").critical is not None
     assert warned.status is Status.WARNING and "tls took" in warned.summary
@@ -467,3 +468,54 @@ def test_phase_perfdata_matches_check_curls_extended_perfdata(pki, app_cert):
 
     # both see the server's 0.2 s before its first byte
     assert figure(theirs.stdout, "time_firstbyte") >= 0.19 and figure(ours.stdout, "time_firstbyte") >= 0.19
+
+
+# --- nginx from Debian: a real server that closes after each answer, picking its site by SNI -----------------
+
+
+@pytest.fixture
+def nginx_tls(pki, tmp_path):
+    """nginx with keepalive off (Connection: close on every answer), a chain whose intermediate expires in 3 days,
+    app.internal chosen by SNI and anything else answered 421 by the default site."""
+    from tests.daemon_fixtures import Daemon, free_port, require_program
+
+    binary = require_program("/usr/sbin/nginx", "nginx")
+    intermediate = short_lived_intermediate(pki.ca, days_from_now(3))
+    leaf = intermediate.issue_cert("app.internal", "127.0.0.1", not_after=days_from_now(200))
+    leaf.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    (tmp_path / "chain.pem").write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    port = free_port()
+    site = f"listen 127.0.0.1:{port} ssl; ssl_certificate {tmp_path}/chain.pem; ssl_certificate_key {tmp_path}/key.pem;"
+    (tmp_path / "nginx.conf").write_text(f"""
+daemon off; master_process off; worker_processes 1; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;
+events {{ worker_connections 64; }}
+http {{
+  access_log off; keepalive_timeout 0;
+  client_body_temp_path {tmp_path}; proxy_temp_path {tmp_path}; fastcgi_temp_path {tmp_path};
+  uwsgi_temp_path {tmp_path}; scgi_temp_path {tmp_path};
+  server {{ {site.replace(" ssl;", " ssl default_server;")} server_name _; return 421 "no such site\\n"; }}
+  server {{ {site} server_name app.internal; return 200 "app\\n"; }}
+}}
+""")
+    with Daemon("nginx", [binary, "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+                tmp_path) as daemon:
+        daemon.start(port=port)
+        yield port
+
+
+def test_nginx_closing_each_connection_is_judged_by_its_handshake(pki, nginx_tls):
+    port = nginx_tls
+    base = ["--cacert", pki.ca_file, "--expect-body", "^app$", "--cert-critical", "7"]
+    leaf = run_console_script("check-http", "https://app.internal/", "--connect-to", f"127.0.0.1:{port}", *base)
+    chain = run_console_script("check-http", "https://app.internal/", "--connect-to", f"127.0.0.1:{port}",
+                               "--cert-chain", *base)
+    by_host = run_console_script("check-http", f"https://127.0.0.1:{port}/", "--header", "Host: app.internal", *base)
+    bare = run_console_script("check-http", f"https://127.0.0.1:{port}/", "--cacert", pki.ca_file)
+    assert leaf.code == 0 and re.search(r" cert_days=(199\.9\d*|200);", leaf.first_line), leaf
+    assert chain.code == 2 and "certificate 2 of the 2 in the chain expires in 2d 23h" in chain.first_line, chain
+    assert by_host.code == 0, by_host  # the SNI app.internal picked the site
+    assert bare.code == 2 and "421" in bare.first_line, bare  # no SNI: nginx's default site
+    theirs = check_curl("-H", "app.internal", "-I", "127.0.0.1", "-p", str(port), "-S", "--sni", "-C", "30,7")
+    ours = run_console_script("check-http", f"https://127.0.0.1:{port}/", "--header", "Host: app.internal",
+                              "--cacert", pki.ca_file, "--cert-warning", "30", "--cert-critical", "7")
+    assert theirs.returncode == ours.code == 0, (theirs.stdout, ours.stdout)
