@@ -4,6 +4,10 @@ Run: python3 benchmarks/http.py [--runs N]
 
 Every command asks the same endpoint (a small JSON health body on 127.0.0.1, served
 from a thread of this process), so the figures are start-up plus one loopback request.
+Then, in this process, what the phase timings themselves cost: the house client with its
+own connection classes (which time every phase and record the handshake) against the
+same client on requests' stock adapter, on one kept-alive connection, and on a new
+connection each time.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ def main() -> None:
         ("check-http URL", [check, url]),
         ("check-http URL --expect-json '$.status == \"healthy\"'",
          [check, url, "--expect-json", '$.status == "healthy"']),
+        ("check-http URL --phases", [check, url, "--phases"]),
+        ("check-http URL --phase-critical firstbyte=1s", [check, url, "--phase-critical", "firstbyte=1s"]),
     ]
     for name in ("check_http", "check_curl"):
         binary = plugin(name)
@@ -58,9 +64,51 @@ def main() -> None:
     if curl:
         commands.append(("curl -s -o /dev/null URL", [curl, "-s", "-o", os.devnull, url]))
     timings = measure_all(commands, args.runs)
-    server.shutdown()
     report(f"check-http, one loopback request, {os.cpu_count()} CPUs", timings, FLOOR)
+    subprocess.run([python, str(HERE / "http.py"), "--in-process", url, str(args.runs * 14)], check=True)
+    server.shutdown()
+
+
+def in_process(url: str, requests_count: int) -> None:
+    """Per-request cost of the house client (phases timed) against a plain requests Session."""
+    import statistics
+    import time
+
+    import requests
+
+    sys.path.insert(0, str(HERE.parent))
+    from cronchecks.support.httpclient import HttpClient
+
+    def stock() -> HttpClient:
+        client = HttpClient({})
+        client.session.mount("http://", requests.adapters.HTTPAdapter())
+        return client
+
+    print(f"\nper request, in this process ({requests_count} requests each, median of 7 rounds):")
+    for reuse in (True, False):
+        # Without reuse the pools are emptied after each request: the next one connects (and is timed) anew.
+        def call(client: HttpClient, reuse: bool = reuse) -> None:
+            client.request("GET", url, timeout=5)
+            if not reuse:
+                client.session.close()
+
+        samples: dict[str, list[float]] = {"stock adapter": [], "phases timed": []}
+        clients = {"stock adapter": stock(), "phases timed": HttpClient({})}
+        for _ in range(7):  # taking turns, as measure_all does
+            for name, client in clients.items():
+                started = time.perf_counter()
+                for _ in range(requests_count // 7):
+                    call(client)
+                samples[name].append((time.perf_counter() - started) / (requests_count // 7))
+        kind = "kept-alive connection" if reuse else "new connection each"
+        base = statistics.median(samples["stock adapter"])
+        for name, values in samples.items():
+            seconds = statistics.median(values)
+            print(f"  {kind:<22} HttpClient, {name:<14} {seconds * 1e6:>8.0f} us  {seconds / base:>5.2f}x")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--in-process"]:
+        in_process(sys.argv[2], int(sys.argv[3]))
+    else:
+        main()

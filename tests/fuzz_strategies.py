@@ -216,6 +216,9 @@ ENCODING = ["auto", "utf-8", "utf-16", "utf-16le", "UTF-16BE", "latin-1", "cp125
             "cp037", "rot13", "base64", "zlib", "klingon", "", " ", "idna", "punycode", "mbcs", "x" * 1000]
 LEVEL = ["err", "0", "7", "0..3", "warning..err", "debug..emerg", "loud", "8", "-1", "..", "err..", "..err", "",
          "ERR", "panic", "3..3", "0..7..1"]
+TLS_VERSION = ["1.2", "1.3", "1.1", "1", "TLSv1.3", "", "x", "1.4", "1.3+"]
+PHASE_RANGE = ["tls=1s", "dns=10ms", "firstbyte=500ms:", "transfer=@0:1", "connect=", "=1s", "ssl=1s", "tls",
+               "tls=garbage", "time_tls=1e308s", "TLS=-1", "tls=1s=2s"]
 
 POOLS: dict[str, list[str]] = {
     "DURATION": DURATION, "RANGE": RANGE, "SIZE": SIZE, "URL": URL, "PATH": PATH, "FILE": PATH,
@@ -231,6 +234,7 @@ POOLS: dict[str, list[str]] = {
     "HOST": HOST, "KEY=VALUE": SSH_OPTION,
     "PROTOCOL": PROTOCOL,
     "ENCODING": ENCODING, "LEVEL": LEVEL,
+    "VERSION": TLS_VERSION, "NAME=RANGE": PHASE_RANGE,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}

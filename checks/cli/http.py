@@ -8,6 +8,7 @@ from cronchecks.cli.standard import check_command
 
 REQUEST = "Request"
 AUTH = "Authentication and TLS (secrets from the environment or files, never the command line)"
+CONNECTION = "Connection and TLS"
 EXPECT = "Expectations"
 RETRY = "Retries"
 
@@ -62,6 +63,46 @@ def http(
         "--cert", metavar="PATH", help="Client certificate (PEM; may hold the key too).", rich_help_panel=AUTH)] = None,
     key: Annotated[str | None, typer.Option(
         "--key", metavar="PATH", help="Private key of --cert (PEM, unencrypted).", rich_help_panel=AUTH)] = None,
+    connect_to: Annotated[str | None, typer.Option(
+        "--connect-to", metavar="HOST:PORT", help="Connect there instead (as curl's); the URL's host stays the Host "
+                                                  "header, the SNI name and the name the certificate must match.",
+        rich_help_panel=CONNECTION)] = None,
+    ipv4: Annotated[bool, typer.Option("--ipv4", "-4", help="Connect over IPv4 only.",
+                                       rich_help_panel=CONNECTION)] = False,
+    ipv6: Annotated[bool, typer.Option("--ipv6", "-6", help="Connect over IPv6 only.",
+                                       rich_help_panel=CONNECTION)] = False,
+    cert_chain: Annotated[bool, typer.Option(
+        "--cert-chain", help="--cert-warning/--cert-critical judge the earliest expiry of the whole chain the server "
+                             "sent (perfdata chain_days), not only the leaf's.", rich_help_panel=CONNECTION)] = False,
+    tls_min: Annotated[str | None, typer.Option(
+        "--tls-min", metavar="VERSION", help="Lowest TLS version accepted: 1.2 or 1.3; a server offering less fails.",
+        rich_help_panel=CONNECTION)] = None,
+    expect_tls: Annotated[bool, typer.Option(
+        "--expect-tls", help="CRITICAL when the final answer (after redirects) came over plain HTTP.",
+        rich_help_panel=CONNECTION)] = False,
+    proxy: Annotated[str | None, typer.Option(
+        "--proxy", metavar="URL", help="Proxy for this request (http://host:3128), instead of the environment's; "
+                                       "NO_PROXY still applies. Credentials: use --proxy-env/--proxy-file.",
+        rich_help_panel=CONNECTION)] = None,
+    proxy_env: Annotated[str | None, typer.Option(
+        "--proxy-env", metavar="VAR", help="The proxy URL, credentials included, from an environment variable.",
+        rich_help_panel=CONNECTION)] = None,
+    proxy_file: Annotated[str | None, typer.Option(
+        "--proxy-file", metavar="PATH", help="The proxy URL, credentials included, from a file.",
+        rich_help_panel=CONNECTION)] = None,
+    no_proxy: Annotated[bool, typer.Option(
+        "--no-proxy", help="Connect directly: no proxy, not even the environment's.",
+        rich_help_panel=CONNECTION)] = False,
+    phases: Annotated[bool, typer.Option(
+        "--phases", help="Perfdata of each phase: time_dns, time_connect, time_tls, time_firstbyte, time_transfer "
+                         "(check_curl's -E).", rich_help_panel=CONNECTION)] = False,
+    phase_warning: Annotated[list[str] | None, typer.Option(
+        "--phase-warning", metavar="NAME=RANGE", help="WARNING range on one phase: dns, connect, tls, firstbyte, "
+                                                      "transfer (tls=500ms; repeatable).",
+        rich_help_panel=CONNECTION)] = None,
+    phase_critical: Annotated[list[str] | None, typer.Option(
+        "--phase-critical", metavar="NAME=RANGE", help="CRITICAL range on one phase (tls=1s; repeatable).",
+        rich_help_panel=CONNECTION)] = None,
     expect_status: Annotated[str, typer.Option(
         "--expect-status", metavar="LIST", help="Status codes that are OK: 200,204,300-399,2xx (default 200-399). "
                                                 "Other expectations stay on.", rich_help_panel=EXPECT)] = "200-399",

@@ -7,14 +7,13 @@ from typing import NamedTuple
 
 from cronchecks.core.result import Perfdata, Result, Status, worst
 from cronchecks.core.runtime import Runtime
-from cronchecks.core.thresholds import format_duration, format_size, judge, plain_number
+from cronchecks.core.thresholds import format_duration, format_size, judge
+from cronchecks.http.connection import judge_connection
 from cronchecks.http.options import describe_status_list, status_in
 from cronchecks.http.plan import Plan
 from cronchecks.http.request import SENSITIVE_HEADERS, Exchange, Refusal
 from cronchecks.http.responses import ResponseRules
 from cronchecks.support.secrets import redact_url
-
-_DAY = 86400.0
 
 
 class Problem(NamedTuple):
@@ -56,10 +55,9 @@ def judge_outcome(plan: Plan, outcome: Exchange | Refusal, runtime: Runtime) -> 
         notes.append(f"body cut at {exchange.max_body} B by --max-body{judged}")
     problems += _header_problems(rules, exchange)
     problems += _body_problems(plan, exchange)
-    cert_perf, cert_problem = _certificate(plan, exchange, runtime)
-    perfdata += cert_perf
-    if cert_problem is not None:
-        problems.append(cert_problem)
+    connection_perf, connection_problems = judge_connection(plan, exchange, runtime)
+    perfdata += connection_perf
+    problems += [Problem(status, text) for status, text in connection_problems]
 
     head = f"{exchange.code} {exchange.reason} from {exchange.url} in {exchange.elapsed:.3f} s"
     if exchange.location is not None:
@@ -175,31 +173,3 @@ def _header_problems(rules: ResponseRules, exchange: Exchange) -> list[Problem]:
 def _header_value(name: str, value: str) -> str:
     # A cookie or a token in a response header is a credential: its name is told, never its value.
     return "'***'" if name.lower() in SENSITIVE_HEADERS else _snippet(value)
-
-
-def _certificate(plan: Plan, exchange: Exchange, runtime: Runtime) -> tuple[list[Perfdata], Problem | None]:
-    judged = plan.cert_warning is not None or plan.cert_critical is not None
-    if exchange.certificate is None:
-        if judged:
-            return [], Problem(Status.UNKNOWN, f"no TLS certificate to judge ({exchange.url} is not https)")
-        return [], None
-    from cronchecks.support.x509 import CertificateError, not_after
-
-    try:
-        expires = not_after(exchange.certificate)
-    except CertificateError as error:
-        return [], Problem(Status.UNKNOWN, f"cannot read the certificate's expiry: {error}") if judged else None
-    left = (expires - runtime.now()).total_seconds()
-    days = left / _DAY
-    perf = [Perfdata("cert_days", round(days, 2), "", plan.cert_warning, plan.cert_critical)]
-    status = judge(days, plan.cert_warning, plan.cert_critical)
-    if status is Status.OK:
-        return perf, None
-    when = expires.strftime("%Y-%m-%d %H:%M UTC")
-    breached = plan.cert_critical if status is Status.CRITICAL else plan.cert_warning
-    limit = f"{status.name.lower()} < {plain_number(breached.start)} days" if breached else status.name.lower()
-    if left < 0:
-        text = f"certificate expired {format_duration(-left)} ago ({when}; {limit})"
-    else:
-        text = f"certificate expires in {format_duration(left)} ({when}; {limit})"
-    return perf, Problem(status, text)

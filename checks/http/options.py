@@ -91,6 +91,20 @@ class HttpOptions:
     insecure: bool = False
     cert: str | None = None
     key: str | None = None
+    # connection and TLS
+    connect_to: str | None = None  # HOST:PORT to connect to; the URL's host stays the Host, SNI and certificate name
+    ipv4: bool = False
+    ipv6: bool = False
+    cert_chain: bool = False  # judge the earliest expiry of every certificate the server sent
+    tls_min: str | None = None  # "1.2" or "1.3"
+    expect_tls: bool = False  # the final answer must come over https
+    proxy: str | None = None
+    proxy_env: str | None = None
+    proxy_file: str | None = None
+    no_proxy: bool = False
+    phases: bool = False  # perfdata of every phase (check_curl's -E)
+    phase_warning: tuple[str, ...] = ()  # NAME=RANGE
+    phase_critical: tuple[str, ...] = ()
     follow: bool = True
     max_redirects: int | None = None  # None: DEFAULT_MAX_REDIRECTS when following
     user_agent: str | None = None  # None: the client's cronchecks/VERSION

@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 
 from cronchecks.core.errors import UsageError
 from cronchecks.core.thresholds import Range, plain_number
+from cronchecks.http.connection import ConnectionPlan, prepare_connection
 from cronchecks.http.options import DEFAULT_MAX_REDIRECTS, HttpOptions, StatusSpan
 from cronchecks.http.responses import ResponseRules, prepare_rules
-from cronchecks.support.httpclient import USER_AGENT, parse_header, proxies_for
+from cronchecks.support.httpclient import USER_AGENT, client_proxies, parse_header
 from cronchecks.support.secrets import redact_url
 
 _DAY = 86400.0
@@ -46,6 +47,7 @@ class Plan(NamedTuple):
     cert_critical: Range | None
     proxies: dict[str, str]
     secrets: tuple[str, ...]
+    connection: ConnectionPlan
 
 
 def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
@@ -152,7 +154,10 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
     if any(cert_ranges) and parts.scheme == "http" and not options.follow:
         raise UsageError("--cert-warning/--cert-critical need an https:// URL")
 
-    proxies = proxies_for(url, env)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    connection = prepare_connection(options, parts.hostname or "", port, parts.scheme, headers, env)
+    secrets += connection.secrets
+    proxies = client_proxies(url, env, proxy=connection.proxy, direct=connection.direct, route=connection.route)
     for proxy in proxies.values():
         with contextlib.suppress(ValueError):  # an unreadable proxy URL holds no password to hide
             secrets.append(urlsplit(proxy).password or "")
@@ -182,6 +187,7 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
         cert_critical=cert_ranges[1],
         proxies=proxies,
         secrets=tuple(sorted({s for s in secrets if s}, key=len, reverse=True)),
+        connection=connection,
     )
 
 

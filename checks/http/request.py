@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from cronchecks.core.runtime import Runtime
 from cronchecks.http.plan import Plan
-from cronchecks.support.httpclient import HttpClient, HttpFailure, TooManyRedirects
+from cronchecks.support.httpclient import Handshake, HttpClient, HttpFailure, Phases, TooManyRedirects
 from cronchecks.support.secrets import redact_url
 
 # The request's own timeout sits just past the whole-run deadline, so that the run's
@@ -33,6 +33,8 @@ class Exchange(NamedTuple):
     redirects: tuple[str, ...]
     certificate: bytes | None  # the leaf certificate (DER) when the answer came over TLS
     headers: Mapping[str, str] = {}  # the final answer's, case-insensitive; a repeated header joined with ", "
+    handshake: Handshake | None = None  # the final answer's TLS handshake: version, leaf and chain
+    phases: Phases = Phases()
 
 
 class Refusal(NamedTuple):
@@ -47,8 +49,10 @@ def open_client(plan: Plan, env: Mapping[str, str]) -> AbstractContextManager[Ht
     With --no-body, each final answer ends at its headers. With --cookie-jar, the jar's cookies
     are in its session and are written back when it closes.
     """
+    connection = plan.connection
     client = HttpClient(env, verify=not plan.insecure, cafile=plan.cacert, client_cert=plan.client_cert,
-                        max_body=plan.max_body)
+                        max_body=plan.max_body, proxy=connection.proxy, direct=connection.direct,
+                        route=connection.route)
     if plan.response.no_body:
         from cronchecks.http.headonly import stop_at_headers
 
@@ -65,6 +69,10 @@ def send(client: HttpClient, plan: Plan, runtime: Runtime, say: Callable[[int, s
     remaining = runtime.remaining()
     timeout = None if remaining is None else remaining + DEADLINE_MARGIN
     say(1, f"{plan.method} {plan.shown_url}" + (f" via proxy {_redacted(plan.proxies)}" if plan.proxies else ""))
+    for (host, port), (to_host, to_port) in plan.connection.route.connect_to.items():
+        say(1, f"connecting to {to_host}:{to_port} for {host}:{port} (--connect-to)")
+    for (host, port), name in plan.connection.route.tls_names.items():
+        say(1, f"TLS name (SNI and certificate) {name} for {host}:{port}, from the Host header")
     say(2, "request headers: " + ", ".join(f"{k}: {_masked(k, v)}" for k, v in plan.headers.items()))
     if plan.response.cookie_jar is not None:  # their values are credentials: counted, never shown
         count = len(client.session.cookies)
@@ -76,7 +84,15 @@ def send(client: HttpClient, plan: Plan, runtime: Runtime, say: Callable[[int, s
     except HttpFailure as failure:
         # Too many redirects are told from where they started; anything else names the URL that failed.
         shown = plan.shown_url if isinstance(failure, TooManyRedirects) else redact_url(failure.url)
-        return Refusal(failure.describe(shown, client_cert=plan.client_cert is not None))
+        text = failure.describe(shown, client_cert=plan.client_cert is not None)
+        route = plan.connection.route
+        if route.family and failure.kind == "dns":
+            text += f" (no IPv{route.family} address: --ipv{route.family})"
+        tls_min = route.tls_min
+        refused_version = "version" in failure.detail or "protocol" in failure.detail
+        if tls_min and failure.kind in ("tls", "tls-eof") and refused_version:
+            text += f" (the server offers no TLS {tls_min} or newer: --tls-min {tls_min})"
+        return Refusal(text)
     exchange = Exchange(
         code=answer.status,
         reason=answer.reason,
@@ -90,6 +106,8 @@ def send(client: HttpClient, plan: Plan, runtime: Runtime, say: Callable[[int, s
         redirects=tuple(redact_url(hop.url) for hop in answer.redirects),
         certificate=answer.certificate,
         headers=answer.headers,
+        handshake=answer.handshake,
+        phases=answer.phases,
     )
     for hop in answer.redirects:
         say(1, f"  {hop.status} {hop.reason} from {redact_url(hop.url)}, redirected")
@@ -97,6 +115,12 @@ def send(client: HttpClient, plan: Plan, runtime: Runtime, say: Callable[[int, s
     cut = " (body not read: --no-body)" if plan.response.no_body else cut
     say(1, f"  {exchange.code} {exchange.reason} from {exchange.url} in {exchange.elapsed:.3f} s, "
            f"{len(answer.body)} B{cut}")
+    if answer.handshake is not None:
+        handshake = answer.handshake
+        say(1, f"  TLS: {handshake.version or '?'} {handshake.cipher or ''}, {len(handshake.chain)} "
+               f"certificate(s) sent")
+    say(2, "phases: " + ", ".join(f"{name} {seconds * 1000:.1f} ms"
+                                  for name, seconds in answer.phases._asdict().items()))
     say(2, "response headers: " + ", ".join(f"{k}: {_masked(k, v)}" for k, v in answer.headers.items()))
     say(3, f"body: {answer.body[:500]!r}")
     return exchange

@@ -11,6 +11,10 @@ through `HttpClient`, so that a rule set here holds everywhere:
   header the caller gave) never travel to another origin (scheme, host and port);
 - at most `max_body` bytes of an answer are read, streaming; `Answer.truncated` says it was cut;
 - every call has a deadline: connect, each read, and the whole exchange;
+- the connections follow a `Route` (cronchecks.support.httpwire): connect-to, address family,
+  SNI name, lowest TLS version; each answer carries the TLS handshake it came over (read when
+  the handshake completed, so a server that closes after answering keeps its certificate)
+  and the time spent in each phase;
 - no process-wide state: no warnings filter, no urllib3.disable_warnings (the suite runs checks
   in threads, and a library must not change its host process).
 """
@@ -27,6 +31,7 @@ from urllib.parse import urlsplit
 from cronchecks import __version__
 from cronchecks.core.errors import UsageError
 from cronchecks.support.httpfailures import HttpFailure, TooManyRedirects, describe_failure
+from cronchecks.support.httpwire import Handshake, Phases, Route, exchange_record, origin_of
 from cronchecks.support.proxies import bypasses_proxy, proxies_for
 
 # What callers import from here: the client and the rules it applies (kept in their own modules).
@@ -36,11 +41,15 @@ __all__ = [
     "DEFAULT_MAX_REDIRECTS",
     "USER_AGENT",
     "Answer",
+    "Handshake",
     "Hop",
     "HttpClient",
     "HttpFailure",
+    "Phases",
+    "Route",
     "TooManyRedirects",
     "bypasses_proxy",
+    "client_proxies",
     "default_ca_bundle",
     "describe_failure",
     "parse_header",
@@ -86,6 +95,8 @@ class Answer(NamedTuple):
     elapsed: float  # seconds, from the first request to the last byte kept
     redirects: tuple[Hop, ...]
     certificate: bytes | None  # the peer's leaf certificate (DER) when the answer came over TLS
+    handshake: Handshake | None = None  # the TLS handshake of the final answer's connection
+    phases: Phases = Phases()  # DNS, connect, TLS and first byte summed over the hops; the final body's transfer
 
     @property
     def text(self) -> str:
@@ -107,18 +118,27 @@ class HttpClient:
 
     `verify`: False turns certificate checks off (the caller asked: --insecure). `cafile` is an
     explicit CA bundle (file or folder) that replaces the system store, as curl's --cacert does.
-    `proxy` is an explicit proxy for every URL that NO_PROXY does not exempt.
+    `proxy` is an explicit proxy for every URL that NO_PROXY does not exempt; `direct` uses no
+    proxy at all, the environment's included. `route` says where connections go and the TLS
+    they speak (an origin routed by connect-to is reached directly, never through a proxy).
     """
 
     def __init__(self, env: Mapping[str, str], *, verify: bool = True, cafile: str | None = None,
                  client_cert: str | tuple[str, str] | None = None, proxy: str | None = None,
-                 user_agent: str | None = None, max_body: int = DEFAULT_MAX_BODY) -> None:
+                 user_agent: str | None = None, max_body: int = DEFAULT_MAX_BODY, direct: bool = False,
+                 route: Route | None = None) -> None:
         import requests
+
+        from cronchecks.support.httpwire import wire_adapter
 
         if cafile and not verify:
             raise UsageError("a CA file and turning verification off contradict each other: give one")
+        if proxy and direct:
+            raise UsageError("a proxy and no proxy contradict each other: give one")
         self.env = env
         self.proxy = proxy
+        self.direct = direct
+        self.route = route or Route()
         self.user_agent = user_agent or USER_AGENT
         self.max_body = max_body
         self.client_cert = client_cert
@@ -130,9 +150,8 @@ class HttpClient:
         # requests' own defaults (Accept, Accept-Encoding) stay; its User-Agent is replaced by
         # ours, and a caller's User-Agent header (any case) replaces ours in turn.
         session.headers["User-Agent"] = self.user_agent
-        adapter = _quiet_adapter() if self.verify is False else requests.adapters.HTTPAdapter()
-        session.mount("https://", adapter)
-        session.mount("http://", requests.adapters.HTTPAdapter())
+        session.mount("https://", wire_adapter(self.route, quiet=self.verify is False))
+        session.mount("http://", wire_adapter(self.route))
         self.session = session
 
     def __enter__(self) -> HttpClient:
@@ -146,7 +165,7 @@ class HttpClient:
 
     def proxies_for(self, url: str) -> dict[str, str]:
         """The proxy this client uses for `url` ({} for none)."""
-        return proxies_for(url, self.env, explicit=self.proxy)
+        return client_proxies(url, self.env, proxy=self.proxy, direct=self.direct, route=self.route)
 
     def request(self, method: str, url: str, *, timeout: float | None, headers: Mapping[str, str] | None = None,
                 data: bytes | None = None, json: Any = None, auth: tuple[str, str] | None = None,
@@ -175,8 +194,11 @@ class HttpClient:
 
             user, password = get_auth_from_url(url)
             credentials = (user, password) if user or password else None
+        phases = Phases()
         while True:
             response = self._send(verb, current, sent, body, body_json, credentials, deadline, connect_timeout)
+            handshake, hop_phases = exchange_record(response)
+            phases = phases.plus(hop_phases)
             location = _redirect_target(response) if follow else None
             if location is None:
                 break
@@ -196,8 +218,9 @@ class HttpClient:
                 origin = None
             current = target
         try:
-            certificate = _peer_certificate(response)
+            reading = time.perf_counter()
             kept, truncated = _read_body(response, limit, deadline, current)
+            phases = phases._replace(transfer=time.perf_counter() - reading)
         finally:
             response.close()
         return Answer(
@@ -210,7 +233,9 @@ class HttpClient:
             max_body=limit,
             elapsed=time.perf_counter() - started,
             redirects=tuple(hops),
-            certificate=certificate,
+            certificate=handshake.certificate if handshake else None,
+            handshake=handshake,
+            phases=phases,
         )
 
     def _send(self, method: str, url: str, headers: Mapping[str, str], data: bytes | None, json: Any,
@@ -233,6 +258,18 @@ class HttpClient:
                 raise HttpFailure(error, url) from None
             # requests raises a plain OSError for unreadable certificate or CA files: ours to fix.
             raise UsageError(f"cannot use the TLS files: {error.strerror or error}") from None
+
+
+def client_proxies(url: str, env: Mapping[str, str], *, proxy: str | None = None, direct: bool = False,
+                   route: Route | None = None) -> dict[str, str]:
+    """The proxy a client with these settings uses for `url` ({} for none): what it sends through, and shows."""
+    if direct:
+        return {}
+    if route is not None and route.connect_to:
+        origin = _origin(url)
+        if origin is not None and origin_of(*origin[1:]) in route.connect_to:
+            return {}
+    return proxies_for(url, env, explicit=proxy)
 
 
 def send(env: Mapping[str, str], method: str, url: str, *, timeout: float, cafile: str | None = None,
@@ -311,18 +348,6 @@ def _read_body(response: Any, limit: int, deadline: float, url: str) -> tuple[by
     return bytes(kept), False
 
 
-def _peer_certificate(response: Any) -> bytes | None:
-    # With stream=True the connection is still attached until the body is read.
-    connection = getattr(response.raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is None or not hasattr(sock, "getpeercert"):
-        return None
-    try:
-        return sock.getpeercert(binary_form=True)
-    except (OSError, ValueError):
-        return None
-
-
 def standard_reason(code: int) -> str:
     """The standard phrase for a status code, for servers that send none."""
     from http import HTTPStatus
@@ -331,42 +356,6 @@ def standard_reason(code: int) -> str:
         return HTTPStatus(code).phrase
     except ValueError:
         return ""
-
-
-def _quiet_adapter_class() -> type:
-    import requests
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-    class UnverifiedHTTPSConnectionPool(HTTPSConnectionPool):
-        """An HTTPS pool for a caller that turned verification off on purpose: it does not warn.
-
-        urllib3 warns (InsecureRequestWarning) from HTTPSConnectionPool._validate_conn. Silencing
-        that with urllib3.disable_warnings or warnings.catch_warnings changes the process-wide
-        warnings filter, which threads of a suite share; this pool skips only the warning.
-        """
-
-        def _validate_conn(self, conn: Any) -> None:
-            HTTPConnectionPool._validate_conn(self, conn)
-            if conn.is_closed:
-                conn.connect()  # as HTTPSConnectionPool does: connect early so TLS errors surface here
-
-    class QuietAdapter(requests.adapters.HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme,
-                                                       "https": UnverifiedHTTPSConnectionPool}
-
-        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-            manager = super().proxy_manager_for(proxy, **kwargs)
-            manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "https": UnverifiedHTTPSConnectionPool}
-            return manager
-
-    return QuietAdapter
-
-
-def _quiet_adapter() -> Any:
-    # The classes are made on first use: urllib3's pools are not imported until a request needs them.
-    return _quiet_adapter_class()()
 
 
 # --- trust --------------------------------------------------------------------------------------

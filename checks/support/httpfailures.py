@@ -40,6 +40,7 @@ class HttpFailure(Exception):
             "closed": "connection failed (closed without an answer)",
             "aborted": "connection failed (aborted)",
             "body": f"broken response body ({self.detail})",
+            "proxy": f"proxy failed ({self.detail})",
         }.get(self.kind, f"request failed ({self.detail})")
 
 
@@ -92,8 +93,8 @@ def _exception_chain(error: BaseException) -> list[BaseException]:
 def classify_failure(error: BaseException) -> tuple[str, str]:
     """(kind, detail) of a failed request.
 
-    Kinds: connect-timeout, read-timeout, tls-verify, tls, tls-eof, refused, dns, reset, closed,
-    aborted, body, other.
+    Kinds: proxy, connect-timeout, read-timeout, tls-verify, tls, tls-eof, refused, dns, reset,
+    closed, aborted, body, other.
     """
     import socket
     import ssl
@@ -101,6 +102,19 @@ def classify_failure(error: BaseException) -> tuple[str, str]:
     import requests
 
     chain = _exception_chain(error)
+    if any(isinstance(e, requests.exceptions.ProxyError) or type(e).__name__ == "ProxyError" for e in chain):
+        # The proxy, not the target, failed: say so, or the operator looks at the wrong server.
+        text = " ".join(str(link) for link in chain)
+        if "Tunnel connection failed:" in text:
+            return "proxy", text.split("Tunnel connection failed:", 1)[1].split("'")[0].split('"')[0].strip(" )")
+        for link in chain:
+            if isinstance(link, ConnectionRefusedError) or "Connection refused" in str(link):
+                return "proxy", "connection refused"
+            if isinstance(link, socket.gaierror) or type(link).__name__ == "NameResolutionError":
+                return "proxy", "host not found"
+        if any(isinstance(e, (TimeoutError, socket.timeout)) or "timed out" in str(e) for e in chain):
+            return "proxy", "timed out"
+        return "proxy", "no tunnel"
     if any(isinstance(e, requests.exceptions.ConnectTimeout) for e in chain):
         return "connect-timeout", ""
     if any(isinstance(e, (requests.exceptions.ReadTimeout, TimeoutError, socket.timeout)) for e in chain):
@@ -134,6 +148,8 @@ def classify_failure(error: BaseException) -> tuple[str, str]:
 def describe_failure(error: BaseException, url: str, *, client_cert: bool = False) -> str:
     """Why a request got no HTTP answer, in the words an operator searches for; `url` as it may be shown."""
     kind, detail = classify_failure(error)
+    if kind == "proxy":
+        return f"the proxy failed for {url}: {detail}"
     if kind == "connect-timeout":
         return f"connection to {url} timed out"
     if kind == "read-timeout":

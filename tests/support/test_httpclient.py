@@ -459,3 +459,28 @@ def test_a_timeout_is_a_failure_not_a_hang():
             send({}, "GET", url, timeout=0.5)
     assert time.monotonic() - started < 3
     assert caught.value.reason == "timed out"
+
+
+# --- connections: the handshake recorded, routes, phases, a failing proxy named as such ----------------------
+
+
+def test_every_caller_gets_the_handshake_of_a_server_that_closes(pki):
+    from cronchecks.support.httpclient import HttpClient, Route
+    from tests.http_fixtures import TlsServer, server_context
+
+    with TlsServer(server_context(pki.ca.issue_cert("app.internal", "127.0.0.1"))) as server:
+        answer = send({}, "GET", server.url + "/", timeout=5, cafile=pki.ca_file)
+        with HttpClient({}, cafile=pki.ca_file,
+                        route=Route(connect_to={("app.internal", 443): ("127.0.0.1", server.port)})) as client:
+            routed = client.request("GET", "https://app.internal/", timeout=5)
+    for got in (answer, routed):
+        assert got.handshake is not None and got.handshake.version in ("TLSv1.2", "TLSv1.3")
+        assert got.certificate == got.handshake.chain[0] == got.handshake.certificate
+        assert got.phases.tls > 0 and got.phases.connect > 0 and got.phases.firstbyte > 0
+    assert server.names == [None, "app.internal"]  # no SNI for an address, the URL host when routed
+
+
+def test_a_failing_proxy_is_named_as_the_proxy(closed_port):
+    with pytest.raises(HttpFailure) as caught:
+        send({"HTTPS_PROXY": f"http://127.0.0.1:{closed_port}"}, "GET", "https://hooks.example.invalid/", timeout=5)
+    assert caught.value.kind == "proxy" and caught.value.reason == "proxy failed (connection refused)"
