@@ -81,6 +81,7 @@ def test_the_custom_check_sends_ok_with_the_age_as_a_gauge(agent, tmp_path):
     agent.assert_metric("cronchecks.heartbeat.up", value=1, tags=tags, count=1)
     agent.assert_metric("cronchecks.heartbeat.age", tags=tags, count=1)
     assert 0 <= agent.metrics("cronchecks.heartbeat.age")[0].value < 60
+    agent.assert_metric("cronchecks.heartbeat.size", value=0, tags=tags, count=1)  # the file's size, in bytes
     agent.assert_all_metrics_covered()
 
 
@@ -225,7 +226,7 @@ class StandIns:
         # No systemd runs in a test's container: systemctl answers with a recorded `systemctl show` (a stand-in
         # only for the unit's state; check-service parses it as it parses the real one).
         systemctl = self.bin / "systemctl"
-        systemctl.write_text(f"#!/bin/sh\ncat '{ROOT / 'tests/fixtures/systemctl/active.txt'}'\n")
+        systemctl.write_text(f"#!/bin/sh\ncat '{ROOT / 'tests/fixtures/systemctl/show-running.service.txt'}'\n")
         systemctl.chmod(0o755)
 
     def rewrite(self, command: str) -> str:
@@ -335,4 +336,4 @@ def test_a_suites_first_line_has_labels_the_integration_reads_whole(tmp_path):
     perfdata = done.stdout.splitlines()[0].partition("|")[2].split()
     assert done.returncode == 0 and perfdata
     labels = [matched["label"] for matched in map(INTEGRATION_PAIR.match, perfdata) if matched]
-    assert labels == ["nightly_backup::age"]
+    assert labels == ["nightly_backup::age", "nightly_backup::size"]
