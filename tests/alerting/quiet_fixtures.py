@@ -1,5 +1,4 @@
-"""Shared by the tests of downtimes, acknowledgements, dependencies and policy limits: a counting webhook receiver,
-`cronchecks` verbs run for real against one store, and jobs whose exit code a file sets."""
+"""Helpers of the quiet-alerting tests: a counting webhook receiver, `cronchecks` verbs run for real, flippable jobs."""
 
 from __future__ import annotations
 
@@ -8,8 +7,6 @@ import sqlite3
 import sys
 import textwrap
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import LoopbackHTTP, Reply, run_console_script
 
@@ -33,12 +30,6 @@ class Hook(LoopbackHTTP):
 
     def kinds(self, check: str | None = None) -> list[str]:
         return [a["kind"] for a in self.alerts() if check is None or a["check"] == check]
-
-
-@pytest.fixture
-def hook():
-    with Hook() as server:
-        yield server
 
 
 def cronchecks(state: Path, *args: str, timeout: float = 60):

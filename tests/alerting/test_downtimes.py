@@ -9,17 +9,24 @@ import json
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from cronchecks.alerting.channels.options import ChannelOptions
 from cronchecks.alerting.run import RunOptions, Wrapper
 from cronchecks.alerting.windows import MaintenanceWindow
-from tests.alerting.quiet_fixtures import cronchecks, db, job
+from tests.alerting.quiet_fixtures import Hook, cronchecks, db, job
 
-pytest_plugins = ["tests.alerting.quiet_fixtures"]  # the `hook` fixture: a counting webhook receiver
+
+@pytest.fixture
+def hook():
+    """A loopback webhook receiver counting every alert it is sent."""
+    with Hook() as server:
+        yield server
 
 
 def run(state, hook, command, name="job", *extra):
-    return cronchecks(state, "run", "--name", name, "--webhook", hook.hook, "--webhook-format", "json", *extra,
-                      "--", command)
+    return cronchecks(state, "run", "--name", name, "--webhook", hook.hook, "--webhook-format", "json", "--nagios",
+                      *extra, "--", command)
 
 
 def test_a_downtime_holds_a_problem_and_announces_it_once_at_its_end(tmp_path, hook):
@@ -115,7 +122,7 @@ def test_a_recurring_window_holds_and_its_end_announces(tmp_path, hook):
     control.write_text("2")
     window = MaintenanceWindow(("nightly-*",), "0 2 * * *", 3600.0, "UTC", "backups")
     night = datetime(2026, 12, 1, 2, 10, tzinfo=UTC).timestamp()
-    options = RunOptions(command=(command,), name="nightly-db", state_dir=str(state), windows=(window,),
+    options = RunOptions(command=(command,), name="nightly-db", state_dir=str(state), windows=(window,), nagios=True,
                          channels=ChannelOptions(webhooks=(hook.hook,), webhook_format="json"))
     for moment in (night, night + 600, night + 3600 + 60, night + 3600 + 120):
         wrapper = Wrapper(options, {}, io.StringIO(), io.StringIO(), clock=functools.partial(float, moment))
