@@ -4,6 +4,7 @@ receiver counting every message; the ordering and the cycle finder against the s
 from __future__ import annotations
 
 import graphlib
+import itertools
 import textwrap
 
 import pytest
@@ -49,8 +50,8 @@ def test_a_parent_down_holds_its_children_and_they_are_announced_once_it_recover
     assert [(a["check"], a["kind"]) for a in hook.alerts()] == [("db", "problem")]
     assert hook.alerts()[0]["holds"] == ["web", "api", "worker"]
     for name in ("web", "api", "worker"):
-        assert f"{name}: {name.upper()} CRITICAL - CRITICAL - step (depends on db, which is CRITICAL: messages " \
-               "held)" in done.stdout
+        held_line = f"{name}: {name.upper()} CRITICAL - CRITICAL - step (depends on db, which is CRITICAL: messages held)"
+        assert held_line in done.stdout
     held = dict(db(state).execute("select name, held from checks"))
     assert held == {"db": None, "web": "dependency: db CRITICAL", "api": "dependency: db CRITICAL",
                     "worker": "dependency: db CRITICAL"}
@@ -133,7 +134,7 @@ def test_the_cycle_finder_and_the_levels_agree_with_graphlib(edges):
     assert (cycle is not None) == cyclic
     if cycle is not None:  # a real cycle: each step is a parent of the one before, back to the start
         assert cycle[0] == cycle[-1]
-        assert all(later in parents[earlier] for earlier, later in zip(cycle, cycle[1:], strict=False))
+        assert all(later in parents[earlier] for earlier, later in itertools.pairwise(cycle))
         return
     order = levels(parents)
     depth = {name: index for index, level in enumerate(order) for name in level}
