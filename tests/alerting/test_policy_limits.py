@@ -15,6 +15,7 @@ from cronchecks.alerting.policy import (
     PROBLEM,
     RECOVERY,
     REMINDER,
+    CheckState,
     Hold,
     Policy,
     decide,
@@ -116,8 +117,8 @@ def test_status_and_forget_through_the_real_command(tmp_path, hook):
     assert item["acknowledgement"]["comment"] == "disk" and item["downtime"]["id"] == 1
     assert cronchecks(state, "status", "ghost").code == 3
     refused = cronchecks(state, "forget", "job")
-    assert refused.code == 3 and refused.stdout == "CRONCHECKS UNKNOWN - not forgetting 'job' without --yes (no " \
-                                                   "terminal to ask on)\n"
+    said = "not forgetting 'job' without --yes (no terminal to ask on)"
+    assert refused.code == 3 and refused.stdout == f"CRONCHECKS UNKNOWN - {said}\n"
     assert cronchecks(state, "forget", "job", "--yes").stdout == "forgot job\n"
     assert cronchecks(state, "status").stdout == "no checks recorded\n"
     assert db(state).execute("select count(*) from results").fetchone() == (0,)
@@ -147,7 +148,8 @@ def on_a_terminal(*args: str, answer: bytes) -> str:
             try:
                 chunk = os.read(master, 4096)
             except OSError as error:  # EIO: the program has closed the terminal
-                assert error.errno == errno.EIO
+                if error.errno != errno.EIO:
+                    raise
                 break
             if not chunk:
                 break
@@ -181,7 +183,7 @@ def test_parse_flapping():
     assert parse_flapping("30:25") == (30.0, 25.0)
     assert parse_flapping("50") == (50.0, 50.0)
     for text in ("25:30", "101:0", "a:b", ":"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"HIGH|LOW"):
             parse_flapping(text)
 
 
@@ -199,14 +201,14 @@ def test_no_notice_is_lost_under_holds_and_acknowledgements(sequence, after, rec
     problem and recovery is its own notice.
     """
     policy = Policy(after=after, remind_every=1, recover_after=recover_after, flapping=None)
-    state = None
+    state: CheckState | None = None
     history: list[Status] = []
     acked: Status | None = None
     told_open = False  # what the channels were told: a problem is open
     for index, (status, held, ack) in enumerate(sequence):
         history.append(status)
-        fresh = ack and acked is None and state is not None and state.announced is not None
-        if fresh:
+        fresh = bool(ack and acked is None and state is not None and state.announced is not None)
+        if fresh and state is not None:
             acked = state.announced
         hold = Hold("downtime" if held else None, acked, sticky, fresh)
         decision = decide(state, status, float(index), history, policy, hold)
