@@ -5,7 +5,8 @@ the two together), and a reader refuses a document of another version rather tha
 unversioned JSON of earlier releases (the same fields without the long view); version 2 adds `schema_version`,
 `days`, and per check the uptime over 24 hours, 7 days and the span, the days, the incidents and the response-time
 series; version 3 adds `in_downtime`, the seconds held by results recorded in a downtime (outside every uptime),
-per check, per day and per incident. Times are epoch seconds, durations seconds, uptimes percent, states their names (None: no data).
+per check, per day and per incident. Times are epoch seconds, durations seconds, uptimes percent, states their
+names (None: no data).
 """
 
 from __future__ import annotations

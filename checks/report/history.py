@@ -43,7 +43,7 @@ class History:
             self.db.execute("SELECT check_name, at, status, duration, summary, perfdata FROM results LIMIT 1")
         except sqlite3.Error as error:
             raise StoreUnreadable(f"cannot read the store {self.path}: {error}") from None
-        # A store written before downtimes (schema 3) has no in_downtime: read as never in one (read-only: no migration).
+        # A store from before downtimes (schema 3) has no in_downtime: never in one (read-only: no migration).
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
         self._in_downtime = "in_downtime" if "in_downtime" in columns else "0"
 
