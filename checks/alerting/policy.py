@@ -127,7 +127,8 @@ def decide(previous: CheckState | None, status: Status, now: float, history: Seq
         # is said in the "stopped" message, and the open problem set to match it quietly.
         state = state._replace(flapping=False, announced=status if hard else None,
                                last_notice=now if hard else prev.last_notice,
-                               runs_since_notice=0 if hard else state.runs_since_notice)
+                               runs_since_notice=0 if hard else state.runs_since_notice,
+                               problem_since=state.problem_since if bad else None)
         notices.append(FLAPPING_STOP)
     elif not prev.flapping:
         if not bad and prev.announced is not None:

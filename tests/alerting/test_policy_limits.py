@@ -242,3 +242,17 @@ def _trailing_ok(history):
         if status is not Status.OK:
             return
         yield status
+
+
+def test_suite_keys_recover_after_and_flapping(tmp_path, hook):
+    command, control = job(tmp_path)
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f'[defaults]\nwebhook = "{hook.hook}"\nwebhook-format = "json"\nrecover-after = 2\n'
+                     f'no-flapping = true\n\n[[check]]\nname = "job"\ntype = "command"\nargv = ["{command}"]\n')
+    for code in (2, 0, 2, 0, 0):
+        control.write_text(str(code))
+        cronchecks(tmp_path / "state", "suite", str(suite))
+    assert hook.kinds() == ["problem", "recovery"]
+    suite.write_text(suite.read_text().replace("no-flapping = true", 'flapping = "10:20"'))
+    done = cronchecks(tmp_path / "state", "suite", str(suite), "--check")
+    assert done.code == 3 and f"{suite}:5: [defaults], key 'flapping': " in done.stdout
