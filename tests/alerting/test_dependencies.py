@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cronchecks.alerting.messages import Fact, facts
 from cronchecks.suite.dependencies import find_cycle, levels
 from tests.alerting.quiet_fixtures import Hook, cronchecks, db, job
 
@@ -49,6 +50,7 @@ def test_a_parent_down_holds_its_children_and_they_are_announced_once_it_recover
     assert done.code == 2
     assert [(a["check"], a["kind"]) for a in hook.alerts()] == [("db", "problem")]
     assert hook.alerts()[0]["holds"] == ["web", "api", "worker"]
+    assert Fact("Holding the messages of", "web, api, worker") in facts(hook.alerts()[0])  # what mail and chat say
     for name in ("web", "api", "worker"):
         said = "(depends on db, which is CRITICAL: messages held)"
         assert f"{name}: {name.upper()} CRITICAL - CRITICAL - step {said}" in done.stdout
