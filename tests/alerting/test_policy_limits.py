@@ -256,3 +256,15 @@ def test_suite_keys_recover_after_and_flapping(tmp_path, hook):
     suite.write_text(suite.read_text().replace("no-flapping = true", 'flapping = "10:20"'))
     done = cronchecks(tmp_path / "state", "suite", str(suite), "--check")
     assert done.code == 3 and f"{suite}:5: [defaults], key 'flapping': " in done.stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=12), st.tuples(st.floats(allow_nan=True), st.floats(allow_nan=True)).map(
+    lambda pair: f"{pair[0]}:{pair[1]}")))
+def test_parse_flapping_gives_ordered_percentages_or_a_value_error(text):
+    try:
+        high, low = parse_flapping(text)
+    except ValueError as error:
+        assert str(error)
+        return
+    assert 0 <= low <= high <= 100
