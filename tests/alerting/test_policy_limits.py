@@ -264,7 +264,6 @@ def test_suite_keys_recover_after_and_flapping(tmp_path, hook):
 def test_parse_flapping_gives_ordered_percentages_or_a_value_error(text):
     try:
         high, low = parse_flapping(text)
-    except ValueError as error:
-        assert str(error)
+    except ValueError:  # the one way to refuse: the settings reader turns it into an OptionError
         return
     assert 0 <= low <= high <= 100
