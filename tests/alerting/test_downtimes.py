@@ -54,13 +54,13 @@ def test_a_downtime_holds_a_problem_and_announces_it_once_at_its_end(tmp_path, h
 def test_a_recovery_inside_a_downtime_sends_nothing(tmp_path, hook):
     state = tmp_path / "state"
     command, control = job(tmp_path)
-    cronchecks(state, "downtime", "add", "job", "--for", "2s")
+    cronchecks(state, "downtime", "add", "job", "--for", "3s")
     started = time.time()
     control.write_text("2")
     run(state, hook, command)
     control.write_text("0")
     run(state, hook, command)
-    time.sleep(max(0.0, started + 2.2 - time.time()))
+    time.sleep(max(0.0, started + 3.2 - time.time()))
     run(state, hook, command)
     assert hook.kinds() == []
 
