@@ -78,7 +78,9 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
         run_event = {"event": RUN_EVENT, "id": str(uuid.uuid4()), "check": check, "host": host,
                      "status": status.name, "code": int(status), "exit_code": exit_code,
                      "duration": round(duration, 6), "at": at, "perfdata": perf, "summary": summary,
-                     **({"plugin_output": passive} if passive else {})}
+                     **({"plugin_output": passive} if passive else {}),
+                     # Held notices (a downtime, a parent down): the engines told every run may mark it so.
+                     **({"held": decision.held} if decision.held else {})}
         if any(c.wants_state for c in channels):
             run_event.update(state_fields(store, check, decision, before[0], policy, output))
         pairs += [(c.fingerprint, run_event) for c in channels if c.accepts(run_event)]
