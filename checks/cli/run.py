@@ -56,7 +56,8 @@ def run(
         "--remind-every", metavar="N", help="Remind every N runs while it stays bad.", rich_help_panel=POLICY)] = None,
     notify_on: Annotated[str, typer.Option(
         "--notify-on", metavar="KINDS",
-        help="Which messages go out: problem,recovery,escalation,reminder,flapping,remediation (or all).",
+        help="Which messages go out: problem,recovery,escalation,reminder,flapping,remediation,acknowledgement,"
+        "downtime (or all).",
         rich_help_panel=POLICY)] = "all",
     # --- when a notice is owed, and what holds it ---
     recover_after: Annotated[str | None, typer.Option(
