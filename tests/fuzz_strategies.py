@@ -104,9 +104,13 @@ def discover_commands() -> tuple[Command, ...]:
 
     group: Any = typer.main.get_command(build_app())
     commands = []
-    for verb, sub in group.commands.items():
+    # A verb with subcommands (`downtime add`) is fuzzed as each of them: "downtime add" is its verb here.
+    verbs = [(f"{verb} {name}" if hasattr(sub, "commands") else verb, command)
+             for verb, sub in group.commands.items()
+             for name, command in (getattr(sub, "commands", None) or {"": sub}).items()]
+    for verb, sub in verbs:
         params = tuple(_param(p) for p in sub.params)
-        programs: tuple[tuple[str, ...], ...] = (("cronchecks", verb),)
+        programs: tuple[tuple[str, ...], ...] = (("cronchecks", *verb.split()),)
         if verb in CHECKS:
             # The standalone check-NAME, built from the registry as its console script builds it.
             app = typer.Typer(add_completion=False)
@@ -126,6 +130,8 @@ EXCLUDED = {
 }
 
 # --- the value pools, by metavar ----------------------------------------------------------------------
+
+FLAPPING = ["30:25", "25:30", "50", "0:0", "100:100", "101:0", "-1:5", "nan:nan", "inf:1", ":", "a:b", "30:25:1", ""]
 
 LONG = "x" * 10_000
 CLOSED_URL = "http://127.0.0.1:@CLOSED@/"
@@ -235,6 +241,7 @@ POOLS: dict[str, list[str]] = {
     "PROTOCOL": PROTOCOL,
     "ENCODING": ENCODING, "LEVEL": LEVEL,
     "VERSION": TLS_VERSION, "NAME=RANGE": PHASE_RANGE,
+    "HIGH:LOW": FLAPPING, "NAME_OR_GLOB": NAME,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}

@@ -31,6 +31,8 @@ from tests.conftest import ROOT, VENV_BIN
 EXAMPLES = ROOT / "examples"
 PROGRAMS = {"cronchecks", *(f"check-{name}" for name in CHECKS)}
 SUBCOMMANDS = set(VERBS) | set(CHECKS)
+# Verbs with subcommands of their own: `cronchecks downtime add ...` is held to `cronchecks downtime add --help`.
+SUBCOMMAND_GROUPS = {"downtime": {"add", "list", "remove"}}
 # Variables the example suites name, so that the real loader can expand them.
 SUITE_ENV = {"APP_URL": "https://app.example.com", "APP_DB": "sqlite:////tmp/app.db",
              "SLACK_HOOK": "https://hooks.slack.com/services/T0/B0/x"}
@@ -147,6 +149,8 @@ def invocations_in(words: list[str], where: str, strict: bool) -> list[Invocatio
             if inner and program_of(inner[0]) is None and strict:
                 continue  # any other command (a backup script): its options are its own
             found.extend(invocations_in(inner, where, strict))
+        elif verb in SUBCOMMAND_GROUPS and rest and rest[0] in SUBCOMMAND_GROUPS[verb]:
+            found.append(Invocation(("cronchecks", verb, rest[0]), rest[1:], where))
         else:
             found.append(Invocation(("cronchecks", verb), rest, where))
     return found

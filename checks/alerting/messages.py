@@ -106,6 +106,9 @@ def headline(event: dict[str, Any]) -> str:
         return f"FLAPPING: {where} keeps changing state (now {status})"
     if kind == "flapping_stop":
         return f"FLAPPING STOPPED: {where} is {status}"
+    if kind == "acknowledgement":
+        comment = f": {event['comment']}" if event.get("comment") else ""
+        return f"ACKNOWLEDGED: {where} ({status}){comment}"
     if kind == "remediation":
         return f"REMEDIATION: {where} ({status}): {_remediation_outcome(event.get('remediation') or {})}"
     return f"{status}: {where}"
@@ -134,6 +137,10 @@ def facts(event: dict[str, Any]) -> list[Fact]:
             found.append(Fact("Consecutive failures", str(event["consecutive"])))
     if kind in ("flapping_start", "flapping_stop") and event.get("flap_percent") is not None:
         found.append(Fact("State changes", f"{event['flap_percent']}% of recent results"))
+    if isinstance(event.get("holds"), list) and event["holds"]:  # a parent's problem: whose messages wait
+        found.append(Fact("Holding the messages of", ", ".join(str(name) for name in event["holds"])))
+    if kind == "acknowledgement" and event.get("comment"):
+        found.append(Fact("Comment", str(event["comment"])))
     remediation = event.get("remediation")
     if isinstance(remediation, dict) and remediation:
         if remediation.get("command"):

@@ -53,6 +53,22 @@ class RunOptions:
     lock: bool = False
     verbosity: int = 0
     exports: Exports = field(default_factory=Exports)
+    # when notices are owed and held (issue 15's policy half)
+    windows: tuple[Any, ...] = ()  # maintenance windows (cronchecks.alerting.windows.MaintenanceWindow)
+    depends_on: tuple[str, ...] = ()  # checks whose hard problem holds this one's notices
+    duration_warning: Any = None  # cronchecks.core.thresholds.Range on the job's wall time, in seconds
+    duration_critical: Any = None
+
+
+def duration_verdict(duration: float, warning: Any, critical: Any) -> tuple[Status, str]:
+    """The state the job's wall time calls for under --duration-warning/--duration-critical, and why."""
+    from cronchecks.core.thresholds import format_duration, judge
+
+    verdict = judge(duration, warning, critical)
+    if verdict is Status.OK:
+        return verdict, ""
+    limit = critical if verdict is Status.CRITICAL and critical is not None else warning
+    return verdict, f"ran {format_duration(duration)} ({limit.describe(format_duration)})"
 
 
 def read_exports(prometheus: str | None, prometheus_labels: list[str], pushgateway: str | None,
@@ -256,6 +272,19 @@ class Wrapper:
             else:
                 summary = f"exit code {exit_code}" + (f": {first_line}" if first_line else "")
         output = finished.stdout + finished.stderr
+        perfdata = list(parsed.perfdata)
+        if options.duration_warning is not None or options.duration_critical is not None:
+            # The recorded state is the worse of the job's and its wall time's; the exit code stays the job's.
+            from cronchecks.core.result import Perfdata, worst
+
+            limited, why = duration_verdict(finished.duration, options.duration_warning, options.duration_critical)
+            if limited is not Status.OK and not (finished.start_error or finished.timed_out):
+                status = worst([status, limited])
+                summary = f"{summary}; {why}"
+            perfdata = [datum for datum in perfdata if datum.label != "duration"]
+            perfdata.append(Perfdata("duration", round(finished.duration, 6), "s",
+                                     options.duration_warning and options.duration_warning.render(),
+                                     options.duration_critical and options.duration_critical.render()))
         said = f"{summary}\n" if finished.start_error or finished.timed_out else ""  # what we printed instead
         tail = said + output[-4000:]
         # What Nagios is told through NSCA/NRDP: a plugin's own text, else our summary over the output.
@@ -269,8 +298,10 @@ class Wrapper:
             plugin_text = f"{summary}\n{(rest if first.strip() and first.strip() in summary else output)}"
             plugin_text = plugin_text.replace("|", "/")
         decision = self._record(store, channels, status, exit_code, finished.duration, summary,
-                                parsed.perfdata, tail, started, plugin_text) if store is not None else None
-        self._export(store, status, exit_code, finished.duration, parsed.perfdata, started)
+                                perfdata, tail, started, plugin_text) if store is not None else None
+        if decision is not None and decision.held and options.verbosity:
+            self.say(f"messages held: {decision.held}")
+        self._export(store, status, exit_code, finished.duration, perfdata, started)
         if status is not Status.OK and options.on_fail and store is not None and decision is not None:
             self._remediate(store, channels, decision, output)
         # The whole output, not the record's 4000-character tail: the ping cuts it to the server's own limit.
@@ -286,7 +317,8 @@ class Wrapper:
         decision = self._safely(lambda: record_result(
             store, check=self.name, host=self.host, status=status, exit_code=exit_code, duration=duration,
             summary=summary, perfdata=perfdata, output=tail, at=at, policy=self.options.policy, channels=channels,
-            keep=self.options.keep, plugin_output=plugin_text), "result")
+            keep=self.options.keep, plugin_output=plugin_text, windows=self.options.windows,
+            depends_on=self.options.depends_on), "result")
         if decision is None:
             return None
         if self.options.verbosity:

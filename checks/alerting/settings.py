@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cronchecks.alerting.channels.options import ChannelOptions
-from cronchecks.alerting.policy import Policy, parse_notify_on
+from cronchecks.alerting.policy import RECOVER_AFTER_LIMIT, Policy, parse_flapping, parse_notify_on
 from cronchecks.core.values import OptionValues
 
 # Their long names: `run`'s options and a suite's keys ([defaults] or a check's table).
@@ -16,6 +16,8 @@ ALERT_KEYS = (
     "alertmanager", "alertmanager-label", "alertmanager-refresh",
     # Nagios' passive channels (NSCA's password and NRDP's token come from the environment)
     "nsca", "nsca-encryption", "nrdp",
+    # when a notice is owed: recoveries after N OK results, flapping thresholds (or none)
+    "recover-after", "flapping", "no-flapping",
 )
 REPEATABLE_ALERT_KEYS = ("mail", "webhook", "dimension", "alertmanager", "alertmanager-label")
 # A check's name goes into the store, alerts, dedup keys, Icinga 2 service names and Prometheus
@@ -26,6 +28,8 @@ NAME_LIMIT = 200
 class AlertSettings(NamedTuple):
     policy: Policy
     channels: ChannelOptions
+    # Recurring maintenance windows (cronchecks.alerting.windows.MaintenanceWindow), from the config file.
+    windows: tuple[Any, ...] = ()
 
 
 def read_alert_settings(values: OptionValues) -> AlertSettings:
@@ -37,6 +41,7 @@ def read_alert_settings(values: OptionValues) -> AlertSettings:
             remind=remind,
             remind_every=values.whole("remind-every", minimum=1),
             notify_on=values.parsed("notify-on", parse_notify_on) or parse_notify_on("all"),
+            **_quiet_policy(values),
         ),
         channels=ChannelOptions(
             mail=values.texts("mail"),
@@ -56,3 +61,18 @@ def read_alert_settings(values: OptionValues) -> AlertSettings:
             nrdp=values.text("nrdp"),
         ),
     )
+
+
+def _quiet_policy(values: OptionValues) -> dict[str, Any]:
+    """--recover-after, --flapping HIGH:LOW and --no-flapping (the suite's recover-after, flapping, no-flapping)."""
+    from cronchecks.core.values import OptionError
+
+    recover_after = values.whole("recover-after", 1, minimum=1) or 1
+    if recover_after > RECOVER_AFTER_LIMIT:
+        raise OptionError("recover-after", f"{recover_after} is above {RECOVER_AFTER_LIMIT} (the results kept "
+                          "for the decision)")
+    flapping = values.parsed("flapping", parse_flapping)
+    off = values.flag("no-flapping")
+    if off and flapping is not None:
+        raise OptionError("no-flapping", "goes without flapping HIGH:LOW")
+    return {"recover_after": recover_after, "flapping": None if off else (flapping or Policy().flapping)}

@@ -123,6 +123,39 @@ class ResultRow(NamedTuple):
     duration: float
     summary: str
     perfdata: Sequence[dict[str, Any]] = ()
+    in_downtime: bool = False  # recorded inside a downtime or maintenance window (the report counts it apart)
+
+
+class Downtime(NamedTuple):
+    id: int
+    patterns: tuple[str, ...]  # check names or globs
+    start: float
+    end: float
+    comment: str
+    created: float
+
+
+class Acknowledgement(NamedTuple):
+    check_name: str
+    status: Status  # the problem state acknowledged
+    comment: str
+    sticky: bool
+    expires: float | None
+    created: float
+
+
+class CheckRow(NamedTuple):
+    """A check as `cronchecks status` shows it."""
+
+    name: str
+    status: Status
+    since: float
+    announced: Status | None
+    problem_since: float | None
+    last_run: float
+    summary: str
+    held: str | None
+    flapping: bool
 
 
 class OutboxEntry(NamedTuple):
@@ -200,7 +233,8 @@ class Store:
 
     def record(self, row: ResultRow, decide: Callable[[CheckState | None, list[Status]], Decision],
                events_for: Callable[[Decision, str], list[tuple[str, dict[str, Any]]]], *,
-               output: str = "", keep_seconds: float | None = None) -> Decision:
+               output: str = "", keep_seconds: float | None = None,
+               in_downtime: Callable[[], bool] | None = None) -> Decision:
         """Store a result, move the check's state on, and queue what it announces, atomically.
 
         `decide` gets the previous state and the recent statuses (oldest first, this one
@@ -222,25 +256,30 @@ class Store:
                 "SELECT status FROM results WHERE check_name = ? ORDER BY at DESC, id DESC LIMIT 19",
                 (row.check_name,))][::-1]
             decision = decide(previous, [*recent, row.status])
+            if in_downtime is not None:
+                row = row._replace(in_downtime=in_downtime())
             self.db.execute(
-                "INSERT INTO results (check_name, at, status, exit_code, duration, summary, perfdata) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO results (check_name, at, status, exit_code, duration, summary, perfdata, in_downtime) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (row.check_name, row.at, int(row.status), row.exit_code, row.duration, row.summary,
-                 json.dumps(list(row.perfdata))))
+                 json.dumps(list(row.perfdata)), int(row.in_downtime)))
             state = decision.state
             self.db.execute(
                 "INSERT INTO checks (name, status, since, consecutive, announced, problem_since, last_notice, "
-                "runs_since_notice, flapping, last_run, last_summary, last_output, problem_output) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "runs_since_notice, flapping, last_run, last_summary, last_output, problem_output, held) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                 "status = excluded.status, since = excluded.since, consecutive = excluded.consecutive, "
                 "announced = excluded.announced, problem_since = excluded.problem_since, "
                 "last_notice = excluded.last_notice, runs_since_notice = excluded.runs_since_notice, "
                 "flapping = excluded.flapping, last_run = excluded.last_run, "
                 "last_summary = excluded.last_summary, last_output = excluded.last_output, "
-                "problem_output = excluded.problem_output",
+                "problem_output = excluded.problem_output, held = excluded.held",
                 (row.check_name, int(state.status), state.since, state.consecutive,
                  None if state.announced is None else int(state.announced), state.problem_since,
-                 state.last_notice, state.runs_since_notice, int(state.flapping), row.at, row.summary, output, kept))
+                 state.last_notice, state.runs_since_notice, int(state.flapping), row.at, row.summary, output, kept,
+                 decision.held))
+            if decision.ack_ended:
+                self.db.execute("DELETE FROM acknowledgements WHERE check_name = ?", (row.check_name,))
             for channel, event in events_for(decision, first_failure):
                 self.enqueue(channel, event, now=row.at)
             if keep_seconds is not None:  # this check's history only: other checks keep their own --keep
@@ -268,7 +307,8 @@ class Store:
                           row[4], row[5], row[6], bool(row[7]))
 
     def results(self, name: str | None = None, since: float | None = None) -> list[ResultRow]:
-        query = "SELECT check_name, at, status, exit_code, duration, summary, perfdata FROM results WHERE 1 = 1"
+        query = ("SELECT check_name, at, status, exit_code, duration, summary, perfdata, in_downtime FROM results "
+                 "WHERE 1 = 1")
         args: list[Any] = []
         if name is not None:
             query += " AND check_name = ?"
@@ -277,7 +317,7 @@ class Store:
             query += " AND at >= ?"
             args.append(since)
         rows = self.db.execute(query + " ORDER BY at, id", args).fetchall()
-        return [ResultRow(r[0], r[1], Status(r[2]), r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+        return [ResultRow(r[0], r[1], Status(r[2]), r[3], r[4], r[5], json.loads(r[6]), bool(r[7])) for r in rows]
 
     def last_success(self, name: str) -> float | None:
         """When the check was last OK, as far as its kept history goes (the Prometheus exports' batch-job metric)."""
@@ -291,6 +331,81 @@ class Store:
             "SELECT at FROM results WHERE check_name = ? ORDER BY at DESC, id DESC LIMIT ?", (name, runs + 1))]
         gaps = sorted(later - earlier for later, earlier in itertools.pairwise(times) if later > earlier)
         return gaps[len(gaps) // 2] if gaps else None
+
+    def previous_run(self, name: str) -> float | None:
+        found = self.db.execute("SELECT last_run FROM checks WHERE name = ?", (name,)).fetchone()
+        return None if found is None else float(found[0])
+
+    def open_problem(self, name: str) -> Status | None:
+        """The check's state when it is a hard problem (announced or held), else None: what holds its dependents."""
+        found = self.db.execute("SELECT status, announced, held FROM checks WHERE name = ?", (name,)).fetchone()
+        if found is None or found[0] == int(Status.OK) or (found[1] is None and found[2] is None):
+            return None
+        return Status(found[0])
+
+    def check_rows(self, name: str | None = None) -> list[CheckRow]:
+        query = ("SELECT name, status, since, announced, problem_since, last_run, last_summary, held, flapping "
+                 "FROM checks" + (" WHERE name = ?" if name is not None else "") + " ORDER BY name")
+        return [CheckRow(r[0], Status(r[1]), r[2], None if r[3] is None else Status(r[3]), r[4], r[5], r[6], r[7],
+                         bool(r[8])) for r in self.db.execute(query, () if name is None else (name,))]
+
+    def forget(self, name: str) -> bool:
+        """Remove a check's state, history, acknowledgement and told channels; False if there was none."""
+        with self.transaction():
+            found = self.db.execute("SELECT 1 FROM checks WHERE name = ? UNION ALL "
+                                    "SELECT 1 FROM results WHERE check_name = ? LIMIT 1", (name, name)).fetchone()
+            self.db.execute("DELETE FROM checks WHERE name = ?", (name,))
+            for table in ("results", "remediations", "skipped", "acknowledgements", "told"):
+                self.db.execute(f"DELETE FROM {table} WHERE check_name = ?", (name,))
+        return found is not None
+
+    # --- downtimes and acknowledgements ---------------------------------------------
+    # A downtime's patterns are stored one per line in `pattern` (a check's name holds no newline).
+
+    def add_downtime(self, patterns: Sequence[str], start: float, end: float, comment: str, now: float) -> int:
+        with self.transaction():
+            cursor = self.db.execute("INSERT INTO downtimes (pattern, start, end, comment, created) "
+                                     "VALUES (?, ?, ?, ?, ?)", ("\n".join(patterns), start, end, comment, now))
+        return int(cursor.lastrowid or 0)
+
+    def downtimes(self, now: float | None = None) -> list[Downtime]:
+        """Every downtime not yet over at `now` (all of them without `now`), soonest first."""
+        query = "SELECT id, pattern, start, end, comment, created FROM downtimes"
+        rows = self.db.execute(query + (" WHERE end > ?" if now is not None else "") + " ORDER BY start, id",
+                               () if now is None else (now,)).fetchall()
+        return [Downtime(r[0], tuple(r[1].split("\n")), r[2], r[3], r[4], r[5]) for r in rows]
+
+    def remove_downtime(self, downtime_id: int) -> bool:
+        with self.transaction():
+            return self.db.execute("DELETE FROM downtimes WHERE id = ?", (downtime_id,)).rowcount > 0
+
+    def downtime_for(self, name: str, now: float) -> Downtime | None:
+        """The downtime naming this check that is open at `now`, if any (ended ones are cleared here)."""
+        from fnmatch import fnmatchcase
+
+        self.db.execute("DELETE FROM downtimes WHERE end <= ?", (now - 7 * 86400,))  # a week's record, then gone
+        for downtime in self.downtimes(now):
+            if downtime.start <= now and any(fnmatchcase(name, p) for p in downtime.patterns):
+                return downtime
+        return None
+
+    def acknowledge(self, ack: Acknowledgement) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO acknowledgements (check_name, status, comment, sticky, expires, "
+                            "created) VALUES (?, ?, ?, ?, ?, ?)",
+                            (ack.check_name, int(ack.status), ack.comment, int(ack.sticky), ack.expires, ack.created))
+
+    def remove_acknowledgement(self, name: str) -> bool:
+        with self.transaction():
+            return self.db.execute("DELETE FROM acknowledgements WHERE check_name = ?", (name,)).rowcount > 0
+
+    def acknowledgement(self, name: str, now: float) -> Acknowledgement | None:
+        """The check's acknowledgement in force at `now` (an expired one is none)."""
+        row = self.db.execute("SELECT check_name, status, comment, sticky, expires, created FROM acknowledgements "
+                              "WHERE check_name = ?", (name,)).fetchone()
+        if row is None or (row[4] is not None and row[4] <= now):
+            return None
+        return Acknowledgement(row[0], Status(row[1]), row[2], bool(row[3]), row[4], row[5])
 
     # --- outbox -------------------------------------------------------------------
 

@@ -21,6 +21,11 @@ VERBS = {
     "suite": "cronchecks.cli.suite:suite",
     "report": "cronchecks.cli.report:report",
     "demo": "cronchecks.cli.demo:demo",
+    # staying quiet: downtimes, acknowledgements, and looking at and clearing what the store keeps
+    "downtime": "cronchecks.cli.downtime:downtime",
+    "ack": "cronchecks.cli.ack:ack",
+    "status": "cronchecks.cli.status:status",
+    "forget": "cronchecks.cli.forget:forget",
 }
 
 
@@ -51,6 +56,9 @@ def build_app(only: str | None = None) -> typer.Typer:
         if only in (None, verb):
             module, _, function = path.partition(":")
             command = getattr(importlib.import_module(module), function)
+            if isinstance(command, typer.Typer):  # a verb with its own subcommands (downtime add|list|remove)
+                app.add_typer(command, name=verb)
+                continue
             settings = {"allow_interspersed_args": False} if verb == "run" else {}
             app.command(name=verb, context_settings=settings)(command)
     return app

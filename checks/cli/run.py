@@ -56,8 +56,28 @@ def run(
         "--remind-every", metavar="N", help="Remind every N runs while it stays bad.", rich_help_panel=POLICY)] = None,
     notify_on: Annotated[str, typer.Option(
         "--notify-on", metavar="KINDS",
-        help="Which messages go out: problem,recovery,escalation,reminder,flapping,remediation (or all).",
+        help="Which messages go out: problem,recovery,escalation,reminder,flapping,remediation,acknowledgement,"
+        "downtime (or all).",
         rich_help_panel=POLICY)] = "all",
+    # --- when a notice is owed, and what holds it ---
+    recover_after: Annotated[str | None, typer.Option(
+        "--recover-after", metavar="N", help="Declare a recovery after N OK results in a row (default 1).",
+        rich_help_panel=POLICY)] = None,
+    flapping: Annotated[str | None, typer.Option(
+        "--flapping", metavar="HIGH:LOW", help="Flapping starts above HIGH % of state changes over the last 20 "
+        "results and stops below LOW % (default 30:25).", rich_help_panel=POLICY)] = None,
+    no_flapping: Annotated[bool, typer.Option(
+        "--no-flapping", help="No flapping detection: every problem and recovery is announced.",
+        rich_help_panel=POLICY)] = False,
+    depends_on: Annotated[list[str] | None, typer.Option(
+        "--depends-on", metavar="NAME", help="Hold this check's messages while the check NAME (from the same "
+        "store) is in a hard problem state (repeatable).", rich_help_panel=POLICY)] = None,
+    duration_warning: Annotated[str | None, typer.Option(
+        "--duration-warning", metavar="RANGE", help="WARNING when the job's wall time is outside this Nagios range "
+        "(e.g. 30s:20m); the exit code stays the job's.", rich_help_panel=POLICY)] = None,
+    duration_critical: Annotated[str | None, typer.Option(
+        "--duration-critical", metavar="RANGE", help="CRITICAL when the job's wall time is outside this range.",
+        rich_help_panel=POLICY)] = None,
     mail: Annotated[list[str] | None, typer.Option(
         "--mail", metavar="ADDR",
         help="Mail alerts to this address (repeatable; SMTP settings from CRONCHECKS_SMTP_*).",
@@ -183,7 +203,8 @@ def run(
          "pagerduty-key-file": pagerduty_key_file, "cloudwatch": cloudwatch, "dimension": dimension,
          "dogstatsd": dogstatsd, "alertmanager": alertmanager, "alertmanager-label": alertmanager_label,
          "alertmanager-refresh": alertmanager_refresh, "nsca": nsca, "nsca-encryption": nsca_encryption,
-         "nrdp": nrdp, "ping": ping, "ping-env": ping_env, "ping-file": ping_file},
+         "nrdp": nrdp, "ping": ping, "ping-env": ping_env, "ping-file": ping_file,
+         "recover-after": recover_after, "flapping": flapping, "no-flapping": no_flapping or None},
         "cronchecks run", os.environ)
     alerts = read_alert_settings(values)
     pings = [flag for flag, given in (("--ping", ping), ("--ping-env", ping_env), ("--ping-file", ping_file))
@@ -224,8 +245,28 @@ def run(
         lock=lock,
         verbosity=verbose,
         exports=exports,
+        **_quiet_options(alerts, depends_on, duration_warning, duration_critical, name),
     )
     return run_wrapped(options)
+
+
+def _quiet_options(alerts, depends_on: list[str] | None, warning: str | None, critical: str | None,
+                   name: str | None) -> dict:
+    """Maintenance windows, --depends-on and the duration limits, checked before the command runs."""
+    from functools import partial
+
+    from cronchecks.core.thresholds import parse_range
+
+    parents = tuple(depends_on or ())
+    for parent in parents:
+        if not parent.strip():
+            raise UsageError("invalid --depends-on '': give the name of a check")
+        if name is not None and parent == name:
+            raise UsageError(f"invalid --depends-on {parent!r}: a check cannot depend on itself")
+    duration = partial(parse_range, unit="duration")
+    return {"windows": alerts.windows, "depends_on": parents,
+            "duration_warning": option_value("--duration-warning", warning, duration),
+            "duration_critical": option_value("--duration-critical", critical, duration)}
 
 
 def _on_fail_ssh(host: str | None, options: list[str] | None, config: str | None, remedy: tuple[str, ...]):

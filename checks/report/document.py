@@ -4,7 +4,9 @@
 the two together), and a reader refuses a document of another version rather than guess. Version 1 was the
 unversioned JSON of earlier releases (the same fields without the long view); version 2 adds `schema_version`,
 `days`, and per check the uptime over 24 hours, 7 days and the span, the days, the incidents and the response-time
-series. Times are epoch seconds, durations seconds, uptimes percent, states their names (None: no data).
+series; version 3 adds `in_downtime`, the seconds held by results recorded in a downtime (outside every uptime),
+per check, per day and per incident. Times are epoch seconds, durations seconds, uptimes percent, states their
+names (None: no data).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from cronchecks.core.errors import CheckError
 from cronchecks.report.figures import CheckReport, Window, as_dict, report_dict, time_in_states, uptime_percent
 from cronchecks.report.timeline import daily, day_bounds, hourly_bounds, incidents, perf_series
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DOCUMENT_LIMIT = 256 * 1024 * 1024  # one host's 90 days: a few MB; a bigger file is not one of ours
 
 NUMBER = "number"
@@ -37,16 +39,17 @@ SCHEMA: dict[str, Any] = {
     "days": COUNT, "status": TEXT, "counts": {"*": COUNT},
     "checks": [{
         "name": TEXT, "status": STATE, "since": OPTIONAL_NUMBER, "last_run": OPTIONAL_NUMBER, "last_summary": TEXT,
-        "uptime": OPTIONAL_NUMBER, "covered": NUMBER, "seconds": {"*": NUMBER}, "results": COUNT, "failures": COUNT,
+        "uptime": OPTIONAL_NUMBER, "covered": NUMBER, "in_downtime": NUMBER, "seconds": {"*": NUMBER},
+        "results": COUNT, "failures": COUNT,
         "duration": _SPREAD, "perf": {"label": TEXT, "uom": TEXT, **_SPREAD},
         "incident": {"?": {"status": TEXT, "since": NUMBER, "downtime": NUMBER}},
         "last_change": {"?": {"at": NUMBER, "from": TEXT, "to": TEXT}},
         "strip": {"start": OPTIONAL_NUMBER, "bucket": OPTIONAL_NUMBER, "statuses": [STATE], "results": [COUNT]},
         "uptime_24h": OPTIONAL_NUMBER, "uptime_7d": OPTIONAL_NUMBER, "uptime_span": OPTIONAL_NUMBER,
         "daily": [{"date": TEXT, "start": NUMBER, "end": NUMBER, "status": STATE, "uptime": OPTIONAL_NUMBER,
-                   "incidents": COUNT, "results": COUNT}],
+                   "incidents": COUNT, "results": COUNT, "in_downtime": NUMBER}],
         "incidents": [{"start": NUMBER, "end": OPTIONAL_NUMBER, "status": TEXT, "summary": TEXT,
-                       "duration": NUMBER}],
+                       "duration": NUMBER, "in_downtime": NUMBER}],
         "perf_hourly": _SERIES, "perf_daily": _SERIES,
     }],
 }
@@ -74,9 +77,11 @@ def long_view(report: CheckReport, rows: Sequence[Any], end: float, days: int,
         "uptime_span": uptime_percent(time_in_states(rows, span)),
         "daily": [{"date": day.day.isoformat(), "start": day.start, "end": day.end,
                    "status": None if day.status is None else day.status.name, "uptime": day.uptime,
-                   "incidents": day.incidents, "results": day.results} for day in daily(rows, end, days, zone)],
+                   "incidents": day.incidents, "results": day.results, "in_downtime": day.in_downtime}
+                  for day in daily(rows, end, days, zone)],
         "incidents": [{"start": incident.start, "end": incident.end, "status": incident.status.name,
-                       "summary": incident.summary, "duration": incident.duration(end)}
+                       "summary": incident.summary, "duration": incident.duration(end),
+                       "in_downtime": incident.in_downtime}
                       for incident in incidents(rows, span)],
         "perf_hourly": {"uom": hourly_uom, "points": [point._asdict() for point in hourly]},
         "perf_daily": {"uom": daily_uom, "points": [point._asdict() for point in per_day]},

@@ -6,7 +6,9 @@ rows and says where the window ends.
 
 Time-weighted: each result holds from its own time until the next result (the last one
 until the window's end), and the window's start takes the state in force then, from the
-last result before it. Time before a check's first result is not counted at all.
+last result before it. Time before a check's first result is not counted at all, and time held by a
+result recorded in a downtime (`in_downtime`) is counted apart: uptime is over the time outside
+downtimes, as Icinga 2's availability is.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class CheckReport(NamedTuple):
     incident: Incident | None
     last_change: Change | None
     strip: tuple[Bucket, ...]
+    in_downtime: float = 0.0  # seconds of the window held by results recorded in a downtime (not in `seconds`)
 
     @property
     def covered(self) -> float:
@@ -105,11 +108,24 @@ class CheckReport(NamedTuple):
 
 
 def time_in_states(rows: Sequence[Any], window: Window) -> dict[Status, float]:
-    """Seconds each state was in force within the window: each result holds until the next.
+    """Seconds each state was in force within the window outside downtimes: each result holds until the next.
 
-    `rows` are ordered by time; any before the window only set the state at its start.
+    `rows` are ordered by time; any before the window only set the state at its start. A result
+    recorded in a downtime holds its time as downtime (time_in_downtime), in no state.
     """
     spent = dict.fromkeys(Status, 0.0)
+    for row, seconds in _spans(rows, window):
+        if not getattr(row, "in_downtime", False):
+            spent[row.status] += seconds  # a Status, or its int: the same key
+    return spent
+
+
+def time_in_downtime(rows: Sequence[Any], window: Window) -> float:
+    """Seconds of the window held by results recorded in a downtime."""
+    return sum(seconds for row, seconds in _spans(rows, window) if getattr(row, "in_downtime", False))
+
+
+def _spans(rows: Sequence[Any], window: Window) -> Iterable[tuple[Any, float]]:
     first = max(0, bisect.bisect_right(rows, window.start, key=_at) - 1)  # earlier rows are overtaken
     for index in range(first, len(rows)):
         row = rows[index]
@@ -118,8 +134,7 @@ def time_in_states(rows: Sequence[Any], window: Window) -> dict[Status, float]:
         begin = max(row.at, window.start)
         finish = min(rows[index + 1].at if index + 1 < len(rows) else window.end, window.end)
         if finish > begin:
-            spent[row.status] += finish - begin  # a Status, or its int: the same key
-    return spent
+            yield row, finish - begin
 
 
 def uptime_percent(spent: dict[Status, float]) -> float | None:
@@ -228,7 +243,7 @@ def check_report(name: str, rows: Sequence[Any], streak: Streak, window: Window,
         results=len(inside), failures=sum(1 for row in inside if row.status != Status.OK),
         duration=spread([row.duration for row in inside]), perf_label=perf_label, perf_uom=uom,
         perf=spread(values), incident=incident, last_change=change,
-        strip=status_strip(rows, window.end),
+        strip=status_strip(rows, window.end), in_downtime=time_in_downtime(rows, window),
     )
 
 
@@ -269,6 +284,7 @@ def as_dict(report: CheckReport) -> dict[str, Any]:
         "last_summary": report.last_summary,
         "uptime": report.uptime,
         "covered": report.covered,
+        "in_downtime": report.in_downtime,
         "seconds": {status.name: spent for status, spent in report.seconds.items()},
         "results": report.results,
         "failures": report.failures,

@@ -43,6 +43,9 @@ class History:
             self.db.execute("SELECT check_name, at, status, duration, summary, perfdata FROM results LIMIT 1")
         except sqlite3.Error as error:
             raise StoreUnreadable(f"cannot read the store {self.path}: {error}") from None
+        # A store from before downtimes (schema 3) has no in_downtime: never in one (read-only: no migration).
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
+        self._in_downtime = "in_downtime" if "in_downtime" in columns else "0"
 
     def close(self) -> None:
         self.db.close()
@@ -70,18 +73,19 @@ class History:
         out by SQLite's JSON functions: parsing every row's JSON in Python was most of the
         time of a week's report over a few hundred checks.
         """
-        before = self._query("SELECT check_name, at, status, exit_code, duration, summary FROM results "
+        held = self._in_downtime
+        before = self._query(f"SELECT check_name, at, status, exit_code, duration, summary, {held} FROM results "
                              "WHERE check_name = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1", (name, start))
-        rows = [ResultRow(r[0], r[1], _STATUSES[r[2]], r[3], r[4], r[5]) for r in before]
+        rows = [ResultRow(r[0], r[1], _STATUSES[r[2]], r[3], r[4], r[5], (), bool(r[6])) for r in before]
         if perf_label is None:
-            inside = self._query("SELECT check_name, at, status, exit_code, duration, summary, NULL, NULL "
+            inside = self._query(f"SELECT check_name, at, status, exit_code, duration, summary, NULL, NULL, {held} "
                                  "FROM results WHERE check_name = ? AND at >= ? AND at <= ? ORDER BY at, id",
                                  (name, start, end))
         else:
             inside = self._perf_rows(name, start, end, perf_label)
         for r in inside:
             perfdata = ({"label": perf_label, "value": r[6], "uom": r[7] or ""},) if r[6] is not None else ()
-            rows.append(ResultRow(r[0], r[1], _STATUSES[r[2]], r[3], r[4], r[5], perfdata))
+            rows.append(ResultRow(r[0], r[1], _STATUSES[r[2]], r[3], r[4], r[5], perfdata, bool(r[8])))
         return rows
 
     def _perf_rows(self, name: str, start: float, end: float, label: str) -> list[tuple]:
@@ -90,7 +94,7 @@ class History:
         try:
             return self.db.execute(
                 f"SELECT check_name, at, status, exit_code, duration, summary, {picked.format(field='value')}, "
-                f"{picked.format(field='uom')} FROM results "
+                f"{picked.format(field='uom')}, {self._in_downtime} FROM results "
                 "WHERE check_name = :name AND at >= :start AND at <= :end ORDER BY at, id",
                 {"name": name, "start": start, "end": end, "label": label}).fetchall()
         except sqlite3.OperationalError as error:
@@ -98,10 +102,11 @@ class History:
                 raise StoreUnreadable(f"cannot read the store {self.path}: {error}") from None
         # An SQLite built without its JSON functions: the same in Python, slower.
         found = []
-        for r in self._query("SELECT check_name, at, status, exit_code, duration, summary, perfdata FROM results "
-                             "WHERE check_name = ? AND at >= ? AND at <= ? ORDER BY at, id", (name, start, end)):
+        for r in self._query(f"SELECT check_name, at, status, exit_code, duration, summary, perfdata, "
+                             f"{self._in_downtime} FROM results WHERE check_name = ? AND at >= ? AND at <= ? "
+                             "ORDER BY at, id", (name, start, end)):
             datum = _perf_datum(r[6], label)
-            found.append((*r[:6], datum.get("value"), datum.get("uom")))
+            found.append((*r[:6], datum.get("value"), datum.get("uom"), r[7]))
         return found
 
     def streak(self, name: str, end: float) -> Streak:

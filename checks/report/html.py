@@ -144,6 +144,8 @@ def _bars(days: Sequence[dict[str, Any]]) -> str:
         plural = "" if day["incidents"] == 1 else "s"
         words = "no data" if day["status"] is None else \
             f"{day['status']}, {uptime_text(day['uptime'])} up, {day['incidents']} incident{plural}"
+        if day.get("in_downtime"):  # counted apart: the uptime is over the time outside it
+            words += f", {format_duration(day['in_downtime'])} in downtime"
         cells.append((_BAR_CLASS[day["status"]], day["date"], day["date"], words))
     bad = sum(1 for day in days if day["status"] not in (None, "OK"))
     empty = sum(1 for day in days if day["status"] is None)
@@ -207,6 +209,12 @@ def chart(series: dict[str, Any], label: str, caption: str, start_words: str, en
             f'{escape(uom or "no unit")})</p>')
 
 
+def _held(incident: dict[str, Any]) -> str:
+    """The mark of an incident that was (partly) in a downtime: its messages were held."""
+    held = incident.get("in_downtime")
+    return f" ({escape(format_duration(held))} in downtime)" if held else ""
+
+
 def _incidents(check: dict[str, Any], end: float) -> str:
     found = check["incidents"]
     if not found:
@@ -217,7 +225,7 @@ def _incidents(check: dict[str, Any], end: float) -> str:
         summary = incident["summary"] if len(incident["summary"]) <= 160 else incident["summary"][:157] + "..."
         rows.append(f'<tr><td class="st {_css(incident["status"])}">{escape(state_word(incident["status"]))}</td>'
                     f"<td>{escape(moment(incident['start'], end))}</td><td>{escape(until)}</td>"
-                    f"<td>{escape(format_duration(incident['duration']))}</td>"
+                    f"<td>{escape(format_duration(incident['duration']))}{_held(incident)}</td>"
                     f'<td class="hide-narrow">{escape(summary)}</td></tr>')
     more = len(found) - _INCIDENTS_SHOWN
     tail = f'<p class="key">and {more} earlier incident{"s" if more != 1 else ""}</p>' if more > 0 else ""

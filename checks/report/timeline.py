@@ -15,7 +15,14 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from cronchecks.core.result import Status, worst
-from cronchecks.report.figures import Window, perf_values, quantile, time_in_states, uptime_percent
+from cronchecks.report.figures import (
+    Window,
+    perf_values,
+    quantile,
+    time_in_downtime,
+    time_in_states,
+    uptime_percent,
+)
 
 _at = attrgetter("at")
 _STATUSES = tuple(Status)
@@ -31,6 +38,7 @@ class Day(NamedTuple):
     uptime: float | None
     incidents: int  # problems that began this day
     results: int
+    in_downtime: float = 0.0  # seconds held by results recorded in a downtime (outside the uptime)
 
 
 class Incident(NamedTuple):
@@ -40,6 +48,7 @@ class Incident(NamedTuple):
     end: float | None
     status: Status  # the worst state it reached
     summary: str  # the first failing result's summary
+    in_downtime: float = 0.0  # seconds of it held by results recorded in a downtime
 
     def duration(self, now: float) -> float:
         return (self.end if self.end is not None else now) - self.start
@@ -84,7 +93,8 @@ def daily(rows: Sequence[Any], end: float, days: int, zone: tzinfo | None = None
         status = worst(present) if present else None
         began = (bisect.bisect_right if finish >= end else bisect.bisect_left)(starts, finish) \
             - bisect.bisect_left(starts, start)
-        found.append(Day(day, start, finish, status, uptime_percent(spent), began, last - first))
+        found.append(Day(day, start, finish, status, uptime_percent(spent), began, last - first,
+                         time_in_downtime(rows, Window(start, finish))))
     return found
 
 
@@ -112,15 +122,17 @@ def incidents(rows: Sequence[Any], window: Window) -> list[Incident]:
             continue
         if current:
             if row.at >= window.start:
-                found.append(_incident(current, row.at))
+                found.append(_incident(current, row.at, window.end))
             current = []
     if current:
-        found.append(_incident(current, None))
+        found.append(_incident(current, None, window.end))
     return found
 
 
-def _incident(run: list[Any], end: float | None) -> Incident:
-    return Incident(run[0].at, end, worst(_STATUSES[row.status] for row in run), run[0].summary)
+def _incident(run: list[Any], end: float | None, now: float) -> Incident:
+    times = [row.at for row in run[1:]] + [end if end is not None else max(now, run[-1].at)]
+    held = sum(later - row.at for row, later in zip(run, times, strict=True) if getattr(row, "in_downtime", False))
+    return Incident(run[0].at, end, worst(_STATUSES[row.status] for row in run), run[0].summary, held)
 
 
 def perf_series(rows: Sequence[Any], label: str, bounds: Sequence[tuple[float, float]]) -> tuple[list[Point], str]:

@@ -216,16 +216,28 @@ def _record(store: Store, runs: list[CheckRun], options: SuiteOptions, host: str
     from cronchecks.alerting.outbox import flush
     from cronchecks.alerting.recorder import record_result
     from cronchecks.alerting.store import StoreError
+    from cronchecks.suite.dependencies import dependents, levels
     from cronchecks.suite.passive_result import full_plugin_text
 
+    parents = {run.entry.name: run.entry.depends_on for run in runs}
+    children = dependents(parents)
+    position = {run.entry.name: index for index, run in enumerate(runs)}
     try:
-        for run in runs:
+        # Parents first: a child's hold is read from its parent's state as this run left it.
+        for name in (name for level in levels(parents) for name in level):
+            run = runs[position[name]]
             output = "\n".join([run.result.summary, *run.result.details])[-4000:]
-            record_result(store, check=run.entry.name, host=host, status=run.result.status, exit_code=run.exit_code,
-                          duration=run.duration, summary=run.result.summary, perfdata=run.result.perfdata,
-                          output=output, at=run.at, policy=run.entry.policy,
-                          channels=channels_by_check.get(run.entry.name, []), keep=options.keep,
-                          plugin_output=full_plugin_text(run))
+            decision = record_result(
+                store, check=run.entry.name, host=host, status=run.result.status, exit_code=run.exit_code,
+                duration=run.duration, summary=run.result.summary, perfdata=run.result.perfdata,
+                output=output, at=run.at, policy=run.entry.policy,
+                channels=channels_by_check.get(run.entry.name, []), keep=options.keep,
+                plugin_output=full_plugin_text(run), windows=run.entry.windows, depends_on=run.entry.depends_on,
+                dependents=children[name])
+            if decision.held and decision.held.startswith("dependency: "):
+                parent, _, state = decision.held.removeprefix("dependency: ").rpartition(" ")
+                summary = f"{run.result.summary} (depends on {parent}, which is {state}: messages held)"
+                runs[position[name]] = run._replace(result=run.result._replace(summary=summary))
     except (StoreError, sqlite3.Error, OSError) as error:  # the checks ran: say it, keep their states
         say(f"not recorded: {type(error).__name__}: {error}")
         return

@@ -37,6 +37,8 @@ class CheckEntry(NamedTuple):
     policy: Any  # checks.alerting.policy.Policy
     channels: Any  # cronchecks.alerting.channels.options.ChannelOptions
     ssh: Any = None  # cronchecks.support.ssh.SshTarget: a `command` run on another host
+    depends_on: tuple[str, ...] = ()  # checks of the suite whose hard problem holds this one's messages
+    windows: tuple[Any, ...] = ()  # maintenance windows of its alert settings
 
 
 class Suite(NamedTuple):
@@ -157,7 +159,34 @@ def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
             raise fail(index, "name", f"the name {entry.name!r} is used twice")
         names.add(entry.name)
         entries.append(entry._replace(line=where.table(index)))
+    _check_dependencies(entries, fail)
     return Suite(path, tuple(entries))
+
+
+def _check_dependencies(entries: list[CheckEntry], fail) -> None:
+    """Every `depends-on` names a check of the suite, and none goes round in a cycle: refused before anything runs."""
+    from cronchecks.suite.dependencies import find_cycle
+
+    known = {entry.name for entry in entries}
+    for index, entry in enumerate(entries):
+        for parent in entry.depends_on:
+            if parent == entry.name:
+                raise fail(index, "depends-on", f"{entry.name!r} cannot depend on itself")
+            if parent not in known:
+                raise fail(index, "depends-on", f"no check named {shown(parent)} in this suite")
+    cycle = find_cycle({entry.name: entry.depends_on for entry in entries})
+    if cycle:
+        index = next(i for i, entry in enumerate(entries) if entry.name == cycle[0])
+        raise fail(index, "depends-on", "a cycle: " + " -> ".join(cycle))
+
+
+def _depends_on(index: int, table: dict, fail) -> tuple[str, ...]:
+    value = table.get("depends-on", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(name, str) and name.strip() for name in value):
+        raise fail(index, "depends-on", 'must be a list of check names (depends-on = ["db"])')
+    return tuple(dict.fromkeys(value))
 
 
 def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str], fail, path: Path) -> CheckEntry:
@@ -194,6 +223,8 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
             merged[key] = value
     for key in ("name", "type"):
         merged.pop(key)
+    merged.pop("depends-on", None)  # the suite's, not the check's: read here, checked once all are read
+    depends_on = _depends_on(index, table, fail)
     # [defaults]' ssh-options and ssh-config are for the checks that name an ssh host; the others ignore them.
     if kind != "command" or not any(key in table for key in ("ssh", "ssh-env", "ssh-file")):
         for key in SSH_DEFAULT_KEYS:
@@ -234,10 +265,12 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
             ssh = _ssh_target(values)
             for key in values.unread():
                 raise fail(where(key), key, "unknown key for a command (allowed: argv, nagios, label, timeout, "
-                                            "timeout-result, " + ", ".join(SSH_KEYS) + " and the alert settings: "
+                                            "timeout-result, depends-on, " + ", ".join(SSH_KEYS)
+                           + " and the alert settings: "
                            + ", ".join(ALERT_KEYS) + ")")
             return CheckEntry(name, kind, 0, None, tuple(argv), timeout, timeout_status, nagios,
-                              " ".join(label.split()), label_given, alerts.policy, alerts.channels, ssh)
+                              " ".join(label.split()), label_given, alerts.policy, alerts.channels, ssh,
+                              depends_on, alerts.windows)
         for key in SSH_KEYS:
             if key in merged:
                 raise fail(where(key), key, f'goes with type = "command" (argv = ["check-{kind}", ...] runs '
@@ -252,7 +285,7 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
         raise fail(index, None, error.message) from None
     label = invocation.standard.label or CHECKS[kind].label
     return CheckEntry(name, kind, 0, invocation, (), timeout, timeout_status, True, label, True, alerts.policy,
-                      alerts.channels)
+                      alerts.channels, None, depends_on, alerts.windows)
 
 
 # A `command` run on another host through ssh (cronchecks.support.ssh).

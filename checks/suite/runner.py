@@ -91,8 +91,17 @@ def run_suite(suite: Suite, env: Mapping[str, str], jobs: int) -> list[CheckRun]
             result = Result(Status.UNKNOWN, f"internal error: {type(error).__name__}: {error}")
             return CheckRun(entry, result, 0.0, time.time(), 3, False, entry.label)
 
+    # Level by level (parents before their children, as `depends-on` says), in parallel within a level:
+    # a child's hold is then read from its parent's result of this same run.
+    from cronchecks.suite.dependencies import levels
+
+    by_name = {entry.name: entry for entry in suite.checks}
+    done: dict[str, CheckRun] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="suite") as pool:
-        return list(pool.map(guarded, suite.checks))
+        for level in levels({entry.name: entry.depends_on for entry in suite.checks}):
+            for run in pool.map(guarded, [by_name[name] for name in level]):
+                done[run.entry.name] = run
+    return [done[entry.name] for entry in suite.checks]
 
 
 def summary_counts(runs: Sequence[CheckRun], failures: Sequence[str] = ()) -> str:

@@ -212,12 +212,12 @@ def test_json_shape(store, capsys):
     document = report_json(capsys, store)
     assert set(document) == {"schema_version", "host", "generated", "since", "until", "window", "perf", "days",
                              "status", "counts", "checks"}
-    assert document["schema_version"] == 2 and document["days"] == 90
+    assert document["schema_version"] == 3 and document["days"] == 90
     assert document["until"] == T and document["since"] == T - DAY and document["window"] == DAY
     assert document["perf"] == "time"
     check = by_name(document)["db"]
-    assert set(check) == {"name", "status", "since", "last_run", "last_summary", "uptime", "covered", "seconds",
-                          "results", "failures", "duration", "perf", "incident", "last_change", "strip",
+    assert set(check) == {"name", "status", "since", "last_run", "last_summary", "uptime", "covered", "in_downtime",
+                          "seconds", "results", "failures", "duration", "perf", "incident", "last_change", "strip",
                           "uptime_24h", "uptime_7d", "uptime_span", "daily", "incidents", "perf_hourly", "perf_daily"}
     assert check["last_run"] == T - 3 * HOUR and check["last_summary"] == f"DB CRITICAL - at {T - 3 * HOUR:.0f}"
     assert set(check["perf"]) == {"label", "uom", "median", "p95", "count"}
