@@ -53,6 +53,9 @@ class RunOptions:
     lock: bool = False
     verbosity: int = 0
     exports: Exports = field(default_factory=Exports)
+    # the channel configuration file: its channels picked by --channel (or its defaults), its windows
+    named_channels: tuple[Any, ...] = ()  # cronchecks.alerting.config.NamedChannel
+    windows: tuple[Any, ...] = ()  # cronchecks.alerting.windows.MaintenanceWindow
 
 
 def read_exports(prometheus: str | None, prometheus_labels: list[str], pushgateway: str | None,
@@ -162,6 +165,10 @@ class Wrapper:
 
         options = self.options
         channels = build_channels(options.channels, self.env, self.host)  # mistakes surface before running
+        if options.named_channels:
+            from cronchecks.alerting.config import build_named
+
+            channels += build_named(options.named_channels, self.env, self.host)
         pinger = self._pinger()
         folder = state_folder(options.state_dir, self.env)
         try:

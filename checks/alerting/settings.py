@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cronchecks.alerting.channels.options import ChannelOptions
 from cronchecks.alerting.policy import Policy, parse_notify_on
 from cronchecks.core.values import OptionValues
+
+if TYPE_CHECKING:
+    from cronchecks.alerting.windows import MaintenanceWindow
 
 # Their long names: `run`'s options and a suite's keys ([defaults] or a check's table).
 ALERT_KEYS = (
@@ -26,6 +29,8 @@ NAME_LIMIT = 200
 class AlertSettings(NamedTuple):
     policy: Policy
     channels: ChannelOptions
+    # the config file's [[maintenance]] windows (applied by the policy)
+    windows: tuple[MaintenanceWindow, ...] = ()
 
 
 def read_alert_settings(values: OptionValues) -> AlertSettings:

@@ -21,6 +21,9 @@ VERBS = {
     "suite": "cronchecks.cli.suite:suite",
     "report": "cronchecks.cli.report:report",
     "demo": "cronchecks.cli.demo:demo",
+    # the channel configuration and the outbox
+    "config": "cronchecks.cli.config:config",
+    "outbox": "cronchecks.cli.outbox:outbox",
 }
 
 
