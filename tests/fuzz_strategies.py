@@ -211,6 +211,7 @@ HOST = ["no-such-host.invalid", "127.0.0.1", "root@127.0.0.1", "-oProxyCommand=t
         "x" * 300, "[::1]", "user@", "\x1b[31m"]
 SSH_OPTION = ["Port=@CLOSED@", "BatchMode=no", "ConnectTimeout=1", "bad", "=", "-F @WS@/x", "Port=", "User=nobody",
               "ProxyCommand=false", "Port=" + "9" * 300]
+OUTBOX_ACTION = ["list", "retry", "purge", "LIST", "", "drop", "x" * 1000]
 PROTOCOL = ["smtp", "imap", "pop3", "ftp", "ldap", "postgres", "SMTP", " ldap ", "", "http", "x" * 1000]
 
 POOLS: dict[str, list[str]] = {
@@ -226,6 +227,7 @@ POOLS: dict[str, list[str]] = {
     "ENCRYPTION": ENCRYPTION,
     "HOST": HOST, "KEY=VALUE": SSH_OPTION,
     "PROTOCOL": PROTOCOL,
+    "list|retry|purge": OUTBOX_ACTION,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}

@@ -201,6 +201,11 @@ class _Reader:
         start = self.defaults_line if channel is None else self.channel_line(channel)
         return key_line(self.lines, start, key) if key else start
 
+    def _line_in(self, mistake: str) -> int:
+        """A mistake's line, for listing them in the file's order."""
+        number = mistake[len(str(self.path)) + 1:].split(":", 1)[0]
+        return int(number) if number.isdigit() else 0
+
     def fail(self, line: int, table: str, key: str | None, message: str) -> None:
         self.mistakes.append(f"{self.path}:{line}: {table}" + (f", key '{key}'" if key else "") + f": {message}")
 
@@ -222,7 +227,7 @@ class _Reader:
                 channels[name] = channel
         windows = self._windows(data.get("maintenance", []))
         if self.mistakes:
-            raise ConfigError(self.mistakes)
+            raise ConfigError(sorted(self.mistakes, key=self._line_in))
         return Config(self.path, channels, defaults, windows)
 
     def _defaults(self, table: Any) -> dict[str, Any]:
@@ -232,7 +237,14 @@ class _Reader:
         if not isinstance(table, dict):
             self.fail(self.defaults_line, "[defaults]", None, "must be a table")
             return {}
-        values = OptionValues(table, "cronchecks config", self.env)
+        from cronchecks.alerting.settings import ALERT_KEYS
+
+        known = {f"{key}{suffix}" for key in ALERT_KEYS for suffix in ("", "-env", "-file")}
+        for key in table:
+            if key not in known:
+                self.fail(self.line_of(None, key), "[defaults]", key, "not an alert setting of `cronchecks run` "
+                          f"({', '.join(ALERT_KEYS)})")
+        values = OptionValues({k: v for k, v in table.items() if k in known}, "cronchecks config", self.env)
         try:
             read_alert_settings(values)
         except OptionError as error:
@@ -241,9 +253,7 @@ class _Reader:
         except UsageError as error:
             self.fail(self.defaults_line, "[defaults]", None, error.message)
             return {}
-        for key in values.unread():
-            self.fail(self.line_of(None, key), "[defaults]", key, "not an alert setting of `cronchecks run`")
-        return dict(table)
+        return {k: v for k, v in table.items() if k in known}
 
     def _channel(self, name: str, table: Any) -> NamedChannel | None:
         from cronchecks.alerting.settings import read_alert_settings
