@@ -160,20 +160,23 @@ def shown_output(event: dict[str, Any]) -> tuple[str, str]:
 
 GROUP = "group"
 GROUP_BLOCK_LIMIT = 1500  # characters of one check's block: five checks' blocks fit every chat's message
-_COUNTED = (("problem", "problem"), ("escalation", "escalation"), ("reminder", "reminder"),
-            ("recovery", "recovery"), ("flapping_start", "flapping"), ("flapping_stop", "flapping stopped"),
-            ("remediation", "remediation"))
+# kind, one, many
+_COUNTED = (("problem", "problem", "problems"), ("escalation", "escalation", "escalations"),
+            ("reminder", "reminder", "reminders"), ("recovery", "recovery", "recoveries"),
+            ("flapping_start", "flapping", "flapping"), ("flapping_stop", "flapping stopped", "flapping stopped"),
+            ("remediation", "remediation", "remediations"))
 
 
 def group_counts(event: dict[str, Any]) -> str:
     """`2 problems, 1 recovery`: the kinds of the grouped alerts, counted, in a fixed order."""
     alerts = event.get("alerts") or ()
     parts = []
-    for kind, word in _COUNTED:
+    for kind, one, many in _COUNTED:
         count = sum(1 for alert in alerts if alert.get("kind") == kind)
         if count:
-            parts.append(f"{count} {word}{'s' if count > 1 and not word.endswith('stopped') else ''}")
-    others = len(alerts) - sum(1 for alert in alerts if alert.get("kind") in dict(_COUNTED))
+            parts.append(f"{count} {one if count == 1 else many}")
+    counted = {kind for kind, _, _ in _COUNTED}
+    others = len(alerts) - sum(1 for alert in alerts if alert.get("kind") in counted)
     if others:
         parts.append(f"{others} other")
     return ", ".join(parts) or "no alerts"
