@@ -199,7 +199,7 @@ def run(
     picked = tuple(configured.pick(channel or ()))
     given = {**configured.defaults, **{key: value for key, value in given.items() if value not in (None, False, [])}}
     values = OptionValues(given, "cronchecks run", os.environ)
-    alerts = read_alert_settings(values)
+    alerts = read_alert_settings(values)._replace(windows=configured.windows)
     pings = [flag for flag, given in (("--ping", ping), ("--ping-env", ping_env), ("--ping-file", ping_file))
              if given is not None]
     if len(pings) > 1:

@@ -68,7 +68,7 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
     from cronchecks.suite.runner import run_suite, suite_status
 
     configured = read_config(options.config, env)  # its [defaults] come under the suite file's own
-    suite = load_suite(options.path, env, configured.defaults)
+    suite = load_suite(options.path, env, configured.defaults)._replace(windows=configured.windows)
     # One name for this machine, the same as `cronchecks run` gives it: alerts of the same
     # check from run and from a suite then agree, and Icinga 2's host matches `hostname`.
     host = options.host or host_name()

@@ -45,6 +45,7 @@ class Suite(NamedTuple):
     path: Path
     checks: tuple[CheckEntry, ...]
     group: bool = True  # [defaults] group: one message per channel for what a run owes it
+    windows: tuple[Any, ...] = ()  # the config file's [[maintenance]] windows (MaintenanceWindow)
 
 
 class _Locator:
