@@ -23,7 +23,10 @@ class Channels(QuickHTTP):
         self.taken: dict[str, list[dict]] = {}
 
     def hook(self, name: str) -> str:
-        self.routes[f"/{name}"] = lambda handler, name=name: self._take(name)
+        def take(handler) -> Reply:
+            return self._take(name)
+
+        self.routes[f"/{name}"] = take
         return f"{self.url}/{name}"
 
     def _take(self, name: str) -> Reply:
