@@ -10,11 +10,13 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cronchecks.alerting.channels.options import ROUTE_KINDS, ROUTE_STATES, ChannelOptions, Route
-from cronchecks.alerting.windows import MaintenanceWindow
 from cronchecks.core.errors import UsageError
+
+if TYPE_CHECKING:  # read only when a file has [[maintenance]] tables: cron pays nothing for it otherwise
+    from cronchecks.alerting.windows import MaintenanceWindow
 
 CONFIG_FILE_LIMIT = 1024 * 1024
 SYSTEM_CONFIG = "/etc/cronchecks/config.toml"
