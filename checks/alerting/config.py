@@ -267,7 +267,7 @@ class _Reader:
             self.fail(line, where, None, "must be a table")
             return None
         kind = table.get("type")
-        if kind not in TYPE_KEYS:
+        if not isinstance(kind, str) or kind not in TYPE_KEYS:
             self.fail(self.line_of(name, "type") if "type" in table else line, where, "type" if "type" in table
                       else None, f"{'unknown type ' + repr(kind) if kind is not None else 'missing type'} (use "
                       + ", ".join(TYPE_KEYS) + ")")

@@ -125,6 +125,7 @@ def route_notices(store: Store, check: str, status: Status, at: float, decision:
     was_bad = previous.status if previous is not None else Status.OK
     flapping = decision.state.flapping or (previous is not None and previous.flapping)
     owed: list[tuple[str, str, bool]] = []
+    owed_to: set[tuple[str, str]] = set()
     tell: list[str] = []
     untold: list[str] = []
     for channel in channels:
@@ -139,6 +140,8 @@ def route_notices(store: Store, check: str, status: Status, at: float, decision:
                 kinds.append(instead)
                 widened = Route(route.states, None)  # flapping's stand-in passes where flapping would
         for kind in dict.fromkeys(kinds):
+            if (channel.fingerprint, kind) in owed_to:
+                continue  # the same destination twice (on the command line and in the config file): once
             probe = {"event": "alert", "kind": kind, "status": status.name}
             if not unrouted(channel).accepts(probe) or not widened.allows(probe):
                 continue
@@ -147,13 +150,14 @@ def route_notices(store: Store, check: str, status: Status, at: float, decision:
                     continue
                 # No one recorded as told (a store from before routing, or --notify-on without
                 # problems): the channels whose states took the problem's.
-                if not told and not route.allows({"event": "alert", "kind": "problem", "status":
-                                                  (decision.previous or was_bad).name}):
+                if not told and not Route(route.states, None).allows(
+                        {"event": "alert", "kind": "problem", "status": (decision.previous or was_bad).name}):
                     continue
                 untold.append(channel.fingerprint)
             elif status is not Status.OK:
                 tell.append(channel.fingerprint)
             owed.append((channel.fingerprint, kind, groups_messages(unrouted(channel))))
+            owed_to.add((channel.fingerprint, kind))
     since = decision.state.problem_since or at
     store.db.executemany("INSERT OR IGNORE INTO told (check_name, channel, since) VALUES (?, ?, ?)",
                          [(check, fingerprint, since) for fingerprint in dict.fromkeys(tell)])
