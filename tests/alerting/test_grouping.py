@@ -127,3 +127,21 @@ def test_grouped_messages_stay_within_each_platforms_limits(outputs, kinds):
     total = utf16_length(embed.get("title", "")) + utf16_length(embed.get("description", "")) + sum(
         utf16_length(f["name"]) + utf16_length(f["value"]) for f in embed.get("fields", []))
     assert total <= formats.DISCORD_TOTAL
+
+
+def test_a_grouped_message_is_one_outbox_entry_delivered_once(tmp_path, channels):
+    env = suite_env(tmp_path, channels)
+    channels.down.add("chat")
+    state = str(tmp_path / "s")
+    assert cronchecks("suite", "--notify-timeout", "1s", "--state-dir", state, str(five_checks(tmp_path)),
+                      env=env).code == 2
+    rows = outbox_rows(Path(state))
+    assert len(rows) == 1 and json.loads(rows[0][1])["summary"] == "5 problems"  # the pager's five went out
+    assert len(channels.got("pd")) == 5
+    channels.down.clear()
+    done = cronchecks("outbox", "retry", "--state-dir", state, env=env)
+    assert done.stdout.strip() == "OUTBOX OK - 1 delivered, 0 still waiting", done
+    [message] = channels.got("chat")
+    assert len(message["alerts"]) == 5
+    assert cronchecks("outbox", "retry", "--state-dir", state, env=env).stdout.startswith("OUTBOX OK - 0 delivered")
+    assert len(channels.got("chat")) == 1
