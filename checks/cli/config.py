@@ -8,7 +8,7 @@ import typer
 def config(
     check: Annotated[bool, typer.Option(
         "--check", help="Validate the file and print what it holds: channels, defaults, maintenance windows "
-        "(the default action).")] = True,
+        "(the only action; the same without it).")] = False,
     config_file: Annotated[str | None, typer.Option(
         "--config", metavar="FILE", help="The config file (env CRONCHECKS_CONFIG; default: the user config folder's "
         "cronchecks/config.toml, then /etc/cronchecks/config.toml).")] = None,

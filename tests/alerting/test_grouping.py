@@ -122,7 +122,7 @@ def test_grouped_messages_stay_within_each_platforms_limits(outputs, kinds):
     for block in slack["blocks"]:
         text = block.get("text", {}).get("text", "")
         assert len(text) <= (formats.SLACK_HEADER if block["type"] == "header" else formats.SLACK_SECTION)
-    assert len(json.dumps(formats.render("teams", group)).encode()) <= formats.TEAMS_BYTES + 2000
+    assert len(json.dumps(formats.render("teams", group)).encode()) <= formats.TEAMS_BYTES
     embed = formats.render("discord", group)["embeds"][0]
     total = utf16_length(embed.get("title", "")) + utf16_length(embed.get("description", "")) + sum(
         utf16_length(f["name"]) + utf16_length(f["value"]) for f in embed.get("fields", []))
