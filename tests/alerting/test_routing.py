@@ -75,7 +75,7 @@ def test_notify_on_problem_recovery_still_announces_a_flapping_check(tmp_path, c
     """The old silencer: flapping replaced problems and recoveries, and --notify-on filtered flapping out."""
     hook = channels.hook("ops")
     env = {"HOOK": hook}
-    for code in itertools.islice(itertools.cycle((2, 0)), 16):
+    for code in itertools.islice(itertools.cycle((2, 0)), 12):
         run_as(tmp_path, env, "flappy", code, "--webhook-env", "HOOK", "--webhook-format", "json",
                "--notify-on", "problem,recovery")
     kinds = [m["kind"] for m in channels.got("ops")]
@@ -90,7 +90,7 @@ KINDS = ("problem", "recovery", "escalation", "reminder", "flapping", "remediati
 SUBSETS = st.frozensets(st.sampled_from(KINDS), min_size=1)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(notify_on=SUBSETS, routes=st.lists(st.one_of(st.none(), SUBSETS), min_size=1, max_size=3),
        sequence=st.lists(st.sampled_from(["OK", "CRITICAL", "WARNING"]), min_size=14, max_size=24),
        after=st.integers(1, 2))
