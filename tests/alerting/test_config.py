@@ -214,3 +214,19 @@ def test_any_config_file_is_read_or_refused_with_lines_named(tmp_path_factory, t
         assert mistake.split(":")[1].isdigit() or "not valid TOML" in mistake, mistake
 
 
+
+
+def test_a_ping_channel_of_the_config_file(tmp_path, channels):
+    from tests.conftest import Reply
+
+    channels.routes["/ping/uuid"] = Reply(200, "OK")
+    channels.routes["/ping/uuid/start"] = Reply(200, "OK")
+    config = write_config(tmp_path / "config.toml", """\
+        [channels.hc]
+        type = "ping"
+        ping-env = "PING_URL"
+        """)
+    env = {"CRONCHECKS_CONFIG": str(config), "PING_URL": channels.url + "/ping/uuid"}
+    done = cronchecks("run", "--state-dir", str(tmp_path / "s"), "--channel", "hc", "--", "true", env=env)
+    assert done.code == 0, done
+    assert [r["path"].split("?")[0] for r in channels.requests] == ["/ping/uuid/start", "/ping/uuid"]
