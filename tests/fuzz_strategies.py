@@ -217,6 +217,7 @@ HOST = ["no-such-host.invalid", "127.0.0.1", "root@127.0.0.1", "-oProxyCommand=t
         "x" * 300, "[::1]", "user@", "\x1b[31m"]
 SSH_OPTION = ["Port=@CLOSED@", "BatchMode=no", "ConnectTimeout=1", "bad", "=", "-F @WS@/x", "Port=", "User=nobody",
               "ProxyCommand=false", "Port=" + "9" * 300]
+OUTBOX_ACTION = ["list", "retry", "purge", "LIST", "", "drop", "x" * 1000]
 PROTOCOL = ["smtp", "imap", "pop3", "ftp", "ldap", "postgres", "SMTP", " ldap ", "", "http", "x" * 1000]
 ENCODING = ["auto", "utf-8", "utf-16", "utf-16le", "UTF-16BE", "latin-1", "cp1252", "utf-32", "utf-7", "shift_jis",
             "cp037", "rot13", "base64", "zlib", "klingon", "", " ", "idna", "punycode", "mbcs", "x" * 1000]
@@ -242,6 +243,7 @@ POOLS: dict[str, list[str]] = {
     "ENCODING": ENCODING, "LEVEL": LEVEL,
     "VERSION": TLS_VERSION, "NAME=RANGE": PHASE_RANGE,
     "HIGH:LOW": FLAPPING, "NAME_OR_GLOB": NAME,
+    "list|retry|purge": OUTBOX_ACTION,
 }
 GENERIC = [*TEXT[:12], *NUMBER, *DURATION[:6], "@WS@/small.log", "@WS@/fifo", CLOSED_URL]
 PATHLIKE = {"PATH", "FILE", "FILE_OR_GLOB", "DIR", "FILE.toml"}

@@ -76,7 +76,8 @@ def fenced_blocks(text: str) -> list[tuple[str, int, str]]:
 
 
 def test_the_app_is_what_the_readme_describes():
-    assert set(APP.commands) == set(CHECKS) | {"run", "suite", "report", "demo", "downtime", "ack", "status", "forget"}
+    assert set(APP.commands) == set(CHECKS) | {"run", "suite", "report", "demo", "downtime", "ack", "status", "forget",
+                                               "config", "outbox"}
     assert len(documented_options()) > 100
 
 

@@ -84,6 +84,8 @@ def headline(event: dict[str, Any]) -> str:
     """One line that says what happened, where: `CRITICAL: backup on web1`."""
     if event.get("event") == "report":
         return str(event.get("title") or "cronchecks report")
+    if event.get("kind") == GROUP:
+        return f"{group_counts(event)} on {event.get('host') or '?'}"
     check = event.get("check") or "?"
     host = event.get("host") or "?"
     status = event.get("status") or "UNKNOWN"
@@ -117,6 +119,9 @@ def headline(event: dict[str, Any]) -> str:
 def facts(event: dict[str, Any]) -> list[Fact]:
     """The details a person wants next to the headline, in reading order."""
     kind = event.get("kind")
+    if kind == GROUP:
+        return [Fact("Host", str(event.get("host") or "?")), Fact("Checks", str(len(event.get("alerts") or ()))),
+                Fact("At", when(event.get("at")))]
     found = [Fact("Check", str(event.get("check") or "?")), Fact("Host", str(event.get("host") or "?"))]
     status = str(event.get("status") or "UNKNOWN")
     previous = event.get("previous")
@@ -151,9 +156,50 @@ def facts(event: dict[str, Any]) -> list[Fact]:
 
 def shown_output(event: dict[str, Any]) -> tuple[str, str]:
     """The output to show and its label: a recovery that carries its problem's output shows that."""
+    if event.get("kind") == GROUP:
+        return "Checks", "\n\n".join(group_block(alert) for alert in event.get("alerts") or ())
     if is_clear(event) and event.get("problem_output"):
         return "Output when it failed", str(event["problem_output"])
     return "Output", str(event.get("output") or "")
+
+
+# --- a suite run's messages as one: "2 problems, 1 recovery", then one block per check -------------------
+
+GROUP = "group"
+GROUP_BLOCK_LIMIT = 1500  # characters of one check's block: five checks' blocks fit every chat's message
+# kind, one, many
+_COUNTED = (("problem", "problem", "problems"), ("escalation", "escalation", "escalations"),
+            ("reminder", "reminder", "reminders"), ("recovery", "recovery", "recoveries"),
+            ("flapping_start", "flapping", "flapping"), ("flapping_stop", "flapping stopped", "flapping stopped"),
+            ("remediation", "remediation", "remediations"))
+
+
+def group_counts(event: dict[str, Any]) -> str:
+    """`2 problems, 1 recovery`: the kinds of the grouped alerts, counted, in a fixed order."""
+    alerts = event.get("alerts") or ()
+    parts = []
+    for kind, one, many in _COUNTED:
+        count = sum(1 for alert in alerts if alert.get("kind") == kind)
+        if count:
+            parts.append(f"{count} {one if count == 1 else many}")
+    counted = {kind for kind, _, _ in _COUNTED}
+    others = len(alerts) - sum(1 for alert in alerts if alert.get("kind") in counted)
+    if others:
+        parts.append(f"{others} other")
+    return ", ".join(parts) or "no alerts"
+
+
+def group_block(alert: dict[str, Any]) -> str:
+    """One check's part of a grouped message: its headline, summary and output, within GROUP_BLOCK_LIMIT."""
+    lines = [headline(alert)]
+    summary = str(alert.get("summary") or "").strip()
+    if summary:
+        lines.append(summary)
+    _, output = shown_output(alert)
+    output = output.strip()
+    if output and output != summary:
+        lines.append(output)
+    return cut_middle("\n".join(lines), GROUP_BLOCK_LIMIT)
 
 
 def report_text(event: dict[str, Any]) -> str:

@@ -95,3 +95,43 @@ def _deliver(channel: Channel, entry: OutboxEntry, deadline: float) -> DeliveryE
             backoff = min(backoff * 2, MAX_BACKOFF)
         except Exception as error:  # a bug in a channel must not lose the message
             return DeliveryError(f"{type(error).__name__}: {error}", retryable=True)
+
+
+# --- `cronchecks outbox`: what waits, sending it now, dropping it ---------------------------------------
+
+
+def waiting(store: Store) -> list[dict]:
+    """Every entry of the outbox, oldest first, as `outbox list` shows it (the event's secret-free fields)."""
+    import json
+
+    rows = store.db.execute("SELECT id, created, channel, event, attempts, next_attempt, last_error FROM outbox "
+                            "ORDER BY id").fetchall()
+    found = []
+    for entry_id, created, channel, text, attempts, next_attempt, last_error in rows:
+        event = json.loads(text)
+        found.append({"id": entry_id, "created": created, "channel": channel, "event": event.get("event"),
+                      "kind": event.get("kind"), "check": event.get("check"), "status": event.get("status"),
+                      "checks": [a.get("check") for a in event.get("alerts", [])] or None,
+                      "attempts": attempts, "next_attempt": next_attempt or None, "last_error": last_error})
+    return found
+
+
+def purge(store: Store, channels: Sequence[str] | None, older_than: float | None, now: float) -> int:
+    """Drop the entries of these channel fingerprints (None: all) created before now - older_than; how many."""
+    condition: list[str] = []
+    arguments: list[object] = []
+    if channels is not None:
+        condition.append(f"channel IN ({', '.join('?' * len(channels))})")
+        arguments += list(channels)
+    if older_than is not None:
+        condition.append("created < ?")
+        arguments.append(now - older_than)
+    where = f" WHERE {' AND '.join(condition)}" if condition else ""
+    with store.transaction():
+        return store.db.execute(f"DELETE FROM outbox{where}", arguments).rowcount
+
+
+def retry_now(store: Store, channels: Sequence[str]) -> None:
+    """Make these channels' entries due now (a Retry-After or a backoff no longer holds them back)."""
+    with store.transaction():
+        store.db.executemany("UPDATE outbox SET next_attempt = 0 WHERE channel = ?", [(c,) for c in channels])

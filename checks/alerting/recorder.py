@@ -41,7 +41,8 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
                   summary: str, perfdata: Sequence[Perfdata], output: str, at: float, policy: Policy,
                   channels: Sequence[Channel], keep: float | None, plugin_output: str | None = None,
                   windows: Sequence[Any] = (), depends_on: Sequence[str] = (),
-                  dependents: Sequence[str] = ()) -> Decision:
+                  dependents: Sequence[str] = (),
+                  grouped: list[tuple[str, dict[str, Any]]] | None = None) -> Decision:
     """Store the result, move the state on by the policy, queue alerts and run records: one transaction.
 
     `plugin_output`, the check's own text (status line, perfdata with thresholds, long output),
@@ -49,6 +50,8 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
     `windows` (maintenance windows), the store's downtimes, the parents in `depends_on` and the
     check's acknowledgement decide what is held (cronchecks.alerting.holds); `dependents`, the checks
     this one holds while it is down, are named in its problem messages.
+    With `grouped` (a suite that groups its messages), the alerts for channels that take one
+    message for many go there instead, for `enqueue_grouped` in the same transaction.
     """
     from cronchecks.alerting.holds import hold_for
     perf = perfdata_records(perfdata)
@@ -65,16 +68,28 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
         return decide(previous, status, at, history, policy, hold)
 
     def events_for(decision: Decision, previous_output: str) -> list[tuple[str, dict[str, Any]]]:
+        events: dict[str, dict[str, Any]] = {}
+
+        def event_of(kind: str) -> dict[str, Any]:
+            if kind not in events:
+                event = alert_event(kind, check=check, host=host, status=status, summary=summary,
+                                    output=output, at=at, decision=decision,
+                                    problem_output=previous_output if kind == "recovery" else None)
+                if dependents and kind in ("problem", "escalation", "reminder"):
+                    event["holds"] = list(dependents)  # the children whose messages wait for this one
+                if kind == "acknowledgement" and ack[0] is not None:
+                    event.update(comment=ack[0].comment, sticky=ack[0].sticky, expires=ack[0].expires)
+                events[kind] = event
+            return events[kind]
+
         pairs = []
-        for kind in decision.notices:
-            event = alert_event(kind, check=check, host=host, status=status, summary=summary, output=output,
-                                at=at, decision=decision,
-                                problem_output=previous_output if kind == "recovery" else None)
-            if dependents and kind in ("problem", "escalation", "reminder"):
-                event["holds"] = list(dependents)  # the children whose messages wait for this one
-            if kind == "acknowledgement" and ack[0] is not None:
-                event.update(comment=ack[0].comment, sticky=ack[0].sticky, expires=ack[0].expires)
-            pairs += [(c.fingerprint, event) for c in channels if c.accepts(event)]
+        for fingerprint, kind, to_group in route_notices(store, check, status, at, decision, before[0], policy,
+                                                         channels):
+            pair = (fingerprint, event_of(kind))
+            if to_group and grouped is not None:
+                grouped.append(pair)
+            else:
+                pairs.append(pair)
         run_event = {"event": RUN_EVENT, "id": str(uuid.uuid4()), "check": check, "host": host,
                      "status": status.name, "code": int(status), "exit_code": exit_code,
                      "duration": round(duration, 6), "at": at, "perfdata": perf, "summary": summary,
@@ -111,6 +126,101 @@ def state_fields(store: Store, check: str, decision: Decision, previous: CheckSt
         "since": state.problem_since, "previous_since": previous.problem_since if previous is not None else None,
         "output": output, "interval": store.usual_interval(check),
     }
+
+
+# --- routing: which channel is told which notice ------------------------------------------------------
+
+
+def route_notices(store: Store, check: str, status: Status, at: float, decision: Decision,
+                  previous: CheckState | None, policy: Policy,
+                  channels: Sequence[Channel]) -> list[tuple[str, str, bool]]:
+    """(channel fingerprint, notice kind, whether the channel groups messages) for each notice owed.
+
+    Runs inside the store's transaction of the result: the `told` table (which channels were
+    told of the open problem) is written with the outbox entries, so a recovery reaches exactly
+    those channels. A channel not told about flapping (by --notify-on or its `on`) is told the
+    problems and recoveries of a flapping check instead: no filter silences a failing check.
+    """
+    from cronchecks.alerting.channels.options import Route, channel_route, groups_messages, unrouted
+
+    told = {channel for (channel,) in store.db.execute("SELECT channel FROM told WHERE check_name = ?", (check,))}
+    was_bad = previous.status if previous is not None else Status.OK
+    flapping = decision.state.flapping or (previous is not None and previous.flapping)
+    owed: list[tuple[str, str, bool]] = []
+    owed_to: set[tuple[str, str]] = set()
+    tell: list[str] = []
+    untold: list[str] = []
+    for channel in channels:
+        route = channel_route(channel)
+        takes_flapping = "flapping" in policy.notify_on and route.takes("flapping")
+        kinds = [kind for kind in decision.notices if takes_flapping or not kind.startswith("flapping")]
+        widened = route
+        if flapping and not takes_flapping:
+            instead = _instead_of_flapping(was_bad, status)
+            if instead and (instead in policy.notify_on or "flapping" in policy.notify_on) \
+                    and (route.takes(instead) or route.takes("flapping")):
+                kinds.append(instead)
+                widened = Route(route.states, None)  # flapping's stand-in passes where flapping would
+        for kind in dict.fromkeys(kinds):
+            if (channel.fingerprint, kind) in owed_to:
+                continue  # the same destination twice (on the command line and in the config file): once
+            probe = {"event": "alert", "kind": kind, "status": status.name}
+            if not unrouted(channel).accepts(probe) or not widened.allows(probe):
+                continue
+            if kind == "recovery":
+                if told and channel.fingerprint not in told:
+                    continue
+                # No one recorded as told (a store from before routing, or --notify-on without
+                # problems): the channels whose states took the problem's.
+                if not told and not Route(route.states, None).allows(
+                        {"event": "alert", "kind": "problem", "status": (decision.previous or was_bad).name}):
+                    continue
+                untold.append(channel.fingerprint)
+            elif status is not Status.OK:
+                tell.append(channel.fingerprint)
+            owed.append((channel.fingerprint, kind, groups_messages(unrouted(channel))))
+            owed_to.add((channel.fingerprint, kind))
+    since = decision.state.problem_since or at
+    store.db.executemany("INSERT OR IGNORE INTO told (check_name, channel, since) VALUES (?, ?, ?)",
+                         [(check, fingerprint, since) for fingerprint in dict.fromkeys(tell)])
+    if status is Status.OK and not decision.state.flapping:  # the problem is over: no one is told of it now
+        store.db.execute("DELETE FROM told WHERE check_name = ?", (check,))
+    else:
+        store.db.executemany("DELETE FROM told WHERE check_name = ? AND channel = ?",
+                             [(check, fingerprint) for fingerprint in untold])
+    return owed
+
+
+def _instead_of_flapping(was: Status, now: Status) -> str | None:
+    """What a flapping check's change of state is, told plainly: a problem, a recovery, or nothing new."""
+    if now is not Status.OK and now is not was:
+        return "problem"
+    if now is Status.OK and was is not Status.OK:
+        return "recovery"
+    return None
+
+
+def enqueue_grouped(store: Store, pairs: Sequence[tuple[str, dict[str, Any]]], host: str, at: float) -> None:
+    """One outbox entry per channel for what a suite run owes it: the event itself when alone, else a group.
+
+    Called inside the suite's transaction, so the group is queued with the results it tells of.
+    """
+    from cronchecks.alerting.messages import GROUP, group_counts
+    from cronchecks.core.result import worst
+
+    by_channel: dict[str, list[dict[str, Any]]] = {}
+    for fingerprint, event in pairs:
+        by_channel.setdefault(fingerprint, []).append(event)
+    for fingerprint, events in by_channel.items():
+        if len(events) == 1:
+            store.enqueue(fingerprint, events[0], now=at)
+            continue
+        status = worst([Status[e["status"]] for e in events if e.get("kind") not in ("recovery", "flapping_stop")]
+                       or [Status.OK])
+        group = {"event": ALERT_EVENT, "kind": GROUP, "id": str(uuid.uuid4()), "host": host,
+                 "check": f"{len(events)} checks", "status": status.name, "at": at, "alerts": events}
+        group["summary"] = group_counts(group)
+        store.enqueue(fingerprint, group, now=at)
 
 
 PASSIVE_TEXT_LIMIT = 16384  # bytes of a run record's plugin_output: more than any Nagios channel takes

@@ -54,10 +54,12 @@ class RunOptions:
     verbosity: int = 0
     exports: Exports = field(default_factory=Exports)
     # when notices are owed and held (issue 15's policy half)
-    windows: tuple[Any, ...] = ()  # maintenance windows (cronchecks.alerting.windows.MaintenanceWindow)
     depends_on: tuple[str, ...] = ()  # checks whose hard problem holds this one's notices
     duration_warning: Any = None  # cronchecks.core.thresholds.Range on the job's wall time, in seconds
     duration_critical: Any = None
+    # the channel configuration file: its channels picked by --channel (or its defaults), its windows
+    named_channels: tuple[Any, ...] = ()  # cronchecks.alerting.config.NamedChannel
+    windows: tuple[Any, ...] = ()  # cronchecks.alerting.windows.MaintenanceWindow
 
 
 def duration_verdict(duration: float, warning: Any, critical: Any) -> tuple[Status, str]:
@@ -178,6 +180,10 @@ class Wrapper:
 
         options = self.options
         channels = build_channels(options.channels, self.env, self.host)  # mistakes surface before running
+        if options.named_channels:
+            from cronchecks.alerting.config import build_named
+
+            channels += build_named(options.named_channels, self.env, self.host)
         pinger = self._pinger()
         folder = state_folder(options.state_dir, self.env)
         try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cronchecks.alerting.channels.options import ChannelOptions
 from cronchecks.alerting.policy import RECOVER_AFTER_LIMIT, Policy, parse_flapping, parse_notify_on
 from cronchecks.core.values import OptionValues
+
+if TYPE_CHECKING:
+    from cronchecks.alerting.windows import MaintenanceWindow
 
 # Their long names: `run`'s options and a suite's keys ([defaults] or a check's table).
 ALERT_KEYS = (
@@ -28,8 +31,8 @@ NAME_LIMIT = 200
 class AlertSettings(NamedTuple):
     policy: Policy
     channels: ChannelOptions
-    # Recurring maintenance windows (cronchecks.alerting.windows.MaintenanceWindow), from the config file.
-    windows: tuple[Any, ...] = ()
+    # the config file's [[maintenance]] windows (applied by the policy)
+    windows: tuple[MaintenanceWindow, ...] = ()
 
 
 def read_alert_settings(values: OptionValues) -> AlertSettings:

@@ -26,6 +26,9 @@ VERBS = {
     "ack": "cronchecks.cli.ack:ack",
     "status": "cronchecks.cli.status:status",
     "forget": "cronchecks.cli.forget:forget",
+    # the channel configuration and the outbox
+    "config": "cronchecks.cli.config:config",
+    "outbox": "cronchecks.cli.outbox:outbox",
 }
 
 

@@ -46,19 +46,19 @@ def run(
     host: Annotated[str | None, typer.Option(
         "--host", metavar="NAME", help="Host name in alerts and metrics (default: this machine's name).",
         rich_help_panel=RUNNING)] = None,
-    after: Annotated[str, typer.Option(  # str: read by the alert settings' reader, as a suite's `after` is
-        "--after", metavar="N", help="Alert once the check has been non-OK N runs in a row (a hard state).",
-        rich_help_panel=POLICY)] = "1",
+    after: Annotated[str | None, typer.Option(  # str: read by the alert settings' reader, as a suite's `after` is
+        "--after", metavar="N", help="Alert once the check has been non-OK N runs in a row (a hard state; "
+        "default 1).", rich_help_panel=POLICY)] = None,
     remind: Annotated[str | None, typer.Option(
         "--remind", metavar="DURATION", help="Remind this often while it stays bad (e.g. 1h).",
         rich_help_panel=POLICY)] = None,
     remind_every: Annotated[str | None, typer.Option(
         "--remind-every", metavar="N", help="Remind every N runs while it stays bad.", rich_help_panel=POLICY)] = None,
-    notify_on: Annotated[str, typer.Option(
+    notify_on: Annotated[str | None, typer.Option(
         "--notify-on", metavar="KINDS",
         help="Which messages go out: problem,recovery,escalation,reminder,flapping,remediation,acknowledgement,"
-        "downtime (or all).",
-        rich_help_panel=POLICY)] = "all",
+        "downtime (default all).",
+        rich_help_panel=POLICY)] = None,
     # --- when a notice is owed, and what holds it ---
     recover_after: Annotated[str | None, typer.Option(
         "--recover-after", metavar="N", help="Declare a recovery after N OK results in a row (default 1).",
@@ -143,6 +143,15 @@ def run(
     nrdp: Annotated[str | None, typer.Option(
         "--nrdp", metavar="URL", help="Post every run to this NRDP URL as a passive result (token from "
         "CRONCHECKS_NRDP_TOKEN or CRONCHECKS_NRDP_TOKEN_FILE).", rich_help_panel=CHANNELS)] = None,
+    # --- the channel configuration file
+    config_file: Annotated[str | None, typer.Option(
+        "--config", metavar="FILE", help="The channel configuration (env CRONCHECKS_CONFIG; default: the user "
+        "config folder's cronchecks/config.toml, then /etc/cronchecks/config.toml).",
+        rich_help_panel=CHANNELS)] = None,
+    channel: Annotated[list[str] | None, typer.Option(
+        "--channel", metavar="NAME", help="Alert through this channel of the config file (repeatable; default: "
+        "its `default = true` channels). Channel options given here add to them.",
+        rich_help_panel=CHANNELS)] = None,
     ping: Annotated[str | None, typer.Option(
         "--ping", metavar="URL", help="healthchecks.io-style ping URL: /start before, success or /fail after.",
         rich_help_panel=CHANNELS)] = None,
@@ -196,22 +205,27 @@ def run(
     # With the environment, as a suite file is read: --webhook-env VAR and --webhook-file FILE
     # stand for --webhook URL (and --ping-env/--ping-file for --ping), so that a URL's token
     # is in neither ps nor the crontab; a missing variable or unreadable file names its option.
-    values = OptionValues(
-        {"after": after, "remind": remind, "remind-every": remind_every, "notify-on": notify_on, "mail": mail,
+    given = {"after": after, "remind": remind, "remind-every": remind_every, "notify-on": notify_on, "mail": mail,
          "webhook": webhook, "webhook-env": webhook_env, "webhook-file": webhook_file,
          "webhook-format": webhook_format, "pagerduty": pagerduty,
          "pagerduty-key-file": pagerduty_key_file, "cloudwatch": cloudwatch, "dimension": dimension,
          "dogstatsd": dogstatsd, "alertmanager": alertmanager, "alertmanager-label": alertmanager_label,
          "alertmanager-refresh": alertmanager_refresh, "nsca": nsca, "nsca-encryption": nsca_encryption,
          "nrdp": nrdp, "ping": ping, "ping-env": ping_env, "ping-file": ping_file,
-         "recover-after": recover_after, "flapping": flapping, "no-flapping": no_flapping or None},
-        "cronchecks run", os.environ)
-    alerts = read_alert_settings(values)
+         "recover-after": recover_after, "flapping": flapping, "no-flapping": no_flapping or None}
+    # The config file's [defaults] stand for options not given here; its named channels add to these.
+    from cronchecks.alerting.config import read_config
+
+    configured = read_config(config_file, os.environ)
+    picked = tuple(configured.pick(channel or ()))
+    given = {**configured.defaults, **{key: value for key, value in given.items() if value not in (None, False, [])}}
+    values = OptionValues(given, "cronchecks run", os.environ)
+    alerts = read_alert_settings(values)._replace(windows=configured.windows)
     pings = [flag for flag, given in (("--ping", ping), ("--ping-env", ping_env), ("--ping-file", ping_file))
              if given is not None]
     if len(pings) > 1:
         raise UsageError(f"give one of {' and '.join(pings)}: they all name the ping URL")
-    ping = values.text("ping")
+    ping = values.text("ping") or next((named.ping for named in picked if named.ping), None)
     if on_fail_after < 1:
         raise OptionError("on-fail-after", f"{on_fail_after} is below 1")
     if on_fail_when:
@@ -222,6 +236,9 @@ def run(
         remedy = tuple(shlex.split(on_fail)) if on_fail else ()
     except ValueError as error:
         raise UsageError(f"invalid --on-fail {on_fail!r}: {error}") from None
+    named_push = next((named for named in picked if named.pushgateway), None)
+    if pushgateway is None and named_push is not None:  # a pushgateway channel of the config file
+        pushgateway, pushgateway_label = named_push.pushgateway, list(named_push.pushgateway_labels)
     exports = read_exports(prometheus, prometheus_label or [], pushgateway, pushgateway_label or [], os.environ)
     remote = _on_fail_ssh(on_fail_ssh, on_fail_ssh_option, on_fail_ssh_config, remedy)
     options = RunOptions(
@@ -246,6 +263,9 @@ def run(
         verbosity=verbose,
         exports=exports,
         **_quiet_options(alerts, depends_on, duration_warning, duration_critical, name),
+        # the channel configuration file
+        named_channels=picked,
+        windows=configured.windows,
     )
     return run_wrapped(options)
 

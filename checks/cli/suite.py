@@ -76,6 +76,14 @@ def suite(
     outbox_expiry: Annotated[str, typer.Option(
         "--outbox-expiry", metavar="DURATION", help="Drop undelivered messages older than this.",
         rich_help_panel=STORE)] = "24h",
+    # the channel configuration file
+    config_file: Annotated[str | None, typer.Option(
+        "--config", metavar="FILE", help="The channel configuration (env CRONCHECKS_CONFIG): checks name its "
+        "channels with channels = [...], or get its default ones.", rich_help_panel=STORE)] = None,
+    group: Annotated[bool, typer.Option(
+        "--group/--no-group", help="Send what a run owes a chat or mail channel as one message (default; "
+        "PagerDuty, Alertmanager and the metric channels keep one event per check).",
+        rich_help_panel=STORE)] = True,
 ) -> int:
     """Run many checks from one TOML file in one process, in parallel; exit with the worst state."""
     import os
@@ -98,7 +106,7 @@ def suite(
         notify_timeout=option_value("--notify-timeout", notify_timeout, positive=True),
         outbox_expiry=option_value("--outbox-expiry", outbox_expiry, positive=True),
         prometheus_labels=tuple(prometheus_label or ()), pushgateway=pushgateway,
-        pushgateway_labels=tuple(pushgateway_label or ()))
+        pushgateway_labels=tuple(pushgateway_label or ()), config=config_file, group=group)
     outcome = run_suite_command(options, os.environ)
     code = show_outcome(outcome, output_format, check, sys.stdout, sys.stderr)
     if outcome.timed_out:

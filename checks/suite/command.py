@@ -38,6 +38,9 @@ class SuiteOptions(NamedTuple):
     prometheus_labels: tuple[str, ...] = ()  # K=V; `suite` overrides the file's stem
     pushgateway: str | None = None
     pushgateway_labels: tuple[str, ...] = ()
+    # the channel configuration file, and whether a run's messages go as one per channel
+    config: str | None = None
+    group: bool = True
 
 
 class SuiteOutcome(NamedTuple):
@@ -60,14 +63,16 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
     it has its output, or a reader that closes the pipe (`| head`), cannot lose a record or
     an alert. Trouble with one export is a line in `problems`, never a lost run.
     """
+    from cronchecks.alerting.config import read_config
     from cronchecks.suite.file import load_suite
     from cronchecks.suite.runner import run_suite, suite_status
 
-    suite = load_suite(options.path, env)
+    configured = read_config(options.config, env)  # its [defaults] come under the suite file's own
+    suite = load_suite(options.path, env, configured.defaults)._replace(windows=configured.windows)
     # One name for this machine, the same as `cronchecks run` gives it: alerts of the same
     # check from run and from a suite then agree, and Icinga 2's host matches `hostname`.
     host = options.host or host_name()
-    channels_by_check = _channels(suite, env, host, options) if options.record else {}
+    channels_by_check = _channels(suite, env, host, options, configured) if options.record else {}
     # Where results are submitted is checked before anything runs, as the channels are: a
     # target that cannot be used is a usage mistake (one UNKNOWN line, exit 3). A target that
     # can be used but fails now (down, refusing) is a line on stderr, and the suite's state
@@ -115,7 +120,7 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
         problems: list[str] = []
         last_success: dict[str, float | None] = {}
         if store is not None:
-            _record(store, runs, options, host, channels_by_check, problems.append)
+            _record(suite, store, runs, options, host, channels_by_check, problems.append)
             if labels is not None or pushgateway is not None:
                 last_success = _last_successes(store, runs, problems.append)
     finally:
@@ -166,13 +171,15 @@ def _last_successes(store: Store, runs: list[CheckRun], say: Callable[[str], Non
         return {}
 
 
-def _channels(suite, env, host, options: SuiteOptions):
+def _channels(suite, env, host, options: SuiteOptions, configured):
     from cronchecks.alerting.channels.options import build_channels
 
     if options.nsca_encryption and not options.nsca:
         from cronchecks.core.errors import UsageError
 
         raise UsageError("--nsca-encryption goes with --nsca")
+    from cronchecks.alerting.config import build_named
+
     built = {}
     for entry in suite.checks:
         channels = entry.channels
@@ -183,6 +190,8 @@ def _channels(suite, env, host, options: SuiteOptions):
             channels = channels._replace(nrdp=options.nrdp)
         try:
             built[entry.name] = build_channels(channels, env, host)
+            # The config file's channels: those the check names, else its `default = true` ones.
+            built[entry.name] += build_named(configured.pick(entry.named, "channels"), env, host)
         except Exception as error:
             from cronchecks.suite.file import SuiteError
 
@@ -209,12 +218,12 @@ def _open_store(options: SuiteOptions, env: Mapping[str, str]) -> Store:
                          f"{error.strerror or error}") from None
 
 
-def _record(store: Store, runs: list[CheckRun], options: SuiteOptions, host: str,
+def _record(suite: Suite, store: Store, runs: list[CheckRun], options: SuiteOptions, host: str,
             channels_by_check: dict[str, list[Channel]], say: Callable[[str], None]) -> None:
     import sqlite3
 
     from cronchecks.alerting.outbox import flush
-    from cronchecks.alerting.recorder import record_result
+    from cronchecks.alerting.recorder import enqueue_grouped, record_result
     from cronchecks.alerting.store import StoreError
     from cronchecks.suite.dependencies import dependents, levels
     from cronchecks.suite.passive_result import full_plugin_text
@@ -222,22 +231,28 @@ def _record(store: Store, runs: list[CheckRun], options: SuiteOptions, host: str
     parents = {run.entry.name: run.entry.depends_on for run in runs}
     children = dependents(parents)
     position = {run.entry.name: index for index, run in enumerate(runs)}
+    # Grouping: what the run owes a chat or mail channel goes as one message, queued in one transaction
+    # with the results, so that the outbox's promise holds (nothing lost, nothing twice).
+    grouped: list | None = [] if options.group and suite.group else None
     try:
-        # Parents first: a child's hold is read from its parent's state as this run left it.
-        for name in (name for level in levels(parents) for name in level):
-            run = runs[position[name]]
-            output = "\n".join([run.result.summary, *run.result.details])[-4000:]
-            decision = record_result(
-                store, check=run.entry.name, host=host, status=run.result.status, exit_code=run.exit_code,
-                duration=run.duration, summary=run.result.summary, perfdata=run.result.perfdata,
-                output=output, at=run.at, policy=run.entry.policy,
-                channels=channels_by_check.get(run.entry.name, []), keep=options.keep,
-                plugin_output=full_plugin_text(run), windows=run.entry.windows, depends_on=run.entry.depends_on,
-                dependents=children[name])
-            if decision.held and decision.held.startswith("dependency: "):
-                parent, _, state = decision.held.removeprefix("dependency: ").rpartition(" ")
-                summary = f"{run.result.summary} (depends on {parent}, which is {state}: messages held)"
-                runs[position[name]] = run._replace(result=run.result._replace(summary=summary))
+        with store.transaction():
+            # Parents first: a child's hold is read from its parent's state as this run left it.
+            for name in (name for level in levels(parents) for name in level):
+                run = runs[position[name]]
+                output = "\n".join([run.result.summary, *run.result.details])[-4000:]
+                decision = record_result(
+                    store, check=run.entry.name, host=host, status=run.result.status, exit_code=run.exit_code,
+                    duration=run.duration, summary=run.result.summary, perfdata=run.result.perfdata,
+                    output=output, at=run.at, policy=run.entry.policy,
+                    channels=channels_by_check.get(run.entry.name, []), keep=options.keep,
+                    plugin_output=full_plugin_text(run), windows=(*suite.windows, *run.entry.windows),
+                    depends_on=run.entry.depends_on, dependents=children[name], grouped=grouped)
+                if decision.held and decision.held.startswith("dependency: "):
+                    parent, _, state = decision.held.removeprefix("dependency: ").rpartition(" ")
+                    summary = f"{run.result.summary} (depends on {parent}, which is {state}: messages held)"
+                    runs[position[name]] = run._replace(result=run.result._replace(summary=summary))
+            if grouped:
+                enqueue_grouped(store, grouped, host, time.time())
     except (StoreError, sqlite3.Error, OSError) as error:  # the checks ran: say it, keep their states
         say(f"not recorded: {type(error).__name__}: {error}")
         return

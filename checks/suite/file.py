@@ -39,11 +39,15 @@ class CheckEntry(NamedTuple):
     ssh: Any = None  # cronchecks.support.ssh.SshTarget: a `command` run on another host
     depends_on: tuple[str, ...] = ()  # checks of the suite whose hard problem holds this one's messages
     windows: tuple[Any, ...] = ()  # maintenance windows of its alert settings
+    # the config file's channels it is told through (`channels = ["ops"]`; empty: the default ones)
+    named: tuple[str, ...] = ()
 
 
 class Suite(NamedTuple):
     path: Path
     checks: tuple[CheckEntry, ...]
+    group: bool = True  # [defaults] group: one message per channel for what a run owes it
+    windows: tuple[Any, ...] = ()  # the config file's [[maintenance]] windows (MaintenanceWindow)
 
 
 class _Locator:
@@ -61,15 +65,9 @@ class _Locator:
         return self.check_starts[index] if index < len(self.check_starts) else 0
 
     def key(self, index: int | None, key: str) -> int:
-        start = self.table(index)
-        pattern = re.compile(rf"""\s*(?:"{re.escape(key)}"|'{re.escape(key)}'|{re.escape(key)})\s*=""")
-        for number in range(start, len(self.lines)):
-            line = self.lines[number]
-            if number >= start and re.match(r"\s*\[", line) and number + 1 != start:
-                break
-            if pattern.match(line):
-                return number + 1
-        return start
+        from cronchecks.core.tomlkeys import key_line
+
+        return key_line(self.lines, self.table(index), key)
 
 
 def expand(value: Any, env: Mapping[str, str]) -> Any:
@@ -113,8 +111,11 @@ def shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 5] + "...'" + f" ({len(str(value))} characters)"
 
 
-def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
-    """Parse, expand and validate a suite file; raise SuiteError at the first mistake."""
+def load_suite(path: Path, env: Mapping[str, str], base: Mapping[str, Any] | None = None) -> Suite:
+    """Parse, expand and validate a suite file; raise SuiteError at the first mistake.
+
+    `base`: the config file's [defaults], under the suite's own (already validated there).
+    """
     import tomllib
 
     text = _read_text(path)
@@ -142,8 +143,13 @@ def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
         raise fail(None, None, "[defaults] must be a table")
     from cronchecks.alerting.settings import ALERT_KEYS
 
-    allowed = {*ALERT_KEYS, *RUN_KEYS, *SSH_DEFAULT_KEYS} | {f"{key}{form}" for key in ALERT_KEYS
-                                                             for form in ("-env", "-file")}
+    # The channel configuration: [defaults] group = false sends a run's messages one by one.
+    group = defaults.get("group", True)
+    if not isinstance(group, bool):
+        raise fail(None, "group", "must be true or false")
+    defaults = {key: value for key, value in defaults.items() if key != "group"}
+    allowed = {*ALERT_KEYS, *RUN_KEYS, *SSH_DEFAULT_KEYS, *CONFIG_KEYS} | {
+        f"{key}{form}" for key in ALERT_KEYS for form in ("-env", "-file")}
     for key in defaults:
         if key not in allowed:
             raise fail(None, key, "unknown key (allowed: "
@@ -154,13 +160,13 @@ def load_suite(path: Path, env: Mapping[str, str]) -> Suite:
     entries: list[CheckEntry] = []
     names: set[str] = set()
     for index, table in enumerate(checks):
-        entry = _check_entry(index, table, defaults, env, fail, path)
+        entry = _check_entry(index, table, {**(base or {}), **defaults}, env, fail, path)
         if entry.name in names:
             raise fail(index, "name", f"the name {entry.name!r} is used twice")
         names.add(entry.name)
         entries.append(entry._replace(line=where.table(index)))
     _check_dependencies(entries, fail)
-    return Suite(path, tuple(entries))
+    return Suite(path, tuple(entries), group)
 
 
 def _check_dependencies(entries: list[CheckEntry], fail) -> None:
@@ -225,6 +231,8 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
         merged.pop(key)
     merged.pop("depends-on", None)  # the suite's, not the check's: read here, checked once all are read
     depends_on = _depends_on(index, table, fail)
+    named = _channel_names(merged.pop("channels", None), lambda message: fail(
+        None if "channels" in defaults and "channels" not in table else index, "channels", message))
     # [defaults]' ssh-options and ssh-config are for the checks that name an ssh host; the others ignore them.
     if kind != "command" or not any(key in table for key in ("ssh", "ssh-env", "ssh-file")):
         for key in SSH_DEFAULT_KEYS:
@@ -270,7 +278,7 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
                            + ", ".join(ALERT_KEYS) + ")")
             return CheckEntry(name, kind, 0, None, tuple(argv), timeout, timeout_status, nagios,
                               " ".join(label.split()), label_given, alerts.policy, alerts.channels, ssh,
-                              depends_on, alerts.windows)
+                              depends_on, alerts.windows, named)
         for key in SSH_KEYS:
             if key in merged:
                 raise fail(where(key), key, f'goes with type = "command" (argv = ["check-{kind}", ...] runs '
@@ -285,7 +293,21 @@ def _check_entry(index: int, table: Any, defaults: dict, env: Mapping[str, str],
         raise fail(index, None, error.message) from None
     label = invocation.standard.label or CHECKS[kind].label
     return CheckEntry(name, kind, 0, invocation, (), timeout, timeout_status, True, label, True, alerts.policy,
-                      alerts.channels, None, depends_on, alerts.windows)
+                      alerts.channels, None, depends_on, alerts.windows, named)
+
+
+# The channel configuration file: a check's (or [defaults]') channels by name.
+CONFIG_KEYS = ("channels",)
+
+
+def _channel_names(value: Any, fail) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise fail('must be a list of channel names of the config file (channels = ["ops"])')
+    return tuple(v.strip() for v in value)
 
 
 # A `command` run on another host through ssh (cronchecks.support.ssh).

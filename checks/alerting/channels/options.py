@@ -130,3 +130,88 @@ def _dimensions(pairs: tuple[str, ...]) -> dict[str, str]:
             raise UsageError(f"invalid --dimension {pair!r} (use NAME=VALUE)")
         found[name.strip()] = value.strip()
     return found
+
+
+# --- routing: which notices a named channel of the config file is told --------------------------------
+
+# A channel's `on`: the transitions it is told of (the kinds of alert events, flapping's two as one).
+ROUTE_KINDS = ("problem", "recovery", "escalation", "reminder", "flapping", "remediation", "acknowledgement",
+               "downtime")
+ROUTE_STATES = ("ok", "warning", "critical", "unknown")
+# Channels whose protocol is one event per check keep their events when a suite groups its messages.
+GROUPING_KINDS = frozenset({"mail", "webhook-json", "webhook-slack", "webhook-teams", "webhook-discord"})
+
+
+def route_kind(event_kind: str) -> str:
+    """The `on` word of an alert event's kind: flapping_start and flapping_stop are both `flapping`."""
+    return "flapping" if event_kind.startswith("flapping") else event_kind
+
+
+class Route(NamedTuple):
+    """A channel's filters: the states it is told about and the transitions; None lets everything through."""
+
+    states: frozenset[str] | None = None  # lower-case state names
+    on: frozenset[str] | None = None  # ROUTE_KINDS
+
+    def takes(self, kind: str) -> bool:
+        return self.on is None or route_kind(kind) in self.on
+
+    def allows(self, event: dict) -> bool:
+        """Run records (metrics) always pass; an alert passes when its kind and state are wanted.
+
+        A recovery's state is OK: its `states` filter is the problem's, applied when the channel
+        was told of it (the recorder sends a recovery to exactly the channels told of the problem).
+        """
+        if event.get("event") != "alert":
+            return True
+        kind = str(event.get("kind") or "problem")
+        if not self.takes(kind):
+            return False
+        if self.states is None or kind in ("recovery", "flapping_stop"):
+            return True
+        return str(event.get("status") or "unknown").lower() in self.states
+
+
+class RoutedChannel(Channel):
+    """A channel of the config file: the channel itself, told only what its route lets through.
+
+    Its fingerprint is the channel's own, so the outbox and the `told` table know it by what it
+    delivers to, whichever name the config gives it; `shown` starts with that name.
+    """
+
+    def __init__(self, inner: Channel, route: Route, name: str) -> None:
+        super().__init__(inner.address, f"{name}: {inner.shown}")
+        self.inner = inner
+        self.route = route
+        self.name = name
+        self.kind = inner.kind
+        self.events = inner.events
+        self.wants_state = inner.wants_state
+
+    def __getattr__(self, attribute: str):  # what a channel kind adds (wants_plugin_output, ...)
+        return getattr(self.__dict__["inner"], attribute)
+
+    @property
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint
+
+    def accepts(self, event: dict) -> bool:
+        return self.inner.accepts(event) and self.route.allows(event)
+
+    def send(self, event: dict, timeout: float) -> None:
+        self.inner.send(event, timeout)
+
+
+def channel_route(channel: Channel) -> Route:
+    """The route of a channel: a named one's own; a channel given on the command line takes everything."""
+    return channel.route if isinstance(channel, RoutedChannel) else Route()
+
+
+def groups_messages(channel: Channel) -> bool:
+    """Whether a suite's messages to this channel go as one message (chat, mail), not one event per check."""
+    return channel.kind in GROUPING_KINDS
+
+
+def unrouted(channel: Channel) -> Channel:
+    """The channel itself, under its route."""
+    return channel.inner if isinstance(channel, RoutedChannel) else channel
