@@ -265,7 +265,6 @@ def run(
         **_quiet_options(alerts, depends_on, duration_warning, duration_critical, name),
         # the channel configuration file
         named_channels=picked,
-        windows=configured.windows,
     )
     return run_wrapped(options)
 
