@@ -64,6 +64,12 @@ def prepare(options: HttpOptions, env: Mapping[str, str]) -> Plan:
     if method == "HEAD" and expects_body:
         raise UsageError("--method HEAD gets no body: drop --expect-body/--reject-body/--expect-json, or use GET")
 
+    if options.user_agent is not None:
+        from cronchecks.support.httpclient import header_value_problem
+
+        problem = header_value_problem(options.user_agent)
+        if problem:
+            raise UsageError(f"invalid --user-agent: {problem}")
     headers = {"User-Agent": options.user_agent or USER_AGENT}
     if options.expect_json:
         headers["Accept"] = "application/json"

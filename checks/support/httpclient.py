@@ -388,6 +388,18 @@ def parse_header(text: str) -> tuple[str, str]:
     name = name.strip()
     if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
         raise UsageError(f"invalid --header {text.split(':', maxsplit=1)[0]!r}... (use 'Name: value')")
-    if "\n" in value or "\r" in value or "\0" in value:
-        raise UsageError(f"invalid --header {name!r}: the value has a line break")
+    problem = header_value_problem(value)
+    if problem:
+        raise UsageError(f"invalid --header {name!r}: {problem}")
     return name, value.strip()
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why a header value cannot be sent as given (None: it can): HTTP/1.1 sends header bytes as Latin-1."""
+    if "\n" in value or "\r" in value or "\0" in value:
+        return "the value has a line break"
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return "header values go out as Latin-1, and this one has other characters (percent-encode them)"
+    return None
