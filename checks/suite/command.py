@@ -61,7 +61,7 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
     an alert. Trouble with one export is a line in `problems`, never a lost run.
     """
     from cronchecks.suite.file import load_suite
-    from cronchecks.suite.runner import run_suite, suite_status
+    from cronchecks.suite.runner import suite_status
 
     suite = load_suite(options.path, env)
     # One name for this machine, the same as `cronchecks run` gives it: alerts of the same
@@ -110,7 +110,7 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
     store = _open_store(options, env) if options.record else None
     try:
         started = time.monotonic()
-        runs = run_suite(suite, env, options.jobs)
+        runs = _run_with_progress(suite, env, options.jobs)
         elapsed = time.monotonic() - started
         problems: list[str] = []
         last_success: dict[str, float | None] = {}
@@ -153,6 +153,21 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
             problems.append(error.message)
     return SuiteOutcome(suite, runs, suite_status(runs, failures), elapsed, host, problems,
                         any(run.timed_out for run in runs), tuple(failures))
+
+
+def _run_with_progress(suite: Suite, env: Mapping[str, str], jobs: int) -> list[CheckRun]:
+    """run_suite, with a bar of checks done on stderr when it is a terminal and the suite runs a while."""
+    import sys
+
+    from cronchecks.suite.runner import run_suite
+    from cronchecks.support.progress import ScanProgress
+
+    progress = ScanProgress(sys.stderr, len(suite.checks), "checks", enabled=True, no_color="NO_COLOR" in env,
+                            unit="items")
+    try:
+        return run_suite(suite, env, jobs, progress.advance if progress.enabled else None)
+    finally:
+        progress.close()
 
 
 def _last_successes(store: Store, runs: list[CheckRun], say: Callable[[str], None]) -> dict[str, float | None]:
@@ -219,13 +234,16 @@ def _record(store: Store, runs: list[CheckRun], options: SuiteOptions, host: str
     from cronchecks.suite.passive_result import full_plugin_text
 
     try:
-        for run in runs:
-            output = "\n".join([run.result.summary, *run.result.details])[-4000:]
-            record_result(store, check=run.entry.name, host=host, status=run.result.status, exit_code=run.exit_code,
-                          duration=run.duration, summary=run.result.summary, perfdata=run.result.perfdata,
-                          output=output, at=run.at, policy=run.entry.policy,
-                          channels=channels_by_check.get(run.entry.name, []), keep=options.keep,
-                          plugin_output=full_plugin_text(run))
+        # One transaction for the whole suite (each record's own nests in it): one commit and one fsync
+        # instead of one per check, and a reader sees all of a run's results or none.
+        with store.transaction():
+            for run in runs:
+                output = "\n".join([run.result.summary, *run.result.details])[-4000:]
+                record_result(store, check=run.entry.name, host=host, status=run.result.status,
+                              exit_code=run.exit_code, duration=run.duration, summary=run.result.summary,
+                              perfdata=run.result.perfdata, output=output, at=run.at, policy=run.entry.policy,
+                              channels=channels_by_check.get(run.entry.name, []), keep=options.keep,
+                              plugin_output=full_plugin_text(run))
     except (StoreError, sqlite3.Error, OSError) as error:  # the checks ran: say it, keep their states
         say(f"not recorded: {type(error).__name__}: {error}")
         return
