@@ -239,11 +239,14 @@ def _record(store: Store, runs: list[CheckRun], options: SuiteOptions, host: str
         with store.transaction():
             for run in runs:
                 output = "\n".join([run.result.summary, *run.result.details])[-4000:]
+                channels = channels_by_check.get(run.entry.name, [])
+                # The plugin's whole text is for the channels that pass results on (NSCA, NRDP): made for them only.
+                wanted = any(getattr(channel, "wants_plugin_output", False) for channel in channels)
                 record_result(store, check=run.entry.name, host=host, status=run.result.status,
                               exit_code=run.exit_code, duration=run.duration, summary=run.result.summary,
                               perfdata=run.result.perfdata, output=output, at=run.at, policy=run.entry.policy,
-                              channels=channels_by_check.get(run.entry.name, []), keep=options.keep,
-                              plugin_output=full_plugin_text(run))
+                              channels=channels, keep=options.keep,
+                              plugin_output=full_plugin_text(run) if wanted else None)
     except (StoreError, sqlite3.Error, OSError) as error:  # the checks ran: say it, keep their states
         say(f"not recorded: {type(error).__name__}: {error}")
         return
