@@ -85,7 +85,10 @@ def test_service_process_loads_psutil_and_nothing_of_the_network(tmp_path):
     code, modules = loaded(tmp_path, "check_service", "--process", "no-such-process-here", "-c", "0:")
     assert code in (0, 1, 2)
     assert "psutil" in modules
-    assert_none_of(modules, ("requests", "urllib3", "rich", "sqlalchemy", "sqlite3", "hashlib", "ssl"))
+    assert_none_of(modules, ("requests", "urllib3", "rich", "sqlalchemy", "sqlite3", "hashlib", "ssl",
+                             "cronchecks.service.tcp", "cronchecks.service.starttls", "cronchecks.service.timers",
+                             "cronchecks.service.failed", "cronchecks.service.windows", "cronchecks.service.pidfile",
+                             "cronchecks.support.httpclient"))
 
 
 def test_http_loads_no_ui_processes_or_sql(tmp_path, http_server):
