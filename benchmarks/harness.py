@@ -73,14 +73,24 @@ class Timing:
     median: float
     runs: int
     exit_code: int
+    cpu: float = 0.0  # median user+system CPU seconds: unlike wall time, it holds on a busy machine
+    rss: int = 0  # the largest resident set seen, bytes
 
 
-def _timed(command: list[str], env: dict) -> tuple[float, int]:
+def _timed(command: list[str], env: dict) -> tuple[float, int, float, int]:
+    """Wall seconds, exit code, user+system CPU seconds and peak RSS (bytes) of one run."""
     # Output goes to a pipe that is read and dropped, not to /dev/null: GNU grep notices
     # /dev/null and stops at the first match (as with -q), which would time nothing.
     started = time.perf_counter()
-    code = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env).returncode
-    return time.perf_counter() - started, code
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert process.stdout is not None
+    while process.stdout.read(1 << 16):
+        pass
+    process.stdout.close()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = code = os.waitstatus_to_exitcode(status)
+    return elapsed, code, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
 def measure_all(commands: list[tuple[str, list[str]]], runs: int = 30, warmup: int = 3,
@@ -92,13 +102,18 @@ def measure_all(commands: list[tuple[str, list[str]]], runs: int = 30, warmup: i
     """
     merged = {**os.environ, **(env or {})}
     samples: dict[str, list[float]] = {name: [] for name, _ in commands}
+    cpu: dict[str, list[float]] = {name: [] for name, _ in commands}
+    rss: dict[str, int] = dict.fromkeys(samples, 0)
     codes: dict[str, int] = {}
     for round_number in range(warmup + runs):
         for name, command in commands:
-            elapsed, codes[name] = _timed(command, merged)
+            elapsed, codes[name], seconds, peak = _timed(command, merged)
             if round_number >= warmup:
                 samples[name].append(elapsed)
-    return [Timing(name, command, statistics.median(samples[name]), runs, codes[name]) for name, command in commands]
+                cpu[name].append(seconds)
+                rss[name] = max(rss[name], peak)
+    return [Timing(name, command, statistics.median(samples[name]), runs, codes[name], statistics.median(cpu[name]),
+                   rss[name]) for name, command in commands]
 
 
 def report(title: str, timings: list[Timing], baseline: str) -> None:

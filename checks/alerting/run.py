@@ -76,8 +76,6 @@ def duration_verdict(duration: float, warning: Any, critical: Any) -> tuple[Stat
 def read_exports(prometheus: str | None, prometheus_labels: list[str], pushgateway: str | None,
                  pushgateway_labels: list[str], env: Mapping[str, str]) -> Exports:
     """The export options, checked before the command runs (a bad label or a missing extra is a UsageError)."""
-    from cronchecks.alerting.metrics import parse_labels
-
     if prometheus is not None and not prometheus.strip():
         raise UsageError("invalid --prometheus '': give the textfile to write (e.g. /var/lib/prometheus/"
                          "node-exporter/backup.prom)")
@@ -90,6 +88,10 @@ def read_exports(prometheus: str | None, prometheus_labels: list[str], pushgatew
         from cronchecks.alerting.channels.pushgateway import pushgateway_target
 
         target = pushgateway_target(pushgateway, pushgateway_labels, env)
+    if not prometheus_labels:  # the common case: no export module loaded for it
+        return Exports(prometheus=prometheus, prometheus_labels={}, pushgateway=target)
+    from cronchecks.alerting.metrics import parse_labels
+
     return Exports(prometheus=prometheus, prometheus_labels=parse_labels("--prometheus-label", prometheus_labels),
                    pushgateway=target)
 

@@ -6,7 +6,6 @@ from cronchecks.core.result import Status
 from cronchecks.core.thresholds import parse_range, parse_size
 from cronchecks.core.values import OptionValues
 from cronchecks.heartbeat.check import HeartbeatOptions
-from cronchecks.support.httpclient import DEFAULT_MAX_BODY
 
 
 def read_options(values: OptionValues) -> HeartbeatOptions:
@@ -20,7 +19,9 @@ def read_options(values: OptionValues) -> HeartbeatOptions:
         min_size=values.parsed("min-size", parse_size),
         url=values.text("url"),
         json_path=values.text("json-path"),
-        max_body=values.bytes("max-body", DEFAULT_MAX_BODY),
+        # 0 is never a value (bytes() wants at least 1): absent, the HTTP client's own limit applies, and the
+        # --file path does not import the HTTP client to learn it.
+        max_body=values.bytes("max-body", 0) or None,
         headers=values.texts("header"),
         cacert=values.text("cacert"),
         insecure=values.flag("insecure"),

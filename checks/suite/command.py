@@ -65,7 +65,7 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
     """
     from cronchecks.alerting.config import read_config
     from cronchecks.suite.file import load_suite
-    from cronchecks.suite.runner import run_suite, suite_status
+    from cronchecks.suite.runner import suite_status
 
     configured = read_config(options.config, env)  # its [defaults] come under the suite file's own
     suite = load_suite(options.path, env, configured.defaults)._replace(windows=configured.windows)
@@ -115,7 +115,7 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
     store = _open_store(options, env) if options.record else None
     try:
         started = time.monotonic()
-        runs = run_suite(suite, env, options.jobs)
+        runs = _run_with_progress(suite, env, options.jobs)
         elapsed = time.monotonic() - started
         problems: list[str] = []
         last_success: dict[str, float | None] = {}
@@ -158,6 +158,21 @@ def run_suite_command(options: SuiteOptions, env: Mapping[str, str]) -> SuiteOut
             problems.append(error.message)
     return SuiteOutcome(suite, runs, suite_status(runs, failures), elapsed, host, problems,
                         any(run.timed_out for run in runs), tuple(failures))
+
+
+def _run_with_progress(suite: Suite, env: Mapping[str, str], jobs: int) -> list[CheckRun]:
+    """run_suite, with a bar of checks done on stderr when it is a terminal and the suite runs a while."""
+    import sys
+
+    from cronchecks.suite.runner import run_suite
+    from cronchecks.support.progress import ScanProgress
+
+    progress = ScanProgress(sys.stderr, len(suite.checks), "checks", enabled=True, no_color="NO_COLOR" in env,
+                            unit="items")
+    try:
+        return run_suite(suite, env, jobs, progress.advance if progress.enabled else None)
+    finally:
+        progress.close()
 
 
 def _last_successes(store: Store, runs: list[CheckRun], say: Callable[[str], None]) -> dict[str, float | None]:
@@ -235,18 +250,23 @@ def _record(suite: Suite, store: Store, runs: list[CheckRun], options: SuiteOpti
     # with the results, so that the outbox's promise holds (nothing lost, nothing twice).
     grouped: list | None = [] if options.group and suite.group else None
     try:
+        # One transaction for the whole suite (each record's own nests in it): one commit and one fsync
+        # instead of one per check, and a reader sees all of a run's results or none.
         with store.transaction():
             # Parents first: a child's hold is read from its parent's state as this run left it.
             for name in (name for level in levels(parents) for name in level):
                 run = runs[position[name]]
                 output = "\n".join([run.result.summary, *run.result.details])[-4000:]
+                channels = channels_by_check.get(run.entry.name, [])
+                # The plugin's whole text is for the channels that pass results on (NSCA, NRDP): made for them only.
+                wanted = any(getattr(channel, "wants_plugin_output", False) for channel in channels)
                 decision = record_result(
                     store, check=run.entry.name, host=host, status=run.result.status, exit_code=run.exit_code,
                     duration=run.duration, summary=run.result.summary, perfdata=run.result.perfdata,
-                    output=output, at=run.at, policy=run.entry.policy,
-                    channels=channels_by_check.get(run.entry.name, []), keep=options.keep,
-                    plugin_output=full_plugin_text(run), windows=(*suite.windows, *run.entry.windows),
-                    depends_on=run.entry.depends_on, dependents=children[name], grouped=grouped)
+                    output=output, at=run.at, policy=run.entry.policy, channels=channels, keep=options.keep,
+                    plugin_output=full_plugin_text(run) if wanted else None,
+                    windows=(*suite.windows, *run.entry.windows), depends_on=run.entry.depends_on,
+                    dependents=children[name], grouped=grouped)
                 if decision.held and decision.held.startswith("dependency: "):
                     parent, _, state = decision.held.removeprefix("dependency: ").rpartition(" ")
                     summary = f"{run.result.summary} (depends on {parent}, which is {state}: messages held)"

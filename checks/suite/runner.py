@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
@@ -82,14 +82,20 @@ def _run_plugin(entry: CheckEntry, at: float) -> CheckRun:
                     label)
 
 
-def run_suite(suite: Suite, env: Mapping[str, str], jobs: int) -> list[CheckRun]:
-    """Every check of the suite, `jobs` at a time; a check that raises or hangs is UNKNOWN/timed out alone."""
+def run_suite(suite: Suite, env: Mapping[str, str], jobs: int,
+              done: Callable[[int], None] | None = None) -> list[CheckRun]:
+    """Every check of the suite, `jobs` at a time; a check that raises or hangs is UNKNOWN/timed out alone.
+
+    `done(1)` is called as each check ends (a progress bar's advance; it must be thread-safe)."""
     def guarded(entry: CheckEntry) -> CheckRun:
         try:
             return run_entry(entry, env)
         except Exception as error:  # the last resort: one broken check must not stop the others
             result = Result(Status.UNKNOWN, f"internal error: {type(error).__name__}: {error}")
             return CheckRun(entry, result, 0.0, time.time(), 3, False, entry.label)
+        finally:
+            if done is not None:
+                done(1)
 
     # Level by level (parents before their children, as `depends-on` says), in parallel within a level:
     # a child's hold is then read from its parent's result of this same run.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,7 +24,7 @@ def write_atomically(path: str | os.PathLike, data: bytes | Iterable[bytes], mod
     folder = target.parent if str(target.parent) else Path(".")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     while True:
-        temporary = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        temporary = folder / f".{target.name}.{os.urandom(6).hex()}.tmp"
         try:
             descriptor = os.open(temporary, flags, mode)
             break

@@ -1,4 +1,4 @@
-"""A progress bar on stderr for long work over bytes (a log scan, hashing), only on a terminal, only after a second."""
+"""A progress bar on stderr for long work (bytes hashed, checks of a suite): only on a terminal, after a second."""
 
 from __future__ import annotations
 
@@ -13,11 +13,15 @@ DELAY = 1.0
 
 
 class ScanProgress:
-    """Called with bytes done (or `advance`d by each piece); draws nothing until the work has run
-    for DELAY seconds. `no_color` None leaves it to rich (which reads NO_COLOR from the environment)."""
+    """Called with the amount done (or `advance`d by each piece); draws nothing until the work has run
+    for DELAY seconds. `unit` "bytes" shows sizes and speed, "items" a count (`412/1000 checks`).
+    `no_color` None leaves it to rich (which reads NO_COLOR from the environment). A total of 0
+    draws nothing: a bar needs to know where it ends (give the size before the work starts)."""
 
-    def __init__(self, stream: TextIO, total: int, label: str, enabled: bool, no_color: bool | None = None) -> None:
+    def __init__(self, stream: TextIO, total: int, label: str, enabled: bool, no_color: bool | None = None,
+                 unit: str = "bytes") -> None:
         self.stream = stream
+        self.unit = unit
         self.total = total
         self.label = label
         self.enabled = enabled and total > 0 and _is_terminal(stream)
@@ -43,11 +47,19 @@ class ScanProgress:
             if time.monotonic() - self.started < DELAY:
                 return
             from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                MofNCompleteColumn,
+                Progress,
+                TimeElapsedColumn,
+                TransferSpeedColumn,
+            )
 
             console = Console(file=self.stream, stderr=True, no_color=self.no_color)
-            self.bar = Progress("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                                console=console, transient=True)
+            columns = ((DownloadColumn(), TransferSpeedColumn()) if self.unit == "bytes"
+                       else (MofNCompleteColumn(), TimeElapsedColumn()))
+            self.bar = Progress("{task.description}", BarColumn(), *columns, console=console, transient=True)
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=max(self.total, 1))
         if self.task is not None:
