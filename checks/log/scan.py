@@ -412,8 +412,7 @@ def scan_split(scanner: LogScanner, path: str, start: int, end: int, source: str
             tally, _ = scanner.scan(first, high - low, source, shown)
         while children:
             pid, reader = children[0]
-            with open(reader, "rb", closefd=False) as incoming:
-                payload = incoming.read()
+            payload = _read_until(reader, deadline, source)
             os.close(reader)
             _, status = os.waitpid(pid, 0)
             children.pop(0)
@@ -435,3 +434,22 @@ def scan_split(scanner: LogScanner, path: str, start: int, end: int, source: str
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
     return tally
+
+
+def _read_until(reader: int, deadline: float | None, source: str) -> bytes:
+    """All a worker sends, waiting no later than the deadline (a stuck worker must not hold the check)."""
+    import os
+    import select
+    import time
+
+    received = bytearray()
+    while True:
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and (wait <= 0 or not select.select([reader], [], [], wait)[0]):
+            from cronchecks.core.errors import DeadlinePassed
+
+            raise DeadlinePassed(f"{source}: the scan did not finish in time")
+        block = os.read(reader, 1 << 20)
+        if not block:
+            return bytes(received)
+        received += block

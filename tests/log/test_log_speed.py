@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cronchecks.core.errors import CheckError
+from cronchecks.core.errors import DeadlinePassed
 from cronchecks.log import scan
 from cronchecks.log.match import Pattern
 from cronchecks.log.scan import LogScanner, scan_split
@@ -85,11 +85,15 @@ def test_scans_that_tie_a_line_to_those_before_stay_in_one_piece(tmp_path, split
         assert "pieces" not in capsys.readouterr().err, options
 
 
-def test_a_worker_past_the_deadline_stops_and_the_scan_says_so(tmp_path):
+def test_past_the_deadline_the_split_scan_stops_and_leaves_no_worker_behind(tmp_path):
+    import psutil
+
     log = write_log(tmp_path / "app.log", 3000)
     scanner = LogScanner([Pattern("ERROR", "-e", fixed=False, ignore_case=False)], [], [], [])
-    with pytest.raises(CheckError, match="a worker scanning part of it failed"):
-        scan_split(scanner, str(log), 0, log.stat().st_size, str(log), deadline=time.monotonic() - 1, pieces=2)
+    before = {child.pid for child in psutil.Process().children()}
+    with pytest.raises(DeadlinePassed, match="did not finish in time"):
+        scan_split(scanner, str(log), 0, log.stat().st_size, str(log), deadline=time.monotonic() - 1, pieces=3)
+    assert {child.pid for child in psutil.Process().children()} == before
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
