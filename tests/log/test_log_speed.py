@@ -176,3 +176,20 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(slow_log):
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.startswith("LOG OK - 200000 lines matching")
+
+
+WORDS = st.text(alphabet="abcE:R -_=/x\u00e9", min_size=1, max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(WORDS, min_size=2, max_size=4), line=st.text(alphabet="abcER:xX -_=/\u00e9\u00c9", max_size=40),
+       ignore_case=st.booleans())
+def test_an_alternation_of_literals_is_decided_as_its_regex_decides(words, line, ignore_case):
+    # `a|b` lines are decided by bytes.find on the alternatives: the same verdict as the regex's, caseless too.
+    text = "|".join(words)
+    pattern = Pattern(text, "-e", fixed=False, ignore_case=ignore_case)
+    raw = line.encode()
+    folded = raw.lower() if ignore_case else None
+    assert pattern.matches(raw, folded, 0, len(raw)) == (pattern.regex.search(raw) is not None), (text, line)
+    if not ignore_case or all(word.isascii() for word in words):
+        assert pattern.alternatives is not None
