@@ -335,7 +335,7 @@ def _read_whole_or_window(options, path, scanner, tally, runtime, progress, zone
         if pieces > 1:
             from cronchecks.log.scan import scan_split
 
-            found = scan_split(scanner, path, start, size, path, runtime.deadline, progress, pieces)
+            found = scan_split(scanner, handle.fileno(), start, size, path, runtime.deadline, progress, pieces)
             runtime.log(1, f"{path}: scanned in {pieces} pieces side by side")
             tally.add(found)
             runtime.log(1, f"{path}: {found.lines} lines, {found.bytes} bytes from offset {start}")

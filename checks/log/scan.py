@@ -335,7 +335,7 @@ def can_split(scanner: LogScanner) -> bool:
     return scanner.record_start is None and scanner.window is None and not scanner.rules
 
 
-def split_points(handle, start: int, end: int, pieces: int) -> list[int]:
+def split_points(fd: int, start: int, end: int, pieces: int) -> list[int]:
     """Where the pieces begin: near equal shares, each moved on to the start of a line."""
     import os
 
@@ -343,7 +343,7 @@ def split_points(handle, start: int, end: int, pieces: int) -> list[int]:
     for number in range(1, pieces):
         position = start + (end - start) * number // pieces
         while position < end:
-            block = os.pread(handle.fileno(), CHUNK, position)
+            block = os.pread(fd, CHUNK, position)
             if not block:
                 position = end
                 break
@@ -357,20 +357,36 @@ def split_points(handle, start: int, end: int, pieces: int) -> list[int]:
     return points
 
 
-def scan_split(scanner: LogScanner, path: str, start: int, end: int, source: str, deadline: float | None,
-               progress: Callable[[int], None] | None = None, pieces: int = 2) -> Tally:
-    """Scan bytes [start, end) of a regular file in `pieces` processes side by side; their tallies in order.
+class PieceReader:
+    """Reads an open file from a position of its own (pread): the processes sharing the file's offset do not meet,
+    and they all read the file that was opened, even if the path has been rotated away since."""
 
-    The first piece is scanned here, the others by forked children (the compiled patterns come
-    with the fork), each sending back its tally. A child leaves at once when this process is gone
-    or the deadline has passed, so a timed-out check leaves nothing running.
+    def __init__(self, fd: int, offset: int) -> None:
+        self.fd = fd
+        self.offset = offset
+
+    def readinto(self, buffer: memoryview, /) -> int:
+        import os
+
+        got = os.preadv(self.fd, [buffer], self.offset)
+        self.offset += got
+        return got
+
+
+def scan_split(scanner: LogScanner, fd: int, start: int, end: int, source: str, deadline: float | None,
+               progress: Callable[[int], None] | None = None, pieces: int = 2) -> Tally:
+    """Scan bytes [start, end) of an open regular file in `pieces` processes side by side; their tallies in order.
+
+    The first piece is scanned here, the others by forked children (the compiled patterns and the
+    open file come with the fork), each sending back its tally. A child leaves at once when this
+    process is gone or the deadline has passed, and this one waits no longer than the deadline,
+    so a timed-out check leaves nothing running.
     """
     import os
     import pickle
     import time
 
-    with open(path, "rb", buffering=0) as handle:
-        points = split_points(handle, start, end, pieces)
+    points = split_points(fd, start, end, pieces)
     bounds = list(zip(points, [*points[1:], end], strict=True))
     parent = os.getpid()
     children: list[tuple[int, int]] = []
@@ -387,9 +403,7 @@ def scan_split(scanner: LogScanner, path: str, start: int, end: int, source: str
                         if os.getppid() != parent or (deadline is not None and time.monotonic() > deadline):
                             os._exit(3)
 
-                    with open(path, "rb", buffering=0) as piece:
-                        piece.seek(low)
-                        found, _ = scanner.scan(piece, high - low, source, alive)
+                    found, _ = scanner.scan(PieceReader(fd, low), high - low, source, alive)
                     payload = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
                     with open(writer, "wb", closefd=True) as out:
                         out.write(payload)
@@ -407,9 +421,7 @@ def scan_split(scanner: LogScanner, path: str, start: int, end: int, source: str
             if progress is not None:
                 progress(int(done * scale))  # the pieces go at about the same pace
 
-        with open(path, "rb", buffering=0) as first:
-            first.seek(low)
-            tally, _ = scanner.scan(first, high - low, source, shown)
+        tally, _ = scanner.scan(PieceReader(fd, low), high - low, source, shown)
         while children:
             pid, reader = children[0]
             payload = _read_until(reader, deadline, source)

@@ -91,8 +91,9 @@ def test_past_the_deadline_the_split_scan_stops_and_leaves_no_worker_behind(tmp_
     log = write_log(tmp_path / "app.log", 3000)
     scanner = LogScanner([Pattern("ERROR", "-e", fixed=False, ignore_case=False)], [], [], [])
     before = {child.pid for child in psutil.Process().children()}
-    with pytest.raises(DeadlinePassed, match="did not finish in time"):
-        scan_split(scanner, str(log), 0, log.stat().st_size, str(log), deadline=time.monotonic() - 1, pieces=3)
+    with pytest.raises(DeadlinePassed, match="did not finish in time"), open(log, "rb") as handle:
+        scan_split(scanner, handle.fileno(), 0, log.stat().st_size, str(log), deadline=time.monotonic() - 1,
+                   pieces=3)
     assert {child.pid for child in psutil.Process().children()} == before
 
 
@@ -109,7 +110,7 @@ def test_pieces_add_up_to_the_whole_scan_wherever_the_cuts_fall(tmp_path, conten
     scanner = LogScanner(patterns, [], [], [], keep=3)
     with open(log, "rb") as handle:
         whole, _ = scanner.scan(handle, None, "any")
-    split = scan_split(scanner, str(log), 0, len(content), "any", deadline=None, pieces=pieces)
+        split = scan_split(scanner, handle.fileno(), 0, len(content), "any", deadline=None, pieces=pieces)
     assert (split.lines, split.bytes, split.total, split.per_pattern, split.newest_line, list(split.recent_lines)) == \
         (whole.lines, whole.bytes, whole.total, whole.per_pattern, whole.newest_line, list(whole.recent_lines))
 
@@ -193,3 +194,15 @@ def test_an_alternation_of_literals_is_decided_as_its_regex_decides(words, line,
     assert pattern.matches(raw, folded, 0, len(raw)) == (pattern.regex.search(raw) is not None), (text, line)
     if not ignore_case or all(word.isascii() for word in words):
         assert pattern.alternatives is not None
+
+
+def test_the_pieces_are_read_from_the_file_opened_even_once_the_path_is_rotated(tmp_path):
+    log = write_log(tmp_path / "app.log", 3000)
+    expected = grep_count(log, "CRITICAL:", "-F")
+    scanner = LogScanner([Pattern("CRITICAL:", "-e", fixed=False, ignore_case=False)], [], [], [])
+    with open(log, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        log.rename(tmp_path / "app.log.1")  # logrotate's create: a new, empty file at the path
+        log.write_bytes(b"")
+        tally = scan_split(scanner, handle.fileno(), 0, size, str(log), deadline=None, pieces=3)
+    assert (tally.total, tally.lines, tally.bytes) == (expected, 3000, size)
