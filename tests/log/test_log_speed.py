@@ -206,3 +206,21 @@ def test_the_pieces_are_read_from_the_file_opened_even_once_the_path_is_rotated(
         log.write_bytes(b"")
         tally = scan_split(scanner, handle.fileno(), 0, size, str(log), deadline=None, pieces=3)
     assert (tally.total, tally.lines, tally.bytes) == (expected, 3000, size)
+
+
+def test_a_timeout_during_a_split_scan_is_the_timeout_line_and_leaves_no_worker(tmp_path):
+    import psutil
+
+    from tests.conftest import run_console_script
+
+    log = tmp_path / "large.log"
+    line = b"2026-11-24 10:00:00 ERROR 12345 app: " + b"w" * 80 + b"\n"  # every line a hit: a scan of seconds
+    with open(log, "wb") as handle:
+        block = line * 8192
+        while handle.tell() < 80 * 1024 * 1024:  # above SPLIT_MIN: cut in pieces on two cores or more
+            handle.write(block)
+    done = run_console_script("check-log", str(log), "-e", "ERROR [0-9]+", "--engine", "re", "-t", "0.5")
+    assert (done.code, done.stdout.split(" - ")[1].strip()) == (2, "timed out after 500 ms"), done
+    time.sleep(0.3)
+    left = [p for p in psutil.process_iter(["cmdline"]) if str(log) in (p.info["cmdline"] or [])]
+    assert left == []
