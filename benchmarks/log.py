@@ -106,10 +106,72 @@ def state_runs(check_log: str, python: str, floor: list[str], log: Path, runs: i
     ]
 
 
+CHECK_LOGFILES = "/usr/lib/nagios/plugins/check_logfiles"
+
+
+def peer_runs(check_log: str, log: Path, runs: int) -> list[tuple[str, list[Timing]]]:
+    """check_logfiles (Debian's) and check-log over the whole file with the same patterns, taking turns.
+
+    check_logfiles reads the whole file on its first run with --allyoucaneat; its seek file is
+    removed before each run so that every run is a first one.
+    """
+    import shutil
+
+    folder = Path(tempfile.mkdtemp(prefix="cronchecks-bench-logfiles-"))
+    results = []
+    for pattern in ("CRITICAL:", "ERROR|CRITICAL:"):
+        ours_name = f"check-log --critical-pattern '{pattern}'"
+        peer_name = f"check_logfiles --criticalpattern '{pattern}' --allyoucaneat"
+        ours = [check_log, str(log), "--critical-pattern", pattern, "-t", "600"]
+        peer = [CHECK_LOGFILES, "--seekfilesdir", str(folder / "seek"), "--protocolsdir", str(folder / "protocols"),
+                "--logfile", str(log), "--tag", "bench", "--criticalpattern", pattern, "--allyoucaneat",
+                "--noprotocol"]
+        samples: dict[str, list[float]] = {ours_name: [], peer_name: []}
+        codes: dict[str, int] = {}
+        for _ in range(runs):
+            for name, command in ((ours_name, ours), (peer_name, peer)):
+                shutil.rmtree(folder / "seek", ignore_errors=True)
+                (folder / "seek").mkdir()
+                (folder / "protocols").mkdir(exist_ok=True)
+                started = time.perf_counter()
+                codes[name] = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).returncode
+                samples[name].append(time.perf_counter() - started)
+        results.append((pattern, [Timing(name, command, statistics.median(samples[name]), runs, codes[name])
+                                  for name, command in ((ours_name, ours), (peer_name, peer))]))
+    shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
 def cpu_seconds(argv: list[str]) -> float:
     """The user and system CPU time a command took: steadier than wall time on a shared machine."""
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _, usage = os.wait4(child.pid, 0)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_report(commands: list[tuple[str, list[str]]], runs: int) -> None:
+    """The CPU time (user + system, workers included) of each command: what a busy machine cannot hide.
+
+    Wall time shows the pieces scanned side by side only when the cores are free; CPU time
+    shows the work done whatever else runs. Each check-log is set against the grep above it.
+    """
+    print(f"\nCPU time of the full scans (user + system, workers included; {runs} runs each, median)")
+    print(f"{'command':<46} {'cpu':>10} {'ratio':>8}")
+    base = 1.0
+    for index, (name, command) in enumerate(commands):
+        seconds = statistics.median(cpu_seconds_piped(command) for _ in range(runs))
+        if index % 2 == 0:
+            base = seconds
+        print(f"{name:<46} {seconds * 1000:>8.1f}ms {seconds / base:>7.2f}x")
+
+
+def cpu_seconds_piped(argv: list[str]) -> float:
+    """cpu_seconds with stdout a pipe (grep with stdout on /dev/null stops at its first match)."""
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C"})
+    assert child.stdout is not None
+    child.stdout.read()
+    _, _, usage = os.wait4(child.pid, 0)
+    child.stdout.close()
     return usage.ru_utime + usage.ru_stime
 
 
@@ -137,6 +199,7 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=5, help="runs of the full scans")
     parser.add_argument("--small-runs", type=int, default=20, help="runs of --since and --state")
+    parser.add_argument("--peer-runs", type=int, default=1, help="runs of check_logfiles (about 40 s a GiB)")
     parser.add_argument("--against", metavar="CHECK_LOG", help="compare with another install's check-log")
     args = parser.parse_args()
 
@@ -166,6 +229,12 @@ def main() -> None:
                                                         "--engine", "re", *never]),
     ], args.runs, warmup=1, env=env)
     report("two-pattern regex, full scan", regex, "LC_ALL=C grep -cE 'ERROR|CRITICAL:'")
+    cpu_report([
+        ("LC_ALL=C grep -c 'CRITICAL:'", ["grep", "-c", "CRITICAL:", str(log)]),
+        ("check-log -e 'CRITICAL:'", [check_log, str(log), "-e", "CRITICAL:", *never]),
+        ("LC_ALL=C grep -cE 'ERROR|CRITICAL:'", ["grep", "-cE", "ERROR|CRITICAL:", str(log)]),
+        ("check-log -e 'ERROR|CRITICAL:' (hyperscan)", [check_log, str(log), "-e", "ERROR|CRITICAL:", *never]),
+    ], args.runs)
     decoded = measure_all([
         ("check-log -e 'CRITICAL:' (bytes as they are)", [check_log, str(log), "-e", "CRITICAL:", *never]),
         ("check-log -e 'CRITICAL:' --encoding latin-1", [check_log, str(log), "-e", "CRITICAL:", "--encoding",
@@ -173,6 +242,12 @@ def main() -> None:
     ], args.runs, warmup=1, env=env)
     report("a decoded encoding (--encoding latin-1: decoded to UTF-8, then scanned)", decoded,
            "check-log -e 'CRITICAL:' (bytes as they are)")
+    if Path(CHECK_LOGFILES).exists() and args.peer_runs > 0:
+        for pattern, timings in peer_runs(check_log, log, args.peer_runs):
+            report(f"against check_logfiles, full scan, '{pattern}' (the ratio is how many times slower it is)",
+                   timings, timings[0].name)
+    else:
+        print(f"\n{CHECK_LOGFILES} is not installed (monitoring-plugins-check-logfiles): no comparison with it")
     floor = [python, "-c", "import typer"]
     since = measure_all([
         ("python -c 'import typer' (floor)", floor),

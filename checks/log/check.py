@@ -146,7 +146,10 @@ def check_log(options: LogOptions, runtime: Runtime) -> Result:
 
     from cronchecks.support.progress import ScanProgress
 
-    progress = ScanProgress(runtime.stderr, 0, "", enabled=True)
+    # The bar's total is the bytes to read at most (each file's own total is set as it is reached): built
+    # with 0 it would never draw.
+    progress = ScanProgress(runtime.stderr, _bytes_at_most(sources), sources[0].path if sources else "",
+                            enabled=True)
     marks, extra = _load_state(options)
     scanner.pending = _pending(extra, options)
     tally = Tally(len(compiled["include"]), options.show)
@@ -189,6 +192,17 @@ def check_log(options: LogOptions, runtime: Runtime) -> Result:
             extra["pending"] = list(scanner.pending)
         save(options.state, marks, extra)
     return result
+
+
+def _bytes_at_most(sources: list[Source]) -> int:
+    """The sizes of the logs to read, added up (what the progress bar's total starts from)."""
+    total = 0
+    for source in sources:
+        try:
+            total += os.stat(source.path).st_size
+        except OSError:
+            continue  # missing or unreadable: said in the result, nothing to read
+    return total
 
 
 def _zone(options: LogOptions):
@@ -317,11 +331,30 @@ def _read_whole_or_window(options, path, scanner, tally, runtime, progress, zone
         handle.seek(start)
         scanner.inherited_stamp = None
         progress.next_file(path, size - start)
+        pieces = _pieces(scanner, path, stream is handle, size - start)
+        if pieces > 1:
+            from cronchecks.log.scan import scan_split
+
+            found = scan_split(scanner, handle.fileno(), start, size, path, runtime.deadline, progress, pieces)
+            runtime.log(1, f"{path}: scanned in {pieces} pieces side by side")
+            tally.add(found)
+            runtime.log(1, f"{path}: {found.lines} lines, {found.bytes} bytes from offset {start}")
+            return
         found, taken = scanner.scan(stream, None, path, progress)
         if stream is not handle:
             found.bytes = stream.original_length(taken)  # the file's own bytes, not their UTF-8
         runtime.log(1, f"{path}: {found.lines} lines, {found.bytes} bytes from offset {start}")
         tally.add(found)
+
+
+def _pieces(scanner: LogScanner, path: str, raw: bool, length: int) -> int:
+    """Into how many pieces, scanned side by side, a whole-file scan of `length` bytes is cut (1: none)."""
+    from cronchecks.log.scan import SPLIT_MIN, can_split, cores
+    from cronchecks.log.state import COMPRESSED
+
+    if not raw or path.endswith(COMPRESSED) or length < SPLIT_MIN or not can_split(scanner):
+        return 1  # decoded or decompressed streams, and small files, are read as a stream
+    return max(1, min(cores(), length // (SPLIT_MIN // 2)))
 
 
 def _decoded(handle, path: str, start: int, cutoff: float | None, chooser=None):

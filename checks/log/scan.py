@@ -10,6 +10,9 @@ from cronchecks.log.match import CandidateFinder, Pattern
 from cronchecks.log.timewindow import TimeReader
 
 CHUNK = 128 * 1024  # stays in the CPU's L2 cache between the passes over it (2-4x faster than 1 MiB+)
+# A file at least this large (from where the scan starts) is cut into pieces scanned side by side, one
+# process a core: counting newlines is what a full scan spends most on, and it cannot share a core.
+SPLIT_MIN = 64 * 1024 * 1024
 LONGEST_CARRY = 16 * 1024 * 1024  # a "line" longer than this is cut for matching (lines are still counted right)
 SHOWN_LINE = 120
 
@@ -307,3 +310,158 @@ class LogScanner:
                 return self.inherited_stamp
             limit = start - 1
             start = buf.rfind(b"\n", 0, limit) + 1
+
+
+# --- one large file across the cores ------------------------------------------------------
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def can_split(scanner: LogScanner) -> bool:
+    """Whether pieces of a log can be counted apart and added up: lines only, no order between them.
+
+    Records (--record-start), the time window (lines inherit the stamp before them), and
+    check_logfiles' rules (an ok line clears what came before; thresholds count hits in order)
+    tie a line to those before it, so those scans stay in one piece.
+    """
+    return scanner.record_start is None and scanner.window is None and not scanner.rules
+
+
+def split_points(fd: int, start: int, end: int, pieces: int) -> list[int]:
+    """Where the pieces begin: near equal shares, each moved on to the start of a line."""
+    import os
+
+    points = [start]
+    for number in range(1, pieces):
+        position = start + (end - start) * number // pieces
+        while position < end:
+            block = os.pread(fd, CHUNK, position)
+            if not block:
+                position = end
+                break
+            newline = block.find(b"\n")
+            if newline >= 0:
+                position += newline + 1
+                break
+            position += len(block)
+        if points[-1] < position < end:
+            points.append(position)
+    return points
+
+
+class PieceReader:
+    """Reads an open file from a position of its own (pread): the processes sharing the file's offset do not meet,
+    and they all read the file that was opened, even if the path has been rotated away since."""
+
+    def __init__(self, fd: int, offset: int) -> None:
+        self.fd = fd
+        self.offset = offset
+
+    def readinto(self, buffer: memoryview, /) -> int:
+        import os
+
+        got = os.preadv(self.fd, [buffer], self.offset)
+        self.offset += got
+        return got
+
+
+def scan_split(scanner: LogScanner, fd: int, start: int, end: int, source: str, deadline: float | None,
+               progress: Callable[[int], None] | None = None, pieces: int = 2) -> Tally:
+    """Scan bytes [start, end) of an open regular file in `pieces` processes side by side; their tallies in order.
+
+    The first piece is scanned here, the others by forked children (the compiled patterns and the
+    open file come with the fork), each sending back its tally. A child leaves at once when this
+    process is gone or the deadline has passed, and this one waits no longer than the deadline,
+    so a timed-out check leaves nothing running.
+    """
+    import os
+    import pickle
+    import time
+
+    points = split_points(fd, start, end, pieces)
+    bounds = list(zip(points, [*points[1:], end], strict=True))
+    parent = os.getpid()
+    children: list[tuple[int, int]] = []
+    try:
+        for low, high in bounds[1:]:
+            reader, writer = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: scan its piece, send the tally, leave without running the parent's cleanup
+                code = 0
+                try:
+                    os.close(reader)
+
+                    def alive(_done: int) -> None:
+                        if os.getppid() != parent or (deadline is not None and time.monotonic() > deadline):
+                            os._exit(3)
+
+                    found, _ = scanner.scan(PieceReader(fd, low), high - low, source, alive)
+                    payload = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
+                    with open(writer, "wb", closefd=True) as out:
+                        out.write(payload)
+                except BaseException:  # whatever went wrong, the parent sees no tally and says so
+                    code = 1
+                finally:
+                    os._exit(code)
+            os.close(writer)
+            children.append((pid, reader))
+        low, high = bounds[0]
+        share = (high - low) or 1
+        scale = (end - start) / share
+
+        def shown(done: int) -> None:
+            if progress is not None:
+                progress(int(done * scale))  # the pieces go at about the same pace
+
+        tally, _ = scanner.scan(PieceReader(fd, low), high - low, source, shown)
+        while children:
+            pid, reader = children[0]
+            payload = _read_until(reader, deadline, source)
+            os.close(reader)
+            _, status = os.waitpid(pid, 0)
+            children.pop(0)
+            if status != 0 or not payload:
+                from cronchecks.core.errors import CheckError
+
+                raise CheckError(f"{source}: a worker scanning part of it failed (wait status {status})")
+            tally.add(pickle.loads(payload), follows=True)
+        if progress is not None:
+            progress(end - start)
+    finally:
+        for pid, reader in children:  # an error on the way: end the children not yet reaped
+            import contextlib
+            import signal
+
+            with contextlib.suppress(OSError):
+                os.close(reader)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+    return tally
+
+
+def _read_until(reader: int, deadline: float | None, source: str) -> bytes:
+    """All a worker sends, waiting no later than the deadline (a stuck worker must not hold the check)."""
+    import os
+    import select
+    import time
+
+    received = bytearray()
+    while True:
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and (wait <= 0 or not select.select([reader], [], [], wait)[0]):
+            from cronchecks.core.errors import DeadlinePassed
+
+            raise DeadlinePassed(f"{source}: the scan did not finish in time")
+        block = os.read(reader, 1 << 20)
+        if not block:
+            return bytes(received)
+        received += block
