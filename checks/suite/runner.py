@@ -102,12 +102,12 @@ def run_suite(suite: Suite, env: Mapping[str, str], jobs: int,
     from cronchecks.suite.dependencies import levels
 
     by_name = {entry.name: entry for entry in suite.checks}
-    done: dict[str, CheckRun] = {}
+    finished: dict[str, CheckRun] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="suite") as pool:
         for level in levels({entry.name: entry.depends_on for entry in suite.checks}):
             for run in pool.map(guarded, [by_name[name] for name in level]):
-                done[run.entry.name] = run
-    return [done[entry.name] for entry in suite.checks]
+                finished[run.entry.name] = run
+    return [finished[entry.name] for entry in suite.checks]
 
 
 def summary_counts(runs: Sequence[CheckRun], failures: Sequence[str] = ()) -> str:
