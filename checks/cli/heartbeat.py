@@ -46,10 +46,10 @@ def heartbeat(
         "--cacert", metavar="PATH", help="CA bundle to verify the --url server with.", rich_help_panel=SOURCE)] = None,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Do not verify the --url server's TLS certificate.", rich_help_panel=SOURCE)] = False,
-    max_body: Annotated[str, typer.Option(
+    max_body: Annotated[str | None, typer.Option(
         "--max-body", metavar="SIZE", help="Read at most this much of the --url answer (default 10MiB); a longer "
                                            "answer is a cut JSON: CRITICAL, saying so.",
-                                           rich_help_panel=SOURCE)] = "10MiB",
+                                           rich_help_panel=SOURCE)] = None,
     db: Annotated[str | None, typer.Option(
         "--db", metavar="URL",
         help="SQLAlchemy database URL (visible in ps: prefer --db-env or --db-file when it has a password).",

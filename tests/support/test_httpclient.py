@@ -425,7 +425,9 @@ def test_no_proxy_networks_match_as_ipaddress_says(address, prefix, port):
 
 tokens = st.text("!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-", min_size=1,
                  max_size=20)
-values = st.text(st.characters(exclude_characters="\r\n\0", exclude_categories=["Cs"]), max_size=40)
+# Header values go out as Latin-1 (a value beyond it is a usage mistake: tests/http/test_header_values.py).
+values = st.text(st.characters(exclude_characters="\r\n\0", exclude_categories=["Cs"], max_codepoint=0xFF),
+                 max_size=40)
 
 
 @given(tokens, values)
