@@ -41,7 +41,7 @@ def command_line(program, instance):
             continue
         for item in value if isinstance(value, list) else [value]:
             argv += [option, str(item)]
-    return argv + ["--format", "json"]
+    return [*argv, "--format", "json"]
 
 
 def time_limit(instance):
