@@ -129,6 +129,17 @@ def parse_number(text: str) -> float:
     return value
 
 
+def parse_days(text: str) -> float:
+    """Days of certificate validity as check_http's -C reads them: a bare number is days (`30`, `7.5`), else a
+    duration (`30d`, `12h`)."""
+    if text.strip().replace(".", "", 1).isdigit():
+        return float(text)
+    try:
+        return parse_duration(text) / 86400.0
+    except ParseError as error:
+        raise ParseError(f"{error} (e.g. 30d, 7d, or 30 for days)") from None
+
+
 def parse_percent(text: str) -> float:
     """A percentage, with or without the `%` sign."""
     stripped = text.strip()

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from cronchecks.core.thresholds import ParseError, Range, parse_duration, parse_range
+from cronchecks.core.thresholds import Range, parse_days, parse_range
 from cronchecks.core.values import OptionError, OptionValues
 from cronchecks.http.options import DEFAULT_MAX_BODY, HttpOptions, StatusSpan, parse_status_list
 
 
 def _days(text: str) -> float:
-    """Seconds of certificate validity; a bare number is days, as check_http's -C reads it."""
-    if text.strip().replace(".", "", 1).isdigit():
-        return float(text) * 86400
-    try:
-        return parse_duration(text)
-    except ParseError as error:
-        raise ParseError(f"{error} (e.g. 30d, 7d, or 30 for days)") from None
+    """Seconds of certificate validity (the check judges seconds); a bare number is days, as check_http's -C."""
+    return parse_days(text) * 86400
 
 
 def _size_range(text: str) -> Range:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from cronchecks.core.errors import UsageError
-from cronchecks.core.thresholds import ParseError, Range, parse_duration, parse_range, plain_number
+from cronchecks.core.thresholds import ParseError, Range, parse_days, parse_range, plain_number
 from cronchecks.core.values import OptionValues
 
 STARTTLS_PROTOCOLS = ("smtp", "imap", "pop3", "ftp", "ldap", "postgres")
-_DAY = 86400.0
 _ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\", "0": b"\0"}
 
 
@@ -100,16 +99,6 @@ def quoted(data: bytes, limit: int = 60) -> str:
     return "'" + show_bytes(data, limit) + "'"
 
 
-def _days(text: str) -> float:
-    """Days of certificate validity, read as check-http's --cert-warning reads them: `30`, `30d`, `12h`."""
-    if text.strip().replace(".", "", 1).isdigit():
-        return float(text)
-    try:
-        return parse_duration(text) / _DAY
-    except ParseError as error:
-        raise ParseError(f"{error} (e.g. 30d, 7d, or 30 for days)") from None
-
-
 def _day_range(days: float | None, flag: str) -> Range | None:
     if days is None:
         return None
@@ -138,8 +127,8 @@ def read_probe(values: OptionValues) -> TcpProbe:
         tls=values.flag("tls"),
         starttls=starttls,
         udp=values.flag("udp"),
-        cert_warning=_day_range(values.parsed("cert-warning", _days), "--cert-warning"),
-        cert_critical=_day_range(values.parsed("cert-critical", _days), "--cert-critical"),
+        cert_warning=_day_range(values.parsed("cert-warning", parse_days), "--cert-warning"),
+        cert_critical=_day_range(values.parsed("cert-critical", parse_days), "--cert-critical"),
         warning=values.parsed("port-warning", _time_range),
         critical=values.parsed("port-critical", _time_range),
     )

@@ -49,15 +49,12 @@ def icinga2_target(url: str, env: Mapping[str, str]) -> Icinga2Target:
     Checked before the suite runs: a URL that cannot be used (`http://`, `icinga:5665`) or
     missing credentials is one UNKNOWN line, not a suite that ran and then could not tell.
     """
-    from urllib.parse import urlsplit
 
     shown = redact_url(url)
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - reading it is what raises ValueError for a bad port
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    from cronchecks.support.httpclient import base_url
+
+    parts = base_url(url)
+    if parts is None:
         raise UsageError(f"invalid --icinga2 {shown!r}: the API's URL expected, e.g. https://icinga.example.com:5665")
     user = env.get("CRONCHECKS_ICINGA2_USER")
     password = read_secret(direct=None,

@@ -26,7 +26,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from cronchecks import __version__
 from cronchecks.core.errors import UsageError
@@ -392,6 +392,18 @@ def parse_header(text: str) -> tuple[str, str]:
     if problem:
         raise UsageError(f"invalid --header {name!r}: {problem}")
     return name, value.strip()
+
+
+def base_url(url: str) -> SplitResult | None:
+    """An engine's base URL (`http(s)://host[:port][/path]`) split, or None when it is not one (a bad port too)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it is what raises ValueError for a bad port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return parts
 
 
 def header_value_problem(value: str) -> str | None:

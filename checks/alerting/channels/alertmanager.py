@@ -92,16 +92,12 @@ class AlertmanagerChannel(Channel):
     wants_state = True
 
     def __init__(self, url: str, labels: Mapping[str, str], refresh: float | None, env: Mapping[str, str]) -> None:
-        from urllib.parse import urlsplit
 
         from cronchecks.alerting.channels.credentials import engine_credentials
+        from cronchecks.support.httpclient import base_url
 
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - reading it is what raises ValueError for a bad port
-        except ValueError:
-            parts = None
-        if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        parts = base_url(url)
+        if parts is None:
             raise UsageError(f"invalid --alertmanager {redact_url(url)} (the base URL, e.g. http://127.0.0.1:9093)")
         self.endpoint = url.rstrip("/") + "/api/v2/alerts"
         super().__init__(url.rstrip("/"), f"alertmanager {redact_url(url)}")

@@ -35,17 +35,13 @@ class PushTarget(NamedTuple):
 
 def pushgateway_target(url: str, pairs: Sequence[str], env: Mapping[str, str]) -> PushTarget:
     """The --pushgateway URL, its grouping labels and credentials; a mistake or a missing extra raises now."""
-    from urllib.parse import urlsplit
 
     from cronchecks.alerting.channels.credentials import engine_credentials
     from cronchecks.alerting.metrics import OWN_LABELS, parse_labels
+    from cronchecks.support.httpclient import base_url
 
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - reading it is what raises ValueError for a bad port
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    parts = base_url(url)
+    if parts is None:
         raise UsageError(f"invalid --pushgateway {redact_url(url)} (the base URL, e.g. http://127.0.0.1:9091)")
     labels = parse_labels("--pushgateway-label", pairs, reserved=(*GROUPING_LABELS, *OWN_LABELS))
     try:  # said before the job runs, not after it; imported only when a push is asked for
