@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import random
 import subprocess
@@ -20,6 +19,7 @@ from cronchecks.log import scan
 from cronchecks.log.match import Pattern
 from cronchecks.log.scan import LogScanner, scan_split
 from tests.log_fixtures import CheckLogfiles, grep_count, perf, run_log
+from tests.pty_fixtures import run_in_pty
 
 VENV_BIN = Path(sys.executable).parent
 LEVELS = ["INFO"] * 40 + ["DEBUG"] * 10 + ["WARNING"] * 4 + ["ERROR"] * 3 + ["CRITICAL:"] * 2
@@ -120,34 +120,8 @@ def test_pieces_add_up_to_the_whole_scan_wherever_the_cuts_fall(tmp_path, conten
 
 def run_on_terminal(*args: str, timeout: float = 60) -> tuple[int, str]:
     """check-log with stdout and stderr on a real pseudo-terminal; what the terminal showed."""
-    import pty
-
-    master, slave = pty.openpty()
-    env = {**os.environ, "COLUMNS": "160", "LINES": "40", "TERM": "xterm"}
-    env.pop("NO_COLOR", None)
-    process = subprocess.Popen([str(VENV_BIN / "check-log"), *args], stdin=subprocess.DEVNULL, stdout=slave,
-                               stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    shown = bytearray()
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError as error:  # EIO: every writer of the terminal has closed it
-                if error.errno != errno.EIO:
-                    raise
-                break
-            if not chunk:
-                break
-            shown += chunk
-        code = process.wait(max(0.1, deadline - time.monotonic()))
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(master)
-    return code, shown.decode("utf-8", "replace")
+    done = run_in_pty("check-log", *args, timeout=timeout, on="both", columns=160)
+    return done.code, done.stdout
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,14 @@ when stderr is a pipe."""
 
 from __future__ import annotations
 
-import errno
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Completed, run_console_script
+from tests.pty_fixtures import run_in_pty
 
 VENV_BIN = Path(sys.executable).parent
 # The real entry point with the bar's one-second delay taken away: hashing 64 MiB may take less than a second on
@@ -24,38 +22,8 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="POSIX only: 
 
 
 def run_with_terminal_stderr(name: str, *args: str, timeout: float = 60) -> Completed:
-    """VENV_BIN/name (or, for "python", the interpreter) with a real pty as stderr (stdout a pipe): what the
-    terminal showed, and stdout."""
-    master, slave = os.openpty()
-    env = {**os.environ, "COLUMNS": "120", "LINES": "40", "TERM": "xterm"}
-    env.pop("NO_COLOR", None)
-    program = sys.executable if name == "python" else str(VENV_BIN / name)
-    process = subprocess.Popen([program, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    shown = bytearray()
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError as error:  # EIO: every writer of the terminal has closed it
-                if error.errno != errno.EIO:
-                    raise
-                break
-            if not chunk:
-                break
-            shown += chunk
-        code = process.wait(max(0.1, deadline - time.monotonic()))
-        stdout = process.stdout.read().decode() if process.stdout else ""
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
-        os.close(master)
-    return Completed(code, stdout, shown.decode("utf-8", "replace"))
+    """VENV_BIN/name (or, for "python", the interpreter) with a real pty as stderr (stdout a pipe)."""
+    return run_in_pty(name, *args, timeout=timeout, on="stderr", columns=120)
 
 
 def test_check_integrity_draws_its_bar_on_a_terminal_and_not_on_a_pipe(tmp_path):
