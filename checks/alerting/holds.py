@@ -37,11 +37,16 @@ def dependency_reason(store: Store, parents: Sequence[str]) -> str | None:
 def hold_for(store: Store, check: str, now: float, windows: Sequence[Any],
              parents: Sequence[str]) -> tuple[Hold, Acknowledgement | None]:
     """The hold at this result, and the acknowledgement in force (its comment goes into its notice)."""
-    reason = downtime_reason(store, check, now, windows) or dependency_reason(store, parents)
+    downtime = downtime_reason(store, check, now, windows)
+    reason = downtime or dependency_reason(store, parents)
+    was_down = store.last_in_downtime(check)
+    change = None
+    if was_down is not None and was_down != (downtime is not None):
+        change = "started" if downtime is not None else "ended"
     ack = store.acknowledgement(check, now)
     if ack is None:
-        return Hold(reason), None
+        return Hold(reason, downtime_change=change), None
     previous_run = store.previous_run(check)
     # New since the check last ran: this run says so once, through the channels it was told of.
     fresh = previous_run is None or ack.created > previous_run
-    return Hold(reason, ack.status, ack.sticky, fresh), ack
+    return Hold(reason, ack.status, ack.sticky, fresh, change), ack

@@ -111,6 +111,8 @@ def headline(event: dict[str, Any]) -> str:
     if kind == "acknowledgement":
         comment = f": {event['comment']}" if event.get("comment") else ""
         return f"ACKNOWLEDGED: {where} ({status}){comment}"
+    if kind == "downtime":
+        return f"DOWNTIME {str(event.get('change') or 'changed').upper()}: {where} ({status})"
     if kind == "remediation":
         return f"REMEDIATION: {where} ({status}): {_remediation_outcome(event.get('remediation') or {})}"
     return f"{status}: {where}"

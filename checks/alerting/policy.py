@@ -45,6 +45,7 @@ class Hold(NamedTuple):
     acknowledged: Status | None = None  # the problem state acknowledged (None: no acknowledgement)
     sticky: bool = False  # the acknowledgement also holds changes between problem states
     announce_ack: bool = False  # the acknowledgement is new: say so once
+    downtime_change: str | None = None  # "started" or "ended": the first result inside, or after, a downtime
 
 
 NO_HOLD = Hold()
@@ -162,13 +163,18 @@ def decide(previous: CheckState | None, status: Status, now: float, history: Seq
                                    runs_since_notice=prev.runs_since_notice + 1)
         if hold.announce_ack and not ack_ended:
             notices.append(ACKNOWLEDGEMENT)
+    if hold.downtime_change is not None:
+        # Icinga's DOWNTIMESTART/END, noticed by the check's first run inside or after the downtime: news
+        # about the check, not about its state, so no hold keeps it back (routing sends it only to the
+        # channels that ask for it: channels.options.Route.takes).
+        notices.append(DOWNTIME)
 
     held = None
     if hold.reason is not None:
         # Held: nothing goes out and nothing counts as announced; the flapping state still follows the results.
         if notices or (bad and hard):
             held = hold.reason
-        notices = [kind for kind in notices if kind == ACKNOWLEDGEMENT]
+        notices = [kind for kind in notices if kind in (ACKNOWLEDGEMENT, DOWNTIME)]
         state = state._replace(announced=prev.announced, last_notice=prev.last_notice,
                                problem_since=state.problem_since if bad else (
                                    prev.problem_since if prev.announced is not None else None))

@@ -61,10 +61,12 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
     row = ResultRow(check, at, status, exit_code, duration, summary, perf)
     before: list[CheckState | None] = [None]  # the state this result moves on from, for the state channels
     ack: list[Any] = [None]
+    downtime_change: list[str | None] = [None]
 
     def decide_and_keep(previous: CheckState | None, history: list[Status]) -> Decision:
         before[0] = previous
         hold, ack[0] = hold_for(store, check, at, windows, depends_on)
+        downtime_change[0] = hold.downtime_change
         return decide(previous, status, at, history, policy, hold)
 
     def events_for(decision: Decision, previous_output: str) -> list[tuple[str, dict[str, Any]]]:
@@ -79,6 +81,8 @@ def record_result(store: Store, *, check: str, host: str, status: Status, exit_c
                     event["holds"] = list(dependents)  # the children whose messages wait for this one
                 if kind == "acknowledgement" and ack[0] is not None:
                     event.update(comment=ack[0].comment, sticky=ack[0].sticky, expires=ack[0].expires)
+                if kind == "downtime":
+                    event["change"] = downtime_change[0]  # started or ended
                 events[kind] = event
             return events[kind]
 

@@ -332,6 +332,12 @@ class Store:
         gaps = sorted(later - earlier for later, earlier in itertools.pairwise(times) if later > earlier)
         return gaps[len(gaps) // 2] if gaps else None
 
+    def last_in_downtime(self, name: str) -> bool | None:
+        """Whether the check's latest result was recorded inside a downtime (None: it has no result yet)."""
+        found = self.db.execute("SELECT in_downtime FROM results WHERE check_name = ? ORDER BY at DESC, id DESC "
+                                "LIMIT 1", (name,)).fetchone()
+        return None if found is None else bool(found[0])
+
     def previous_run(self, name: str) -> float | None:
         found = self.db.execute("SELECT last_run FROM checks WHERE name = ?", (name,)).fetchone()
         return None if found is None else float(found[0])

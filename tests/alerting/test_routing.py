@@ -127,3 +127,43 @@ def test_flapping_never_silences_a_failing_check(tmp_path_factory, notify_on, ro
                 or (e["status"] != "OK" and e["kind"] in ("problem", "escalation"))]
     if wanted:
         assert bad_told, (notify_on, routes, [e["kind"] for e in told])
+
+
+DOWNTIME_ROUTES = """\
+    [channels.ops-log]
+    type = "webhook"
+    webhook-env = "LOG_HOOK"
+    webhook-format = "json"
+    default = true
+    on = ["downtime", "problem", "recovery"]
+
+    [channels.chat]
+    type = "webhook"
+    webhook-env = "CHAT_HOOK"
+    webhook-format = "json"
+    default = true
+    """
+
+
+def test_a_downtime_starting_and_ending_reaches_only_the_channels_that_ask_for_it(tmp_path, channels):
+    """Icinga's DOWNTIMESTART/END, noticed by the check's first run inside and after the downtime."""
+    import time
+
+    config = write_config(tmp_path / "config.toml", DOWNTIME_ROUTES)
+    env = {"CRONCHECKS_CONFIG": str(config), "LOG_HOOK": channels.hook("log"), "CHAT_HOOK": channels.hook("chat")}
+    state = str(tmp_path / "state")
+    run_as(tmp_path, env, "db", 0)  # a result before the downtime: its start is news
+    added = cronchecks("downtime", "add", "db", "--for", "2s", "--comment", "failover", "--state-dir", state,
+                       env=env)
+    assert added.code == 0, added
+    started = time.time()
+    run_as(tmp_path, env, "db", 0)
+    run_as(tmp_path, env, "db", 0)
+    time.sleep(max(0.0, started + 2.2 - time.time()))
+    run_as(tmp_path, env, "db", 0)
+    log = [(m["kind"], m.get("change")) for m in channels.got("log")]
+    assert log == [("downtime", "started"), ("downtime", "ended")]
+    assert channels.got("chat") == []  # a channel without `on` is not told of downtimes: a quiet one stays quiet
+    from cronchecks.alerting.messages import headline
+
+    assert headline(channels.got("log")[0]).startswith("DOWNTIME STARTED: db")  # what mail and chat show
